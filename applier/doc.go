@@ -1,0 +1,18 @@
+// Package applier keeps the children of one owner true in the cluster with server-side apply.
+//
+// It owns the mechanics, not the policy of retries or logging: every method returns a ChangeSet
+// (what happened to which child) and an error, and the caller (the watcher) logs and retries.
+//
+// Rules it keeps:
+//   - Every child is applied with one field manager ("bosun") and force on conflicts, carries
+//     app.kubernetes.io/managed-by=bosun, a label with its owner's UID and the ApplySet
+//     (KEP-3659) part-of label, and, where Kubernetes allows it, a controller ownerReference.
+//   - Namespaces and CRDs are applied first and deleted last.
+//   - The owner records which group-kinds its children may have (the ApplySet
+//     contains-group-kinds annotation) before any child of a new kind is applied, so a kind that
+//     later disappears from the templates is still found and pruned — also after a restart.
+//   - Prune runs only after all applies of a render succeeded; deletes carry a UID precondition
+//     so an object that was replaced in the meantime is never deleted by mistake.
+//   - The owner gets a finalizer before its first child is applied, and loses it only after all
+//     its children were deleted.
+package applier

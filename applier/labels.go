@@ -1,0 +1,113 @@
+package applier
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Labels, annotations and the finalizer bosun writes. The applyset.kubernetes.io keys follow
+// KEP-3659 so that other ApplySet-aware tools can read bosun's inventory.
+const (
+	FieldManager = "bosun"
+	Finalizer    = "bosun.dev/cleanup"
+
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedByValue = "bosun"
+	LabelOwnerUID  = "bosun.dev/owner-uid"
+
+	LabelApplySetID                = "applyset.kubernetes.io/id"
+	LabelApplySetPartOf            = "applyset.kubernetes.io/part-of"
+	AnnotationApplySetTooling      = "applyset.kubernetes.io/tooling"
+	AnnotationContainsGroupKinds   = "applyset.kubernetes.io/contains-group-kinds"
+	AnnotationAdditionalNamespaces = "applyset.kubernetes.io/additional-namespaces"
+	ToolingValue                   = "bosun/v1"
+)
+
+// ApplySetID is the KEP-3659 identifier of the applyset whose parent is owner:
+// applyset-<base64url(sha256(<name>.<namespace>.<kind>.<group>))>-v1.
+func ApplySetID(owner *unstructured.Unstructured) string {
+	gvk := owner.GroupVersionKind()
+	sum := sha256.Sum256([]byte(strings.Join([]string{owner.GetName(), owner.GetNamespace(), gvk.Kind, gvk.Group}, ".")))
+	return "applyset-" + base64.RawURLEncoding.EncodeToString(sum[:]) + "-v1"
+}
+
+// Inventory is what an owner records about its children: the group-kinds they may have and the
+// namespaces other than the owner's own that they may live in.
+type Inventory struct {
+	Kinds      []schema.GroupKind
+	Namespaces []string
+}
+
+// InventoryOf reads the inventory recorded on owner.
+func InventoryOf(owner *unstructured.Unstructured) Inventory {
+	ann := owner.GetAnnotations()
+	var inv Inventory
+	for _, s := range splitList(ann[AnnotationContainsGroupKinds]) {
+		inv.Kinds = append(inv.Kinds, schema.ParseGroupKind(s))
+	}
+	inv.Namespaces = splitList(ann[AnnotationAdditionalNamespaces])
+	return inv.normalized()
+}
+
+// Union is the inventory that covers both i and o.
+func (i Inventory) Union(o Inventory) Inventory {
+	return Inventory{
+		Kinds:      append(append([]schema.GroupKind{}, i.Kinds...), o.Kinds...),
+		Namespaces: append(append([]string{}, i.Namespaces...), o.Namespaces...),
+	}.normalized()
+}
+
+// Equal reports whether both inventories name the same kinds and namespaces.
+func (i Inventory) Equal(o Inventory) bool {
+	return i.kindsText() == o.kindsText() && strings.Join(i.Namespaces, ",") == strings.Join(o.Namespaces, ",")
+}
+
+func (i Inventory) kindsText() string {
+	s := make([]string, len(i.Kinds))
+	for n, gk := range i.Kinds {
+		s[n] = gk.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// normalized sorts and de-duplicates, so equal inventories have equal annotation text.
+func (i Inventory) normalized() Inventory {
+	seen := map[schema.GroupKind]bool{}
+	kinds := make([]schema.GroupKind, 0, len(i.Kinds))
+	for _, gk := range i.Kinds {
+		if !seen[gk] {
+			seen[gk] = true
+			kinds = append(kinds, gk)
+		}
+	}
+	sort.Slice(kinds, func(a, b int) bool { return kinds[a].String() < kinds[b].String() })
+	return Inventory{Kinds: kinds, Namespaces: sortedUnique(i.Namespaces)}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func sortedUnique(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

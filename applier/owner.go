@@ -1,0 +1,91 @@
+package applier
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// OwnerRef is the prefix of errors about an owner: Kind/namespace/name.
+func OwnerRef(owner *unstructured.Unstructured) string {
+	return Ref{Kind: owner.GetKind(), Namespace: owner.GetNamespace(), Name: owner.GetName()}.String()
+}
+
+// EnsureOwner makes sure the owner carries bosun's finalizer, its ApplySet id label and an
+// inventory that is exactly inv. It writes only when something is missing or different, with
+// the owner's resourceVersion as a precondition (a conflict means the cache was stale: retry).
+// It returns the owner as it is now, so a second call in the same sync sees the first's write.
+func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv Inventory) (*unstructured.Unstructured, error) {
+	meta := map[string]any{}
+	if !slices.Contains(owner.GetFinalizers(), Finalizer) {
+		meta["finalizers"] = append(owner.GetFinalizers(), Finalizer)
+	}
+	if id := ApplySetID(owner); owner.GetLabels()[LabelApplySetID] != id {
+		meta["labels"] = map[string]any{LabelApplySetID: id}
+	}
+	ann := map[string]any{}
+	have := owner.GetAnnotations()
+	setAnnotation(ann, have, AnnotationApplySetTooling, ToolingValue)
+	setAnnotation(ann, have, AnnotationContainsGroupKinds, inv.kindsText())
+	setAnnotation(ann, have, AnnotationAdditionalNamespaces, strings.Join(inv.Namespaces, ","))
+	if len(ann) > 0 {
+		meta["annotations"] = ann
+	}
+	if len(meta) == 0 {
+		return owner, nil
+	}
+	meta["resourceVersion"] = owner.GetResourceVersion()
+	patch, err := json.Marshal(map[string]any{"metadata": meta})
+	if err != nil {
+		return nil, fmt.Errorf("%s: update inventory: %w", OwnerRef(owner), err)
+	}
+	got, err := m.resource(gvr, owner.GetNamespace()).Patch(ctx, owner.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: m.opts.FieldManager})
+	if err != nil {
+		return nil, fmt.Errorf("%s: update inventory: %w", OwnerRef(owner), err)
+	}
+	return got, nil
+}
+
+// setAnnotation puts key into the merge patch ann when have does not already say want; an
+// empty want removes the key.
+func setAnnotation(ann map[string]any, have map[string]string, key, want string) {
+	cur, ok := have[key]
+	switch {
+	case want == "" && ok:
+		ann[key] = nil
+	case want != "" && cur != want:
+		ann[key] = want
+	}
+}
+
+// ReleaseOwner removes bosun's finalizer from the owner. The JSON patch tests that the
+// finalizer is still where it was seen, so a concurrent change of the list fails instead of
+// removing someone else's finalizer. An owner that is already gone is success.
+func (m *Manager) ReleaseOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource) error {
+	i := slices.Index(owner.GetFinalizers(), Finalizer)
+	if i < 0 {
+		return nil
+	}
+	path := fmt.Sprintf("/metadata/finalizers/%d", i)
+	patch, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": "/metadata/uid", "value": string(owner.GetUID())},
+		{"op": "test", "path": path, "value": Finalizer},
+		{"op": "remove", "path": path},
+	})
+	if err != nil {
+		return fmt.Errorf("%s: remove finalizer: %w", OwnerRef(owner), err)
+	}
+	_, err = m.resource(gvr, owner.GetNamespace()).Patch(ctx, owner.GetName(), types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: m.opts.FieldManager})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("%s: remove finalizer: %w", OwnerRef(owner), err)
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package applier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Prune deletes the live children that the plan no longer renders. Call it only after Apply of
+// the same plan succeeded in full: after a partial failure the plan may not be the whole truth.
+func (m *Manager) Prune(ctx context.Context, p *Plan, live []Child) (ChangeSet, error) {
+	var stale []Child
+	for _, c := range live {
+		if !p.Has(c.Ref) {
+			stale = append(stale, c)
+		}
+	}
+	return m.deleteAll(ctx, stale, Pruned)
+}
+
+// DeleteAll deletes every given child, the dependents (workloads) before what they depend on
+// (namespaces and CRDs last).
+func (m *Manager) DeleteAll(ctx context.Context, live []Child) (ChangeSet, error) {
+	return m.deleteAll(ctx, live, Deleted)
+}
+
+func (m *Manager) deleteAll(ctx context.Context, children []Child, action Action) (ChangeSet, error) {
+	children = append([]Child(nil), children...)
+	sort.SliceStable(children, func(a, b int) bool {
+		return rank(children[a].GroupKind()) > rank(children[b].GroupKind())
+	})
+	var cs ChangeSet
+	var errs []error
+	for _, c := range children {
+		if c.Deleting {
+			continue // already on its way out; a second delete would change nothing
+		}
+		if err := m.deleteOne(ctx, c); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cs = append(cs, Change{Ref: c.Ref, Action: action})
+	}
+	return cs, errors.Join(errs...)
+}
+
+func (m *Manager) deleteOne(ctx context.Context, c Child) error {
+	uid := c.UID
+	policy := metav1.DeletePropagationBackground
+	err := m.resource(c.Resource, c.Namespace).Delete(ctx, c.Name, metav1.DeleteOptions{
+		Preconditions:     &metav1.Preconditions{UID: &uid},
+		PropagationPolicy: &policy,
+	})
+	m.forget(c.UID)
+	switch {
+	case err == nil, apierrors.IsNotFound(err):
+		return nil
+	case apierrors.IsConflict(err):
+		// The UID precondition failed: the child we saw is gone and another object took its
+		// name. That object is not the one we meant to delete; the next sync judges it anew.
+		return nil
+	default:
+		return fmt.Errorf("%s: delete: %w", c.Ref, err)
+	}
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Defaults and limits for the optional settings of a watch config.
+const (
+	DefaultWorkers = 4
+	MaxWorkers     = 256
+	DefaultResync  = 10 * time.Minute
+	// MinResync keeps a misconfigured resync from turning into a relist storm
+	// against the API server.
+	MinResync = 30 * time.Second
+)
+
+// Watch is one validated watch config: the objects of one kind that bosun
+// renders children for.
+type Watch struct {
+	// Name identifies the watch in logs and metrics; it is unique across the
+	// loaded files and defaults to the file name without its extension.
+	Name string
+	// File is the config file the watch came from, as given to Load.
+	File string
+	// GVK is the watched kind; Group is empty for core kinds.
+	GVK schema.GroupVersionKind
+	// Namespaces restricts the watch to these namespaces; nil means all.
+	Namespaces []string
+	// Selector restricts the watch to matching objects; labels.Everything()
+	// when no selector is configured.
+	Selector labels.Selector
+	// SelectorText is the selector as written, for logs and list options.
+	SelectorText string
+	// Templates are the template files and directories, cleaned and joined
+	// with the config file's directory unless absolute.
+	Templates []string
+	// Values is passed to the templates as .Values with its keys' case
+	// preserved; never nil. Integers are int64 and other numbers float64, so
+	// that large integers render without an exponent.
+	Values map[string]any
+	// Workers is the number of objects of this kind reconciled in parallel.
+	Workers int
+	// Resync is the period of the informer's resync; 0 disables it.
+	Resync time.Duration
+}
+
+// String describes the watch for humans, e.g. "sites (Site.v1.example.bosun.dev)".
+func (w *Watch) String() string {
+	return fmt.Sprintf("%s (%s)", w.Name, GVKString(w.GVK))
+}
+
+// GVKString formats a kind the way kubectl does for resources,
+// Kind.version.group, leaving out the group of core kinds: "ConfigMap.v1".
+func GVKString(gvk schema.GroupVersionKind) string {
+	if gvk.Group == "" {
+		return gvk.Kind + "." + gvk.Version
+	}
+	return gvk.Kind + "." + gvk.Version + "." + gvk.Group
+}

@@ -1,0 +1,215 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+	yamlv3 "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/yaml"
+)
+
+// rawConfig mirrors a config file for viper's strict decode; validate turns it
+// into a Watch.
+type rawConfig struct {
+	Name       string   `mapstructure:"name"`
+	Watch      rawWatch `mapstructure:"watch"`
+	Namespaces []string `mapstructure:"namespaces"`
+	Selector   string   `mapstructure:"selector"`
+	// Templates is a path or a list of paths, told apart by validate.
+	Templates any `mapstructure:"templates"`
+	// Values only claims the key so that UnmarshalExact accepts it: viper has
+	// lower-cased its keys, so the real values come from decodeValues.
+	Values any `mapstructure:"values"`
+	// Pointers tell "not set" (use the default) from an explicit zero.
+	Workers *int           `mapstructure:"workers"`
+	Resync  *time.Duration `mapstructure:"resync"`
+
+	// hasWatch tells a missing watch, one error, from a watch missing its
+	// fields, an error per field.
+	hasWatch bool
+}
+
+type rawWatch struct {
+	Group   string `mapstructure:"group"`
+	Version string `mapstructure:"version"`
+	Kind    string `mapstructure:"kind"`
+}
+
+// decode reads data with a fresh viper instance and decodes it strictly. It
+// returns the problems found with the fields that failed to decode, which
+// validate then skips, and a nil config if data is not valid YAML: such a
+// file has nothing else worth checking.
+func decode(data []byte) (*rawConfig, []error, []string) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, yamlErrors(err), nil
+	}
+	raw := rawConfig{hasWatch: v.IsSet("watch")}
+	err := v.UnmarshalExact(&raw, func(c *mapstructure.DecoderConfig) {
+		// Strict: "true" is not a number and 1 is not a string.
+		c.WeaklyTypedInput = false
+	})
+	if err == nil {
+		return &raw, nil, nil
+	}
+	errs, failed := decodeErrors(err, v.Get)
+	return &raw, errs, failed
+}
+
+// yamlErrors splits the error of the YAML parser into one error per problem,
+// so that each gets its own line with the file path.
+func yamlErrors(err error) []error {
+	if te, ok := errors.AsType[*yamlv3.TypeError](err); ok {
+		errs := make([]error, len(te.Errors))
+		for i, msg := range te.Errors {
+			errs[i] = fmt.Errorf("yaml: %s", msg)
+		}
+		return errs
+	}
+	// viper's "While parsing config:" adds nothing to the parser's error.
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner
+	}
+	return []error{err}
+}
+
+// decodeErrors rewords mapstructure's errors in the config's own terms: one
+// `unknown key "watch.kidn"` per unknown key, and "field: problem" for the
+// rest. It also returns the names of the fields that failed to decode. get
+// looks up a field's value, which mapstructure leaves out of its messages.
+func decodeErrors(err error, get func(field string) any) (errs []error, failed []string) {
+	var walk func(error)
+	walk = func(err error) {
+		if de, ok := err.(*mapstructure.DecodeError); ok {
+			inner := de.Unwrap()
+			if keys, ok := strings.CutPrefix(inner.Error(), "has invalid keys: "); ok {
+				for _, key := range strings.Split(keys, ", ") {
+					if de.Name() != "" {
+						key = de.Name() + "." + key
+					}
+					errs = append(errs, fmt.Errorf("unknown key %q", key))
+				}
+				return
+			}
+			failed = append(failed, de.Name())
+			if ute, ok := errors.AsType[*mapstructure.UnconvertibleTypeError](inner); ok {
+				errs = append(errs, fmt.Errorf("%s: expected %s, got %s", de.Name(), typeName(ute.Expected.Type().String()), yamlKind(ute.Value)))
+				return
+			}
+			switch {
+			case de.Name() == "resync":
+				errs = append(errs, fmt.Errorf("resync: invalid duration %q, want e.g. 90s, 10m or 1h30m", get("resync")))
+			case strings.HasPrefix(inner.Error(), "expected a map or struct"):
+				errs = append(errs, fmt.Errorf("%s: expected a map, got %s", de.Name(), yamlKind(get(de.Name()))))
+			default:
+				errs = append(errs, fmt.Errorf("%s: %w", de.Name(), inner))
+			}
+			return
+		}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		if inner := errors.Unwrap(err); inner != nil {
+			walk(inner)
+			return
+		}
+		errs = append(errs, err)
+	}
+	walk(err)
+	return errs, failed
+}
+
+// typeName names Go types the way a config author thinks of them.
+func typeName(goType string) string {
+	switch goType {
+	case "int":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "[]string":
+		return "a list of strings"
+	case "time.Duration":
+		return "a duration"
+	}
+	return goType
+}
+
+// yamlKind names the YAML type of a decoded value for error messages.
+func yamlKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case int, int64, uint64, float64, json.Number:
+		return "number"
+	case map[string]any:
+		return "map"
+	case []any:
+		return "list"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// decodeValues decodes the values map from the raw file, keeping the case of
+// its keys that viper would lose.
+func decodeValues(data []byte) (map[string]any, error) {
+	var doc struct {
+		Values json.RawMessage `json:"values"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	values := map[string]any{}
+	if len(doc.Values) == 0 || string(doc.Values) == "null" {
+		return values, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc.Values))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("values: expected a map, got %s", yamlKind(v))
+	}
+	for k, v := range m {
+		values[k] = typedNumbers(v)
+	}
+	return values, nil
+}
+
+// typedNumbers replaces JSON numbers with int64 where they are integers and
+// float64 otherwise, so that replicas: 1000000 renders as 1000000, not 1e+06.
+func typedNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64() // the JSON decoder has validated the number
+		return f
+	case map[string]any:
+		for k, e := range v {
+			v[k] = typedNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = typedNumbers(e)
+		}
+	}
+	return v
+}

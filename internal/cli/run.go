@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/internal/restmap"
+	"github.com/bosun-dev/bosun/renderer"
+	"github.com/bosun-dev/bosun/watcher"
+)
+
+// RunOptions configure one run of the controller.
+type RunOptions struct {
+	ConfigPath string
+	Kubeconfig string
+	Context    string
+	Namespace  string
+	// RESTConfig, when set, is used instead of loading a kubeconfig (tests).
+	RESTConfig      *rest.Config
+	QPS             float32
+	Burst           int
+	ShutdownTimeout time.Duration
+	Log             *zap.Logger
+}
+
+func newRunCommand() *cobra.Command {
+	o := RunOptions{}
+	var level, format string
+	cmd := &cobra.Command{
+		Use:   "run --config PATH",
+		Short: "Run the controller: watch, render, apply, prune",
+		Example: `  bosun run --config examples/site/watch.yaml
+  bosun run --config /etc/bosun/ --namespace team-a --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(level, format)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = log.Sync() }()
+			routeKlog(log)
+			o.Log = log
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return Run(ctx, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.ConfigPath, "config", "c", "", "watch config file, or a directory of them (*.yaml, *.yml)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster config)")
+	f.StringVar(&o.Context, "context", "", "kubeconfig context to use (default: the current context)")
+	f.StringVarP(&o.Namespace, "namespace", "n", "", "restrict every watch, and the children bosun reads, to this namespace")
+	f.Float32Var(&o.QPS, "kube-api-qps", 100, "client-side limit of requests per second to the API server (negative: no limit, rely on API Priority and Fairness)")
+	f.IntVar(&o.Burst, "kube-api-burst", 200, "client-side burst of requests to the API server")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
+	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&format, "log-format", "console", "json or console")
+	_ = cmd.MarkFlagRequired("config")
+	return cmd
+}
+
+// Run loads and validates every watch config and template, then runs the controller until
+// ctx is done. Bad configs or templates fail here, before the cluster is contacted.
+func Run(ctx context.Context, o RunOptions) error {
+	log := o.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	watches, err := loadWatches(o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	cfg, err := restConfig(o)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("metadata client: %w", err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("discovery client: %w", err)
+	}
+	if _, err := dc.ServerVersion(); err != nil {
+		return fmt.Errorf("cannot reach the API server at %s: %w (check --kubeconfig/--context, or that the cluster is up)", cfg.Host, err)
+	}
+	mapper := restmap.New(dc, 0)
+	mgr, err := watcher.New(watcher.Options{
+		Log:             log,
+		Dynamic:         dyn,
+		Metadata:        meta,
+		Mapper:          mapper,
+		Applier:         applier.New(dyn, mapper, applier.Options{}),
+		Namespace:       o.Namespace,
+		ShutdownTimeout: o.ShutdownTimeout,
+	}, watches)
+	if err != nil {
+		return err
+	}
+	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host))
+	err = mgr.Run(ctx)
+	log.Info("stopped")
+	return err
+}
+
+// loadWatches loads every config and parses every template, reporting all errors at once.
+func loadWatches(path string) ([]watcher.Watch, error) {
+	if path == "" {
+		return nil, errors.New("--config is required: a watch config file or a directory of them")
+	}
+	cfgs, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	var watches []watcher.Watch
+	var errs []error
+	for _, c := range cfgs {
+		r, err := renderer.New(c.Templates, renderer.Options{Values: c.Values})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.File, err))
+			continue
+		}
+		watches = append(watches, watcher.Watch{Watch: c, Renderer: r})
+	}
+	return watches, errors.Join(errs...)
+}
+
+// restConfig loads the client configuration as kubectl does: --kubeconfig, then $KUBECONFIG,
+// then ~/.kube/config, then the in-cluster service account.
+func restConfig(o RunOptions) (*rest.Config, error) {
+	cfg := o.RESTConfig
+	if cfg == nil {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = o.Kubeconfig
+		var err error
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context}).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig: %w (set --kubeconfig or $KUBECONFIG, or run in a pod)", err)
+		}
+	} else {
+		cfg = rest.CopyConfig(cfg)
+	}
+	if o.QPS != 0 {
+		cfg.QPS = o.QPS
+	}
+	if o.Burst != 0 {
+		cfg.Burst = o.Burst
+	}
+	cfg.UserAgent = "bosun"
+	return cfg, nil
+}

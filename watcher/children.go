@@ -1,0 +1,173 @@
+package watcher
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/bosun-dev/bosun/applier"
+)
+
+const ownerIndex = "bosun.dev/owner-uid"
+
+// children tracks, per child resource type in use, a metadata-only informer over the objects
+// bosun manages. Informers start on first use, so bosun only watches the kinds its templates
+// produce.
+type children struct {
+	client    metadata.Interface
+	mapper    meta.RESTMapper
+	namespace string
+	// changed is called with the owner UID of a child that was added, changed or deleted.
+	changed func(owner types.UID)
+	// stop ends the informers; the tracker lives as long as the manager.
+	stop <-chan struct{}
+
+	mu        sync.Mutex
+	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+}
+
+func newChildren(client metadata.Interface, mapper meta.RESTMapper, namespace string, stop <-chan struct{}, changed func(types.UID)) *children {
+	return &children{
+		client:    client,
+		mapper:    mapper,
+		namespace: namespace,
+		changed:   changed,
+		stop:      stop,
+		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+	}
+}
+
+// informer returns the synced informer for gvr, starting it on first use.
+func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
+	c.mu.Lock()
+	inf, ok := c.informers[gvr]
+	if !ok {
+		inf = metadatainformer.NewFilteredMetadataInformer(c.client, gvr, c.namespace, 0,
+			cache.Indexers{ownerIndex: indexByOwner},
+			func(o *metav1.ListOptions) { o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue },
+		).Informer()
+		// bosun reads only names, labels, UIDs and versions of children: keeping their
+		// managedFields would multiply the cache's memory for nothing.
+		_ = inf.SetTransform(stripManagedFields)
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.notify,
+			UpdateFunc: func(old, obj any) { c.notifyUpdate(old, obj) },
+			DeleteFunc: c.notify,
+		})
+		c.informers[gvr] = inf
+		go inf.Run(c.stop)
+	}
+	c.mu.Unlock()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return nil, fmt.Errorf("%s: child cache did not sync: %w", gvr, context.Cause(ctx))
+	}
+	return inf, nil
+}
+
+// list returns the children of owner among the given kinds, as the caches know them. Kinds the
+// API server does not serve (a CRD that was removed) have no children.
+func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
+	var out []applier.Child
+	for _, gk := range kinds {
+		gvr, ok, err := c.resource(gk)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		inf, err := c.informer(ctx, gvr)
+		if err != nil {
+			return nil, err
+		}
+		objs, err := inf.GetIndexer().ByIndex(ownerIndex, string(owner))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", gvr, err)
+		}
+		for _, o := range objs {
+			out = append(out, childOf(gk, gvr, o.(*metav1.PartialObjectMetadata)))
+		}
+	}
+	return out, nil
+}
+
+// listLive is list straight from the API server: for cleanup on owner deletion, where a cache
+// that has not yet seen a child just created would leave it behind.
+func (c *children) listLive(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
+	var out []applier.Child
+	for _, gk := range kinds {
+		gvr, ok, err := c.resource(gk)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		list, err := c.client.Resource(gvr).Namespace(c.namespace).List(ctx, metav1.ListOptions{
+			LabelSelector: applier.LabelOwnerUID + "=" + string(owner),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: list children: %w", gvr, err)
+		}
+		for i := range list.Items {
+			out = append(out, childOf(gk, gvr, &list.Items[i]))
+		}
+	}
+	return out, nil
+}
+
+// resource maps gk to its preferred resource; ok is false when the kind is not served.
+func (c *children) resource(gk schema.GroupKind) (schema.GroupVersionResource, bool, error) {
+	m, err := c.mapper.RESTMapping(gk)
+	if meta.IsNoMatchError(err) {
+		return schema.GroupVersionResource{}, false, nil
+	}
+	if err != nil {
+		return schema.GroupVersionResource{}, false, fmt.Errorf("%s: %w", gk, err)
+	}
+	return m.Resource, true, nil
+}
+
+func (c *children) notify(obj any) {
+	if m, err := meta.Accessor(unwrapTombstone(obj)); err == nil {
+		if uid := m.GetLabels()[applier.LabelOwnerUID]; uid != "" {
+			c.changed(types.UID(uid))
+		}
+	}
+}
+
+func (c *children) notifyUpdate(old, obj any) {
+	if sameVersion(old, obj) {
+		return
+	}
+	c.notify(obj)
+}
+
+func childOf(gk schema.GroupKind, gvr schema.GroupVersionResource, m *metav1.PartialObjectMetadata) applier.Child {
+	return applier.Child{
+		Ref:             applier.Ref{Group: gk.Group, Kind: gk.Kind, Namespace: m.Namespace, Name: m.Name},
+		Resource:        gvr,
+		UID:             m.UID,
+		ResourceVersion: m.ResourceVersion,
+		Deleting:        m.DeletionTimestamp != nil,
+	}
+}
+
+func indexByOwner(obj any) ([]string, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	if uid := m.GetLabels()[applier.LabelOwnerUID]; uid != "" {
+		return []string{uid}, nil
+	}
+	return nil, nil
+}

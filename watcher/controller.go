@@ -1,0 +1,246 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+)
+
+const uidIndex = "uid"
+
+// controller reconciles the owners of one watch.
+type controller struct {
+	watch      Watch
+	namespaces []string
+	opts       Options
+	log        *zap.Logger
+	queue      workqueue.TypedRateLimitingInterface[cache.ObjectName]
+
+	// Set once the watched kind is resolved and its informers synced; read by child events.
+	mu        sync.RWMutex
+	gvr       schema.GroupVersionResource
+	informers map[string]cache.SharedIndexInformer // by namespace; "" = all
+	kids      *children
+}
+
+func newController(w Watch, namespaces []string, opts Options) *controller {
+	limiter := workqueue.NewTypedMaxOfRateLimiter(
+		// Per owner: retry fast at first, then back off to at most five minutes, so a broken
+		// owner costs almost nothing while it stays broken.
+		workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](500*time.Millisecond, 5*time.Minute),
+	)
+	return &controller{
+		watch:      w,
+		namespaces: namespaces,
+		opts:       opts,
+		log:        opts.Log.With(zap.String("watch", w.Name)),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{
+			Name: w.Name,
+		}),
+	}
+}
+
+// run resolves the watched kind (retrying while it does not exist), starts the informers and
+// workers, and on ctx done stops intake and waits for in-flight reconciles.
+func (c *controller) run(ctx context.Context, kids *children) {
+	defer c.queue.ShutDown()
+	gvr, ok := c.resolve(ctx)
+	if !ok {
+		return
+	}
+	informers := c.startInformers(ctx, gvr)
+	for ns, inf := range informers {
+		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			c.log.Info("stopped before the cache synced", zap.String("namespace", ns))
+			return
+		}
+	}
+	c.mu.Lock()
+	c.gvr, c.informers, c.kids = gvr, informers, kids
+	c.mu.Unlock()
+	c.log.Info("watching", zap.String("resource", gvr.String()), zap.Strings("namespaces", c.namespaces),
+		zap.String("selector", c.watch.SelectorText), zap.Int("workers", c.watch.Workers), zap.Int("owners", c.ownerCount()))
+
+	// Workers get their own context: after the stop signal they may finish what they hold
+	// until ShutdownTimeout, then it is cancelled.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	var wg sync.WaitGroup
+	for range c.watch.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c.processNextWorkItem(ctx, workCtx) {
+			}
+		}()
+	}
+	if c.watch.Resync > 0 {
+		go wait.Until(c.enqueueAll, c.watch.Resync, ctx.Done())
+	}
+
+	<-ctx.Done()
+	c.queue.ShutDown()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(c.opts.ShutdownTimeout):
+		c.log.Warn("in-flight reconciles did not finish in time; cancelling them", zap.Duration("timeout", c.opts.ShutdownTimeout))
+		cancelWork()
+		<-done
+	}
+}
+
+// resolve maps the watched kind to its resource, retrying with backoff while the API server
+// does not serve it (its CRD may be installed later). It gives up only when ctx is done.
+func (c *controller) resolve(ctx context.Context) (schema.GroupVersionResource, bool) {
+	gvk := c.watch.GVK
+	backoff := wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.1, Steps: 7, Cap: time.Minute}
+	for {
+		m, err := c.opts.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err == nil {
+			return m.Resource, true
+		}
+		d := backoff.Step()
+		c.log.Warn("watched kind is not served yet; retrying", zap.String("kind", gvk.String()), zap.Duration("retry", d), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return schema.GroupVersionResource{}, false
+		case <-time.After(d):
+		}
+	}
+}
+
+// startInformers starts one dynamic informer per namespace of the watch, each filtered by the
+// watch's label selector, with managedFields dropped and an index by UID for child events.
+func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersionResource) map[string]cache.SharedIndexInformer {
+	informers := map[string]cache.SharedIndexInformer{}
+	for _, ns := range c.namespaces {
+		factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.opts.Dynamic, 0, ns, func(o *metav1.ListOptions) {
+			o.LabelSelector = c.watch.SelectorText
+		})
+		inf := factory.ForResource(gvr).Informer()
+		_ = inf.SetTransform(stripManagedFields)
+		_ = inf.AddIndexers(cache.Indexers{uidIndex: func(obj any) ([]string, error) {
+			m, err := meta.Accessor(obj)
+			if err != nil {
+				return nil, err
+			}
+			return []string{string(m.GetUID())}, nil
+		}})
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: c.enqueue,
+			UpdateFunc: func(old, obj any) {
+				if !sameVersion(old, obj) {
+					c.enqueue(obj)
+				}
+			},
+			DeleteFunc: c.enqueue,
+		})
+		factory.Start(ctx.Done())
+		informers[ns] = inf
+	}
+	return informers
+}
+
+// enqueue adds the key of an owner event; the object itself is never passed on.
+func (c *controller) enqueue(obj any) {
+	if m, err := meta.Accessor(unwrapTombstone(obj)); err == nil {
+		c.queue.Add(cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()})
+	}
+}
+
+// enqueueUID requeues the owner with this UID, if this watch has it.
+func (c *controller) enqueueUID(uid types.UID) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, inf := range c.informers {
+		objs, _ := inf.GetIndexer().ByIndex(uidIndex, string(uid))
+		for _, o := range objs {
+			c.enqueue(o)
+			return true
+		}
+	}
+	return false
+}
+
+// enqueueAll is the periodic resync: every owner is reconciled again, which costs no API
+// request for an owner whose children are as bosun left them.
+func (c *controller) enqueueAll() {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, inf := range c.informers {
+		for _, o := range inf.GetIndexer().List() {
+			c.enqueue(o)
+		}
+	}
+}
+
+func (c *controller) ownerCount() int {
+	n := 0
+	for _, inf := range c.informers {
+		n += len(inf.GetIndexer().ListKeys())
+	}
+	return n
+}
+
+// owner reads the owner from the informer cache; ok is false when it no longer exists.
+func (c *controller) owner(key cache.ObjectName) (*unstructured.Unstructured, bool) {
+	c.mu.RLock()
+	inf := c.informers[key.Namespace]
+	if inf == nil {
+		inf = c.informers[""]
+	}
+	c.mu.RUnlock()
+	if inf == nil {
+		return nil, false
+	}
+	obj, exists, err := inf.GetIndexer().GetByKey(key.String())
+	if err != nil || !exists {
+		return nil, false
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	return u, ok
+}
+
+// processNextWorkItem takes one key from the queue, syncs it and decides on retry. It alone
+// touches Done, Forget and AddRateLimited. It returns false when the worker should exit: the
+// queue shut down, or the stop signal came (keys still queued are left: every owner is
+// reconciled again on the next start).
+func (c *controller) processNextWorkItem(stop, work context.Context) bool {
+	key, shutdown := c.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer c.queue.Done(key)
+	if stop.Err() != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(work, c.opts.SyncTimeout)
+	defer cancel()
+	start := time.Now()
+	err := c.sync(ctx, key)
+	log := c.log.With(zap.String("owner", key.String()), zap.Duration("duration", time.Since(start)))
+	if err == nil {
+		c.queue.Forget(key)
+		return true
+	}
+	if errors.Is(err, context.Canceled) && work.Err() != nil {
+		return false // shutting down; the next start reconciles it again
+	}
+	log.Error("reconcile failed; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
+	c.queue.AddRateLimited(key)
+	return true
+}

@@ -1,0 +1,15 @@
+// Package watcher runs bosun's control loops: for each watched resource type, informers feed a
+// rate-limited work queue and workers reconcile one owner at a time.
+//
+// The flow reads top to bottom: an informer callback enqueues a key (never the object, and
+// never does work itself) → a worker takes the key → sync reads the owner from the informer
+// cache, renders it, applies the children, prunes what is no longer rendered, and on deletion
+// cleans up and drops the finalizer → processNextWorkItem alone decides on retries, through
+// the queue's rate limiter with exponential backoff.
+//
+// Children are watched too, as metadata only and selected by bosun's managed-by label, so a
+// child that changes or disappears requeues its owner, and prune reads the children from that
+// cache instead of listing them from the API server on every sync.
+//
+// This package decides logging and retries; the renderer and the applier only return errors.
+package watcher

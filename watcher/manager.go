@@ -1,0 +1,134 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
+)
+
+// Renderer turns one owner into its child manifests.
+type Renderer interface {
+	Render(ctx context.Context, owner *unstructured.Unstructured) ([]*unstructured.Unstructured, error)
+}
+
+// Applier keeps one owner's children true in the cluster; *applier.Manager implements it.
+type Applier interface {
+	Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured) (*applier.Plan, error)
+	EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv applier.Inventory) (*unstructured.Unstructured, error)
+	Apply(ctx context.Context, p *applier.Plan, live map[applier.Ref]applier.Child) (applier.ChangeSet, error)
+	Prune(ctx context.Context, p *applier.Plan, live []applier.Child) (applier.ChangeSet, error)
+	DeleteAll(ctx context.Context, live []applier.Child) (applier.ChangeSet, error)
+	ReleaseOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource) error
+}
+
+// Watch is one watched resource type with the renderer of its templates.
+type Watch struct {
+	*config.Watch
+	Renderer Renderer
+}
+
+// Options are what a Manager needs. Log, Dynamic, Metadata, Mapper and Applier are required.
+type Options struct {
+	Log      *zap.Logger
+	Dynamic  dynamic.Interface
+	Metadata metadata.Interface
+	Mapper   meta.RESTMapper
+	Applier  Applier
+	// Namespace, when set, restricts every watch and the child caches to one namespace.
+	Namespace string
+	// SyncTimeout bounds one reconcile of one owner; default 2 minutes.
+	SyncTimeout time.Duration
+	// ShutdownTimeout bounds how long in-flight reconciles may run after a stop signal;
+	// default 30 seconds.
+	ShutdownTimeout time.Duration
+}
+
+// Manager runs one controller per watch over shared clients and a shared child cache.
+type Manager struct {
+	opts        Options
+	controllers []*controller
+}
+
+// New validates the options and prepares one controller per watch; nothing runs until Run.
+func New(opts Options, watches []Watch) (*Manager, error) {
+	if opts.Log == nil || opts.Dynamic == nil || opts.Metadata == nil || opts.Mapper == nil || opts.Applier == nil {
+		return nil, errors.New("watcher: Log, Dynamic, Metadata, Mapper and Applier are required")
+	}
+	if opts.SyncTimeout <= 0 {
+		opts.SyncTimeout = 2 * time.Minute
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 30 * time.Second
+	}
+	m := &Manager{opts: opts}
+	for _, w := range watches {
+		ns, err := namespacesOf(w.Watch, opts.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		m.controllers = append(m.controllers, newController(w, ns, opts))
+	}
+	return m, nil
+}
+
+// namespacesOf is the namespaces one watch's informers cover: "" means all.
+func namespacesOf(w *config.Watch, restrict string) ([]string, error) {
+	switch {
+	case restrict == "" && len(w.Namespaces) == 0:
+		return []string{""}, nil
+	case restrict == "":
+		return w.Namespaces, nil
+	case len(w.Namespaces) == 0:
+		return []string{restrict}, nil
+	}
+	for _, ns := range w.Namespaces {
+		if ns == restrict {
+			return []string{restrict}, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: watch %s covers namespaces %v, none of which is --namespace %q", w.File, w.Name, w.Namespaces, restrict)
+}
+
+// Run starts every controller and blocks until ctx is done and in-flight reconciles finished
+// (or ShutdownTimeout passed). A watch whose kind does not exist yet is retried without
+// holding up the others.
+func (m *Manager) Run(ctx context.Context) error {
+	// Child informers must outlive the stop signal a little: in-flight reconciles still read
+	// them while they drain.
+	childStop := make(chan struct{})
+	defer close(childStop)
+	kids := newChildren(m.opts.Metadata, m.opts.Mapper, m.opts.Namespace, childStop, m.childChanged)
+
+	var wg sync.WaitGroup
+	for _, c := range m.controllers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.run(ctx, kids)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// childChanged requeues the owner of a child that changed, whichever watch it belongs to.
+func (m *Manager) childChanged(owner types.UID) {
+	for _, c := range m.controllers {
+		if c.enqueueUID(owner) {
+			return
+		}
+	}
+}
