@@ -234,6 +234,7 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	err := c.sync(ctx, key)
 	log := c.log.With(zap.String("owner", key.String()), zap.Duration("duration", time.Since(start)))
 	if err == nil {
+		log.Debug("reconciled")
 		c.queue.Forget(key)
 		return true
 	}

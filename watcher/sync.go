@@ -6,6 +6,9 @@ import (
 	"slices"
 
 	"go.uber.org/zap"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
 
@@ -13,12 +16,13 @@ import (
 )
 
 // sync brings the children of one owner to the state its templates render, reading the owner
-// from the cache (never from the event that queued it). A missing owner is success: it is
-// gone, and its children went with it (finalizer or garbage collection).
+// from the cache (never from the event that queued it). An owner that left the cache was
+// either deleted — success: its finalizer saw to its children — or stopped matching the
+// watch's selector, and is then let go like a deleted one.
 func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	owner, ok := c.owner(key)
 	if !ok {
-		return nil
+		return c.release(ctx, key)
 	}
 	if owner.GetDeletionTimestamp() != nil {
 		return c.finalize(ctx, owner)
@@ -66,6 +70,24 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	return nil
 }
 
+// release handles an owner that is not in the cache. Deleted owners leave the cache only after
+// bosun's finalizer is gone, so one that still exists with the finalizer no longer matches the
+// watch (its labels changed): its children are deleted and the finalizer dropped, as bosun
+// will not see it again.
+func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
+	owner, err := c.opts.Dynamic.Resource(c.gvr).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s/%s: get: %w", c.watch.GVK.Kind, key, err)
+	}
+	if c.watch.Selector.Matches(labels.Set(owner.GetLabels())) {
+		return nil // the cache has not seen it yet; its own event will queue it again
+	}
+	return c.finalize(ctx, owner)
+}
+
 // finalize deletes every child of an owner that is being deleted, then drops bosun's
 // finalizer so the deletion can complete. The children are listed from the API server, not
 // the cache: a child created a moment ago must not be left behind.
@@ -87,7 +109,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	if err := c.opts.Applier.ReleaseOwner(ctx, owner, c.gvr); err != nil {
 		return err
 	}
-	log.Info("owner deleted; children cleaned up", zap.Int("children", len(live)))
+	log.Info("owner released; children deleted", zap.Int("children", len(live)))
 	return nil
 }
 

@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/bosun-dev/bosun/internal/cli"
+	"github.com/bosun-dev/bosun/internal/testenv"
+)
+
+var (
+	siteGVR      = schema.GroupVersionResource{Group: "example.bosun.dev", Version: "v1", Resource: "sites"}
+	widgetGVR    = schema.GroupVersionResource{Group: "e2e.bosun.dev", Version: "v1", Resource: "widgets"}
+	configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	secretGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	saGVR        = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+	serviceGVR   = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	deployGVR    = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+)
+
+const waitTimeout = 30 * time.Second
+
+// bosun is one in-process run of the controller, as `bosun run` runs it.
+type bosun struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan error
+	logs   *observer.ObservedLogs
+	once   sync.Once
+}
+
+// startBosun runs bosun on the config until stop or the end of the test. A non-empty
+// namespace restricts it (--namespace), which keeps tests that share the cluster apart.
+func startBosun(t *testing.T, config, namespace string) *bosun {
+	t.Helper()
+	core, logs := observer.New(zap.DebugLevel)
+	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)).Core()))
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &bosun{t: t, cancel: cancel, done: make(chan error, 1), logs: logs}
+	go func() {
+		b.done <- cli.Run(ctx, cli.RunOptions{
+			ConfigPath:      config,
+			Namespace:       namespace,
+			RESTConfig:      env.RESTConfig(),
+			Log:             log,
+			ShutdownTimeout: 10 * time.Second,
+		})
+	}()
+	t.Cleanup(b.stop)
+	return b
+}
+
+// stop sends the stop signal and waits for a clean exit.
+func (b *bosun) stop() {
+	b.once.Do(func() {
+		b.cancel()
+		select {
+		case err := <-b.done:
+			if err != nil {
+				b.t.Errorf("bosun run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			b.t.Errorf("bosun did not stop within 30s of the stop signal")
+		}
+	})
+}
+
+// waitReconciled waits until this run reconciled the owner (namespace/name) successfully.
+func (b *bosun) waitReconciled(t *testing.T, owner string) {
+	t.Helper()
+	testenv.Eventually(t, waitTimeout, func() error {
+		if b.logs.FilterMessage("reconciled").FilterField(zap.String("owner", owner)).Len() == 0 {
+			return fmt.Errorf("%s not reconciled yet", owner)
+		}
+		return nil
+	})
+}
+
+// writeWatch writes a watch config whose templates are the given directory.
+func writeWatch(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "watch.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func abs(t *testing.T, path string) string {
+	t.Helper()
+	p, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func widgetWatch(t *testing.T, templates string) string {
+	return writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+templates: %s
+resync: 0s
+`, abs(t, templates)))
+}
+
+var installOnce sync.Map
+
+// installCRD applies a CRD manifest once per test binary and waits until it is established.
+func installCRD(t *testing.T, path, name string) {
+	t.Helper()
+	if _, done := installOnce.LoadOrStore(name, true); done {
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.ApplyYAML(t, env.RESTConfig(), string(data))
+	testenv.WaitCRDEstablished(t, env.RESTConfig(), name)
+}
+
+func create(t *testing.T, gvr schema.GroupVersionResource, namespace, manifest string) *unstructured.Unstructured {
+	t.Helper()
+	objs := testenv.ApplyYAML(t, env.RESTConfig(), manifest)
+	if len(objs) != 1 {
+		t.Fatalf("want one object in %s", manifest)
+	}
+	got, err := env.Dynamic.Resource(gvr).Namespace(namespace).Get(context.Background(), objs[0].GetName(), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func get(gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
+	return env.Dynamic.Resource(gvr).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+}
+
+// waitObject waits until the object exists and check accepts it, and returns it.
+func waitObject(t *testing.T, gvr schema.GroupVersionResource, namespace, name string, check func(*unstructured.Unstructured) error) *unstructured.Unstructured {
+	t.Helper()
+	var got *unstructured.Unstructured
+	testenv.Eventually(t, waitTimeout, func() error {
+		var err error
+		if got, err = get(gvr, namespace, name); err != nil {
+			return err
+		}
+		if check != nil {
+			return check(got)
+		}
+		return nil
+	})
+	return got
+}
+
+// waitGone waits until the object no longer exists.
+func waitGone(t *testing.T, gvr schema.GroupVersionResource, namespace, name string) {
+	t.Helper()
+	testenv.Eventually(t, waitTimeout, func() error {
+		_, err := get(gvr, namespace, name)
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		default:
+			return fmt.Errorf("%s %s/%s still exists", gvr.Resource, namespace, name)
+		}
+	})
+}
+
+func mergePatch(t *testing.T, gvr schema.GroupVersionResource, namespace, name, patch string) {
+	t.Helper()
+	_, err := env.Dynamic.Resource(gvr).Namespace(namespace).Patch(context.Background(), name, "application/merge-patch+json", []byte(patch), metav1.PatchOptions{})
+	if err != nil {
+		t.Fatalf("patch %s %s/%s: %v", gvr.Resource, namespace, name, err)
+	}
+}
+
+func deleteObject(t *testing.T, gvr schema.GroupVersionResource, namespace, name string) {
+	t.Helper()
+	if err := env.Dynamic.Resource(gvr).Namespace(namespace).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("delete %s %s/%s: %v", gvr.Resource, namespace, name, err)
+	}
+}

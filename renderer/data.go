@@ -1,0 +1,78 @@
+package renderer
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// templateData builds the template's dot from a copy of the owner: sprig's set, unset and merge
+// modify maps in place, and the owner usually lives in an informer cache. It is a map so that
+// missingkey=error applies to every field.
+func templateData(owner, values map[string]any) (map[string]any, error) {
+	obj := deepCopy(owner).(map[string]any)
+	u := &unstructured.Unstructured{Object: obj}
+	meta, err := objectField(obj, "metadata")
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	data := map[string]any{
+		"Object":     obj,
+		"APIVersion": u.GetAPIVersion(),
+		"Kind":       u.GetKind(),
+		"Name":       u.GetName(),
+		"Namespace":  u.GetNamespace(),
+		"UID":        string(u.GetUID()),
+		"Generation": u.GetGeneration(),
+		"Values":     deepCopy(values),
+	}
+	for key, field := range map[string]struct {
+		m          map[string]any
+		name, path string
+	}{
+		"Labels":      {meta, "labels", "metadata.labels"},
+		"Annotations": {meta, "annotations", "metadata.annotations"},
+		"Spec":        {obj, "spec", "spec"},
+		"Status":      {obj, "status", "status"},
+		"Data":        {obj, "data", "data"},
+	} {
+		v, err := objectField(field.m, field.name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field.path, err)
+		}
+		data[key] = v
+	}
+	return data, nil
+}
+
+// objectField returns m[name] as a map: empty if absent or null, an error if not an object.
+func objectField(m map[string]any, name string) (map[string]any, error) {
+	switch v := m[name].(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return v, nil
+	default:
+		return nil, fmt.Errorf("want an object, got %s", describe(v))
+	}
+}
+
+// deepCopy copies the maps and slices of a JSON-like value. Unlike runtime.DeepCopyJSONValue it
+// does not panic on other types (an int in a hand-built object); those are shared as they are.
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		c := make(map[string]any, len(v))
+		for k, e := range v {
+			c[k] = deepCopy(e)
+		}
+		return c
+	case []any:
+		c := make([]any, len(v))
+		for i, e := range v {
+			c[i] = deepCopy(e)
+		}
+		return c
+	}
+	return v
+}

@@ -1,0 +1,90 @@
+// Package renderer turns one Kubernetes object (the owner) into the manifests of its children by
+// executing Go templates.
+//
+// It owns template loading, the template language (functions, data, limits) and the decoding of
+// the output into objects. It does not talk to the API server, does not log, and reads files only
+// in New. It does not default namespaces or add labels: the applier owns what children carry.
+//
+// # Templates
+//
+// New parses every template once; Render only executes. Files whose base name starts with "_"
+// are helpers (like Helm's _helpers.tpl): they may only {{define}} templates, and any text or
+// action outside a define is an error at New. Every other file is an output template, executed
+// once per Render in load order. A template name may be defined only once across all files, and
+// every {{template "name"}} call must name a defined template (checked at New, not when reached).
+//
+// Templates run with text/template's missingkey=error: a missing map key fails the render
+// instead of printing "<no value>". That also means `.Values.x | default 1` fails when x is
+// absent; write `index .Values "x" | default 1` or `dig "x" 1 .Values` (both yield the fallback
+// for an absent key), or test with `hasKey`.
+//
+// # Data
+//
+// The dot of every output template is a map built from a deep copy of the owner (so that set,
+// unset and merge cannot touch the caller's object):
+//
+//	.Object       the whole object (map[string]any)
+//	.APIVersion   apiVersion (string)
+//	.Kind         kind (string)
+//	.Name         metadata.name (string)
+//	.Namespace    metadata.namespace (string, "" for cluster-scoped owners)
+//	.UID          metadata.uid (string)
+//	.Generation   metadata.generation (int64)
+//	.Labels       metadata.labels (map[string]any, empty if none)
+//	.Annotations  metadata.annotations (map[string]any, empty if none)
+//	.Spec         spec (map[string]any, empty if absent)
+//	.Status       status (map[string]any, empty if absent)
+//	.Data         the top-level data field of ConfigMaps and Secrets (map, empty if absent)
+//	.Values       Options.Values (map[string]any, empty if nil)
+//
+// Numbers are int64 or float64, as in every unstructured object. Labels, Annotations, Spec,
+// Status and Data are the same maps as inside .Object. A field among them that is present but
+// not an object is an *Error.
+//
+// # Functions
+//
+// sprig's hermetic functions, minus everything that depends on the clock, the environment or
+// randomness (env, expandenv, now, ago, randInt, shuffle, uuidv4, bcrypt, genCA, ...): a child
+// that renders differently each time would be re-applied forever. Functions never swallow an
+// error: toJson, toPrettyJson, toRawJson, toDate and the regex functions are sprig's must*
+// variants, b64dec, b32dec and atoi return their error. Added, Helm-compatible:
+//
+//	toYaml v                 YAML of v without the trailing newline
+//	fromYaml s, fromJson s   decode a mapping; bad input is an error (Helm returns an "Error" key)
+//	fromYamlArray s, fromJsonArray s
+//	required msg v           error msg if v is nil or ""
+//	include name data        the named template rendered to a string
+//	tpl text data            text parsed as a template and rendered (sees the helpers)
+//	fail msg                 (sprig) error msg
+//
+// sprig's int, int64 and float64 still convert unparsable input to 0.
+//
+// # Output
+//
+// The output of each template is a YAML stream split on lines that are "---" (optionally
+// followed by blanks and a comment). Documents holding only whitespace and comments are skipped.
+// Documents are numbered from 1 as YAML numbers them: text before the first separator counts
+// only if it is not blank. Each document is decoded strictly (a duplicated key is an error) and
+// must be an object with non-empty string apiVersion, kind and metadata.name; a v1 List is
+// replaced by its items, each checked the same way.
+//
+// # Limits
+//
+// Guard rails against runaway templates, not a sandbox for hostile ones:
+//   - One Render writes at most Options.MaxOutputBytes (DefaultMaxOutputBytes, 4 MiB) over all
+//     output templates; one include or tpl result is capped at the same size. repeat, indent and
+//     nindent refuse results over that size before building them.
+//   - until, untilStep and seq build at most MaxListLength (100000) elements, and range refuses to
+//     iterate over an integer larger than that.
+//   - include and tpl nest at most MaxIncludeDepth (100) deep.
+//   - The context is checked on every write, every include and tpl call, at the start of every
+//     template (so on every {{template}} call) and whenever a range starts: New adds these checks
+//     to the parsed templates. A cancelled or expired context stops a runaway template promptly.
+//
+// # Errors
+//
+// Failures caused by templates or the owner's data are *Error: terminal until the owner or the
+// templates change. When the context ends, Render returns an error wrapping ctx.Err() instead.
+// Template errors read like text/template's ("template: <file>:<line>:<col>: executing ..."),
+// output errors like "template <file>: document 2: missing metadata.name".
+package renderer

@@ -1,0 +1,1 @@
+{{- define "team" }}{{ .Values.team }}{{ end -}}
