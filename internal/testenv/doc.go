@@ -1,0 +1,12 @@
+// Package testenv gives a test package one local control plane (see internal/localcluster)
+// for all its tests, and the few helpers those tests share.
+//
+// Rules:
+//   - One control plane per test package, started by TestMain through Main in a temporary
+//     state dir and stopped after the tests; tests isolate themselves with CreateNamespace.
+//   - Missing binaries fail the whole package with a non-zero exit and a message that says to
+//     run hack/build-tools.sh; tests are never skipped for lack of a cluster.
+//   - The state dir (with every component's log) is removed when the tests pass and kept, with
+//     its path printed, when they fail.
+//   - Helpers take a testing.TB and fail the test themselves, so tests read as a list of steps.
+package testenv
