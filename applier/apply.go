@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 )
@@ -21,7 +22,7 @@ func (m *Manager) Apply(ctx context.Context, p *Plan, live map[Ref]Child) (Chang
 		if err := ctx.Err(); err != nil {
 			return cs, errors.Join(append(errs, err)...)
 		}
-		action, err := m.applyOne(ctx, o, live)
+		action, err := m.applyOne(ctx, p, o, live)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -31,27 +32,56 @@ func (m *Manager) Apply(ctx context.Context, p *Plan, live map[Ref]Child) (Chang
 	return cs, errors.Join(errs...)
 }
 
-func (m *Manager) applyOne(ctx context.Context, o Object, live map[Ref]Child) (Action, error) {
+func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]Child) (Action, error) {
 	prev, existed := live[o.Ref]
 	if existed && m.upToDate(o, prev) {
 		return Skipped, nil
 	}
-	got, err := m.resource(o.Resource, o.Namespace).Apply(ctx, o.Name, o.Object, metav1.ApplyOptions{
-		FieldManager: m.opts.FieldManager,
-		Force:        true,
-	})
+	if !existed {
+		if err := m.checkAdoption(ctx, p, o); err != nil {
+			return "", err
+		}
+	}
+	got, err := m.apply(ctx, o)
+	if isImmutable(err) {
+		if !p.Policy.RecreateOnImmutable || !existed {
+			return "", &ImmutableError{Ref: o.Ref, Err: err}
+		}
+		// The only way to the rendered state is a new object. Deleting with the UID seen
+		// makes sure it is the object we know; the re-create follows once it is gone (the
+		// apply of a terminating object fails and is retried).
+		if err := m.deleteOne(ctx, prev); err != nil {
+			return "", err
+		}
+		if got, err = m.apply(ctx, o); err != nil {
+			return "", fmt.Errorf("%s: re-create after an immutable field changed: %w", o.Ref, err)
+		}
+		m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
+		return Recreated, nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("%s: apply: %w", o.Ref, err)
 	}
-	m.remember(got.GetUID(), o.Hash, got.GetResourceVersion())
+	m.mu.Lock()
+	before, known := m.applied[got.GetUID()]
+	m.mu.Unlock()
+	m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
 	switch {
-	case !existed || prev.UID != got.GetUID():
-		return Created, nil
-	case prev.ResourceVersion == got.GetResourceVersion():
+	case known && before.resourceVersion == got.GetResourceVersion(),
+		existed && prev.UID == got.GetUID() && prev.ResourceVersion == got.GetResourceVersion():
 		return Unchanged, nil
+	case !known && (!existed || prev.UID != got.GetUID()):
+		return Created, nil
 	default:
 		return Configured, nil
 	}
+}
+
+func (m *Manager) apply(ctx context.Context, o Object) (*unstructured.Unstructured, error) {
+	return m.resource(o.Resource, o.Namespace).Apply(ctx, o.Name, o.Object, metav1.ApplyOptions{
+		FieldManager: m.opts.FieldManager,
+		Force:        true,
+	})
 }
 
 func (m *Manager) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {

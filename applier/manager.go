@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 )
 
 // Options tune a Manager. The zero value is valid.
@@ -18,12 +19,13 @@ type Options struct {
 // as long as no two of them work on the same owner at once (the work queue guarantees that).
 type Manager struct {
 	dyn    dynamic.Interface
+	meta   metadata.Interface
 	mapper meta.RESTMapper
 	opts   Options
 
 	// applied remembers, per child UID, the hash of the configuration bosun last applied and
-	// the resourceVersion the server answered with. A child whose rendering and
-	// resourceVersion are both unchanged is in the state bosun left it, so it is not sent again.
+	// the resourceVersion and generation the server answered with. A child whose rendering is
+	// unchanged and that nobody changed since is not sent again (see upToDate).
 	mu      sync.Mutex
 	applied map[types.UID]appliedState
 }
@@ -31,21 +33,23 @@ type Manager struct {
 type appliedState struct {
 	hash            string
 	resourceVersion string
+	generation      int64
 }
 
-// New returns a Manager that talks to the cluster through dyn and resolves kinds through
-// mapper (a discovery-backed mapper that refreshes itself on unknown kinds).
-func New(dyn dynamic.Interface, mapper meta.RESTMapper, opts Options) *Manager {
+// New returns a Manager that writes through dyn, reads object metadata through md (to check
+// ownership before taking over a name), and resolves kinds through mapper (a discovery-backed
+// mapper that refreshes itself on unknown kinds).
+func New(dyn dynamic.Interface, md metadata.Interface, mapper meta.RESTMapper, opts Options) *Manager {
 	if opts.FieldManager == "" {
 		opts.FieldManager = FieldManager
 	}
-	return &Manager{dyn: dyn, mapper: mapper, opts: opts, applied: map[types.UID]appliedState{}}
+	return &Manager{dyn: dyn, meta: md, mapper: mapper, opts: opts, applied: map[types.UID]appliedState{}}
 }
 
-func (m *Manager) remember(uid types.UID, hash, rv string) {
+func (m *Manager) remember(uid types.UID, s appliedState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.applied[uid] = appliedState{hash: hash, resourceVersion: rv}
+	m.applied[uid] = s
 }
 
 func (m *Manager) forget(uid types.UID) {
@@ -54,10 +58,35 @@ func (m *Manager) forget(uid types.UID) {
 	delete(m.applied, uid)
 }
 
-// upToDate reports whether live is exactly what bosun last applied with the same rendering.
+// upToDate reports whether live is still what bosun last applied with the same rendering:
+// either nothing changed it at all (same resourceVersion), or only its status did — a kind
+// that counts spec changes in metadata.generation kept its generation, and the labels and
+// annotations bosun sets are still in place. A controller updating a Deployment's status so
+// costs no request; a hand edit of the spec or of bosun's labels is applied over.
 func (m *Manager) upToDate(o Object, live Child) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.applied[live.UID]
-	return ok && !live.Deleting && s.hash == o.Hash && s.resourceVersion == live.ResourceVersion
+	switch {
+	case !ok || live.Deleting || s.hash != o.Hash:
+		return false
+	case s.resourceVersion == live.ResourceVersion:
+		return true
+	case s.generation > 0 && s.generation == live.Generation &&
+		subset(o.Object.GetLabels(), live.Labels) && subset(o.Object.GetAnnotations(), live.Annotations):
+		s.resourceVersion = live.ResourceVersion
+		m.applied[live.UID] = s
+		return true
+	}
+	return false
+}
+
+// subset reports whether every key of want is in have with the same value.
+func subset(want, have map[string]string) bool {
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			return false
+		}
+	}
+	return true
 }

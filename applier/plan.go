@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/bosun-dev/bosun/config"
 )
 
 // Object is one rendered child, ready to apply.
@@ -26,7 +28,8 @@ type Object struct {
 
 // Plan is the desired state of one owner's children.
 type Plan struct {
-	Owner *unstructured.Unstructured
+	Owner  *unstructured.Unstructured
+	Policy config.ChildPolicy
 	// Objects in apply order.
 	Objects []Object
 	// Inventory is exactly what the objects need recorded on the owner.
@@ -44,14 +47,15 @@ func (p *Plan) Has(ref Ref) bool {
 }
 
 // Plan resolves every rendered object through the RESTMapper, puts namespaced children without
-// a namespace into the owner's namespace, adds bosun's labels and the ownerReference, and sorts
+// a namespace into the owner's namespace, checks them against the watch's child policy, drops
+// the fields the policy leaves to others, adds bosun's labels and the ownerReference, and sorts
 // the objects into apply order. The rendered objects are not modified.
-func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured) (*Plan, error) {
-	p := &Plan{Owner: owner}
+func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*Plan, error) {
+	p := &Plan{Owner: owner, Policy: policy}
 	seen := map[Ref]bool{}
 	var errs []error
 	for _, r := range rendered {
-		o, err := m.planOne(owner, r)
+		o, err := m.planOne(owner, r, policy)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -77,7 +81,7 @@ func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructure
 	return p, nil
 }
 
-func (m *Manager) planOne(owner, rendered *unstructured.Unstructured) (Object, error) {
+func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy config.ChildPolicy) (Object, error) {
 	gvk := rendered.GroupVersionKind()
 	ref := Ref{Group: gvk.Group, Kind: gvk.Kind, Namespace: rendered.GetNamespace(), Name: rendered.GetName()}
 	mapping, err := m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -96,6 +100,12 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured) (Object, e
 		obj.SetNamespace(owner.GetNamespace())
 	}
 	ref.Namespace = obj.GetNamespace()
+	if err := checkPolicy(policy, owner, ref, namespaced); err != nil {
+		return Object{}, err
+	}
+	for _, path := range policy.IgnoredPaths(ref.GroupKind()) {
+		unstructured.RemoveNestedField(obj.Object, path...)
+	}
 
 	labels := obj.GetLabels()
 	if labels == nil {

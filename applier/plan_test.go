@@ -9,7 +9,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/bosun-dev/bosun/config"
 )
+
+// permissive allows every child, to test planning apart from the policy.
+var permissive = config.ChildPolicy{Namespaces: []string{config.AnyNamespace}, ClusterScoped: true}
 
 func testMapper() meta.RESTMapper {
 	m := meta.NewDefaultRESTMapper(nil)
@@ -43,7 +48,7 @@ func testOwner() *unstructured.Unstructured {
 }
 
 func TestPlanPreparesChildren(t *testing.T) {
-	m := New(nil, testMapper(), Options{})
+	m := New(nil, nil, testMapper(), Options{})
 	owner := testOwner()
 	p, err := m.Plan(owner, []*unstructured.Unstructured{
 		obj("example.bosun.dev/v1", "Widget", "", "w"),
@@ -51,7 +56,7 @@ func TestPlanPreparesChildren(t *testing.T) {
 		obj("v1", "ConfigMap", "team-b", "shared"),
 		obj("rbac.authorization.k8s.io/v1", "ClusterRole", "ignored", "reader"),
 		obj("v1", "Namespace", "", "team-c"),
-	})
+	}, permissive)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +109,9 @@ func TestPlanPreparesChildren(t *testing.T) {
 }
 
 func TestPlanLeavesRenderedObjectsAlone(t *testing.T) {
-	m := New(nil, testMapper(), Options{})
+	m := New(nil, nil, testMapper(), Options{})
 	in := obj("v1", "ConfigMap", "", "c")
-	if _, err := m.Plan(testOwner(), []*unstructured.Unstructured{in}); err != nil {
+	if _, err := m.Plan(testOwner(), []*unstructured.Unstructured{in}, permissive); err != nil {
 		t.Fatal(err)
 	}
 	if in.GetNamespace() != "" || in.GetLabels() != nil {
@@ -115,11 +120,11 @@ func TestPlanLeavesRenderedObjectsAlone(t *testing.T) {
 }
 
 func TestPlanHashChangesWithContentOnly(t *testing.T) {
-	m := New(nil, testMapper(), Options{})
+	m := New(nil, nil, testMapper(), Options{})
 	plan := func(value string) string {
 		c := obj("v1", "ConfigMap", "", "c")
 		c.Object["data"] = map[string]any{"k": value}
-		p, err := m.Plan(testOwner(), []*unstructured.Unstructured{c})
+		p, err := m.Plan(testOwner(), []*unstructured.Unstructured{c}, permissive)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +160,7 @@ func TestPlanRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(nil, testMapper(), Options{}).Plan(tc.owner, tc.objects)
+			_, err := New(nil, nil, testMapper(), Options{}).Plan(tc.owner, tc.objects, permissive)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error = %v, want %q", err, tc.want)
 			}
@@ -164,7 +169,7 @@ func TestPlanRejects(t *testing.T) {
 }
 
 func TestPlanUnknownKindIsTyped(t *testing.T) {
-	_, err := New(nil, testMapper(), Options{}).Plan(testOwner(), []*unstructured.Unstructured{obj("nope.dev/v1", "Thing", "", "t")})
+	_, err := New(nil, nil, testMapper(), Options{}).Plan(testOwner(), []*unstructured.Unstructured{obj("nope.dev/v1", "Thing", "", "t")}, permissive)
 	var unknown *UnknownKindError
 	if !errors.As(err, &unknown) || unknown.GVK.Kind != "Thing" {
 		t.Fatalf("error = %v, want an UnknownKindError for Thing", err)
@@ -198,5 +203,53 @@ func TestApplySetIDFollowsKEP3659(t *testing.T) {
 	want := "applyset-A4JOA0Nu9IALV64lUktCtYHwWVLeGXDK9cxB9xiZbYU-v1"
 	if got := ApplySetID(o); got != want {
 		t.Errorf("ApplySetID = %q, want %q", got, want)
+	}
+}
+
+func TestPlanEnforcesTheChildPolicy(t *testing.T) {
+	cases := []struct {
+		name   string
+		policy config.ChildPolicy
+		child  *unstructured.Unstructured
+		want   string // "" = allowed
+	}{
+		{"a child in the owner's namespace is allowed by default", config.ChildPolicy{}, obj("v1", "ConfigMap", "", "c"), ""},
+		{"a cluster-scoped child is refused by default", config.ChildPolicy{}, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "", "admin"),
+			"ClusterRole/admin: refused: cluster-scoped children are not allowed (children.clusterScoped)"},
+		{"a cluster-scoped child is allowed when opted in", config.ChildPolicy{ClusterScoped: true}, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "", "admin"), ""},
+		{"a child in another namespace is refused by default", config.ChildPolicy{}, obj("v1", "ConfigMap", "kube-system", "c"),
+			"ConfigMap/kube-system/c: refused: namespace kube-system is not the owner's and not in the watch's children.namespaces"},
+		{"a child in a listed namespace is allowed", config.ChildPolicy{Namespaces: []string{"shared"}}, obj("v1", "ConfigMap", "shared", "c"), ""},
+		{"a kind outside children.kinds is refused", config.ChildPolicy{Kinds: []schema.GroupKind{{Kind: "ConfigMap"}}}, obj("apps/v1", "Deployment", "", "d"),
+			"Deployment/team-a/d: refused: kind Deployment.apps is not among the watch's children.kinds"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(nil, nil, testMapper(), Options{}).Plan(testOwner(), []*unstructured.Unstructured{tc.child}, tc.policy)
+			got := ""
+			if err != nil {
+				got = err.Error()
+				var pe *PolicyError
+				if !errors.As(err, &pe) {
+					t.Errorf("error %v is not a *PolicyError", err)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("error = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPlanLeavesIgnoredFieldsToOthers(t *testing.T) {
+	d := obj("apps/v1", "Deployment", "", "web")
+	d.Object["spec"] = map[string]any{"replicas": int64(2), "paused": false}
+	policy := config.ChildPolicy{Ignore: []config.IgnoreRule{{Kind: schema.GroupKind{Group: "apps", Kind: "Deployment"}, Paths: [][]string{{"spec", "replicas"}}}}}
+	p, err := New(nil, nil, testMapper(), Options{}).Plan(testOwner(), []*unstructured.Unstructured{d}, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]any{"paused": false}, p.Objects[0].Object.Object["spec"]); d != "" {
+		t.Errorf("spec sent to the API server (-want +got):\n%s", d)
 	}
 }

@@ -13,13 +13,18 @@ import (
 // Prune deletes the live children that the plan no longer renders. Call it only after Apply of
 // the same plan succeeded in full: after a partial failure the plan may not be the whole truth.
 func (m *Manager) Prune(ctx context.Context, p *Plan, live []Child) (ChangeSet, error) {
+	return m.deleteAll(ctx, Stale(p, live), Pruned)
+}
+
+// Stale returns the live children that the plan no longer renders: what Prune would delete.
+func Stale(p *Plan, live []Child) []Child {
 	var stale []Child
 	for _, c := range live {
-		if !p.Has(c.Ref) {
+		if !p.Has(c.Ref) && !c.Deleting {
 			stale = append(stale, c)
 		}
 	}
-	return m.deleteAll(ctx, stale, Pruned)
+	return stale
 }
 
 // DeleteAll deletes every given child, the dependents (workloads) before what they depend on

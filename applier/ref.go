@@ -33,6 +33,9 @@ type Child struct {
 	Resource        schema.GroupVersionResource
 	UID             types.UID
 	ResourceVersion string
+	Generation      int64
+	Labels          map[string]string
+	Annotations     map[string]string
 	// Deleting is true once the child has a deletionTimestamp.
 	Deleting bool
 }
@@ -50,6 +53,7 @@ const (
 	Skipped    Action = "skipped" // not sent: rendered the same and not changed since the last apply
 	Pruned     Action = "pruned"
 	Deleted    Action = "deleted"
+	Recreated  Action = "recreated" // deleted and created again: an immutable field changed
 )
 
 // Change is one entry of a ChangeSet.

@@ -46,6 +46,22 @@ type Watch struct {
 	Workers int
 	// Resync is the period of the informer's resync; 0 disables it.
 	Resync time.Duration
+	// Children limits the children owners may ask for: by default only
+	// namespaced children in the owner's namespace, of any kind, never taking
+	// over objects bosun does not manage.
+	Children ChildPolicy
+	// Status says whether and how bosun writes owners' status; by default
+	// when the kind has a status subresource, Ready once children are healthy.
+	Status StatusPolicy
+	// Safety limits the deletions of one prune or orphan sweep; by default to
+	// 100 children and 50% of the watch's children.
+	Safety Safety
+	// Rollout paces re-rendering owners after a template change; by default
+	// Workers owners at once, pausing after 5 failures.
+	Rollout Rollout
+	// RenderTimeout limits one render, so that a runaway template cannot hold
+	// a worker; 10s by default.
+	RenderTimeout time.Duration
 }
 
 // String describes the watch for humans, e.g. "sites (Site.v1.example.bosun.dev)".

@@ -27,8 +27,15 @@ type rawConfig struct {
 	// lower-cased its keys, so the real values come from decodeValues.
 	Values any `mapstructure:"values"`
 	// Pointers tell "not set" (use the default) from an explicit zero.
-	Workers *int           `mapstructure:"workers"`
-	Resync  *time.Duration `mapstructure:"resync"`
+	Workers       *int           `mapstructure:"workers"`
+	Resync        *time.Duration `mapstructure:"resync"`
+	RenderTimeout *time.Duration `mapstructure:"rendertimeout"`
+
+	// Viper has lower-cased the keys of these sections too, hence the tags.
+	Children rawChildren `mapstructure:"children"`
+	Status   rawStatus   `mapstructure:"status"`
+	Safety   rawSafety   `mapstructure:"safety"`
+	Rollout  rawRollout  `mapstructure:"rollout"`
 
 	// hasWatch tells a missing watch, one error, from a watch missing its
 	// fields, an error per field.
@@ -39,6 +46,37 @@ type rawWatch struct {
 	Group   string `mapstructure:"group"`
 	Version string `mapstructure:"version"`
 	Kind    string `mapstructure:"kind"`
+}
+
+type rawChildren struct {
+	Namespaces          []string    `mapstructure:"namespaces"`
+	ClusterScoped       bool        `mapstructure:"clusterscoped"`
+	Kinds               []string    `mapstructure:"kinds"`
+	Adopt               bool        `mapstructure:"adopt"`
+	RecreateOnImmutable bool        `mapstructure:"recreateonimmutable"`
+	Ignore              []rawIgnore `mapstructure:"ignore"`
+}
+
+type rawIgnore struct {
+	Kind  string   `mapstructure:"kind"`
+	Paths []string `mapstructure:"paths"`
+}
+
+type rawStatus struct {
+	// Enabled is a boolean or a string, told apart by validate: users write
+	// "enabled: false" and YAML makes that a boolean.
+	Enabled any    `mapstructure:"enabled"`
+	Ready   string `mapstructure:"ready"`
+}
+
+type rawSafety struct {
+	MaxDeletes       *int `mapstructure:"maxdeletes"`
+	MaxDeletePercent *int `mapstructure:"maxdeletepercent"`
+}
+
+type rawRollout struct {
+	MaxInFlight *int `mapstructure:"maxinflight"`
+	MaxFailures *int `mapstructure:"maxfailures"`
 }
 
 // decode reads data with a fresh viper instance and decodes it strictly. It
@@ -99,17 +137,22 @@ func decodeErrors(err error, get func(field string) any) (errs []error, failed [
 				return
 			}
 			failed = append(failed, de.Name())
+			name := keyName(de.Name())
 			if ute, ok := errors.AsType[*mapstructure.UnconvertibleTypeError](inner); ok {
-				errs = append(errs, fmt.Errorf("%s: expected %s, got %s", de.Name(), typeName(ute.Expected.Type().String()), yamlKind(ute.Value)))
+				errs = append(errs, fmt.Errorf("%s: expected %s, got %s", name, typeName(ute.Expected.Type().String()), yamlKind(ute.Value)))
 				return
 			}
 			switch {
 			case de.Name() == "resync":
 				errs = append(errs, fmt.Errorf("resync: invalid duration %q, want e.g. 90s, 10m or 1h30m", get("resync")))
+			case de.Name() == "rendertimeout":
+				errs = append(errs, fmt.Errorf("renderTimeout: invalid duration %q, want e.g. 500ms, 10s or 1m", get("rendertimeout")))
 			case strings.HasPrefix(inner.Error(), "expected a map or struct"):
-				errs = append(errs, fmt.Errorf("%s: expected a map, got %s", de.Name(), yamlKind(get(de.Name()))))
+				errs = append(errs, fmt.Errorf("%s: expected a map, got %s", name, gotKind(inner)))
+			case strings.HasPrefix(inner.Error(), "source data must be an array or slice"):
+				errs = append(errs, fmt.Errorf("%s: expected a list, got %s", name, gotKind(inner)))
 			default:
-				errs = append(errs, fmt.Errorf("%s: %w", de.Name(), inner))
+				errs = append(errs, fmt.Errorf("%s: %w", name, inner))
 			}
 			return
 		}
@@ -129,11 +172,43 @@ func decodeErrors(err error, get func(field string) any) (errs []error, failed [
 	return errs, failed
 }
 
+// keyName spells a field that viper has lower-cased the way the docs do, so
+// that "safety.maxdeletes" is reported as "safety.maxDeletes".
+func keyName(field string) string {
+	segments := strings.Split(field, ".")
+	for i, seg := range segments {
+		key, index, _ := strings.Cut(seg, "[")
+		switch key {
+		case "clusterscoped":
+			key = "clusterScoped"
+		case "recreateonimmutable":
+			key = "recreateOnImmutable"
+		case "maxdeletes":
+			key = "maxDeletes"
+		case "maxdeletepercent":
+			key = "maxDeletePercent"
+		case "maxinflight":
+			key = "maxInFlight"
+		case "maxfailures":
+			key = "maxFailures"
+		case "rendertimeout":
+			key = "renderTimeout"
+		}
+		if index != "" {
+			key += "[" + index
+		}
+		segments[i] = key
+	}
+	return strings.Join(segments, ".")
+}
+
 // typeName names Go types the way a config author thinks of them.
 func typeName(goType string) string {
 	switch goType {
 	case "int":
 		return "an integer"
+	case "bool":
+		return "a boolean"
 	case "string":
 		return "a string"
 	case "[]string":
@@ -142,6 +217,23 @@ func typeName(goType string) string {
 		return "a duration"
 	}
 	return goType
+}
+
+// gotKind names the YAML type of the value that mapstructure's error ending in
+// "got <reflect.Kind>" is about. The value itself cannot be looked up for
+// fields inside lists, such as "children.ignore[0]".
+func gotKind(err error) string {
+	msg := err.Error()
+	kind := strings.Trim(msg[strings.LastIndex(msg, "got ")+len("got "):], `"'`)
+	switch kind {
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "list"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	}
+	return kind
 }
 
 // yamlKind names the YAML type of a decoded value for error messages.

@@ -17,4 +17,46 @@
 //     exist at load time; parsing them is the renderer's business.
 //   - No cluster I/O: whether the kind exists is only known once bosun talks to
 //     the API server.
+//   - Settings are spelled as below in messages even though viper lower-cases
+//     them, except unknown keys, which only exist lower-cased.
+//
+// A config file, with the defaults of its optional settings:
+//
+//	name: sites                   # default: the file name without extension
+//	watch: {group: example.bosun.dev, version: v1, kind: Site}  # group "" for core kinds
+//	namespaces: []                # namespaces watched; default all
+//	selector: ""                  # label selector of the owners watched
+//	templates: [site/]            # files and directories, relative to this file
+//	values: {}                    # .Values of the templates, keys case-sensitive
+//	workers: 4                    # 1..256
+//	resync: 10m                   # 0 (off) or at least 30s
+//	children:                     # what an owner may ask bosun to create
+//	  namespaces: []              # besides the owner's own; ["*"] alone = any
+//	  clusterScoped: false        # allow cluster-scoped children
+//	  kinds: []                   # Kind.group, or Kind for core kinds; empty = any
+//	  adopt: false                # take over objects without bosun's labels
+//	  recreateOnImmutable: false  # delete and re-create on immutable-field errors
+//	  ignore:                     # fields left to other managers, one rule per kind
+//	    - kind: Deployment.apps   # required
+//	      paths: [spec.replicas]  # map keys separated by dots, at least one
+//	status:
+//	  enabled: auto               # auto (if the kind has a status subresource) | true | false
+//	  ready: healthy              # healthy (applied and healthy by kstatus rules) | applied
+//	safety:                       # limits of one prune or orphan sweep
+//	  maxDeletes: 100             # children deleted; 0 = no limit
+//	  maxDeletePercent: 50        # percent of the watch's children, 1..100; 100 = no limit
+//	rollout:                      # pacing of a new template version
+//	  maxInFlight: 0              # owners re-rendered at once; 0 = workers
+//	  maxFailures: 5              # failed owners before the rollout pauses; >= 1
+//	renderTimeout: 10s            # 100ms..5m
+//
+// The children settings are a tenant boundary: whoever may create an owner
+// gets bosun's privileges for whatever the templates render from it, so by
+// default children stay in the owner's namespace, are namespaced, and never
+// replace objects bosun did not create. Kinds are validated as written, not
+// against the cluster: a "Kind.version.group" or a lower-case kind is an error
+// because it would never match. Ignore paths address map keys only (list
+// items have no stable path), cannot hold keys with dots, and may not cover
+// apiVersion, kind, metadata.name, metadata.namespace, metadata.labels or
+// metadata.ownerReferences, which bosun needs to identify and own a child.
 package config

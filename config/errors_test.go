@@ -21,6 +21,7 @@ var badConfigs = map[string]string{
 	"empty.yaml": `testdata/bad/empty.yaml: watch: required
 testdata/bad/empty.yaml: templates: required`,
 	"everything-wrong.yaml": `testdata/bad/everything-wrong.yaml: unknown key "watch.kidn"
+testdata/bad/everything-wrong.yaml: unknown key "children.adoptt"
 testdata/bad/everything-wrong.yaml: unknown key "colour"
 testdata/bad/everything-wrong.yaml: name: "Sites" is not a valid DNS-1123 label: ` + dnsLabelRule + `
 testdata/bad/everything-wrong.yaml: watch.version: required
@@ -29,7 +30,9 @@ testdata/bad/everything-wrong.yaml: namespaces[1]: "kube_system" is not a valid 
 testdata/bad/everything-wrong.yaml: selector: unable to parse requirement: found 'web' expected: '('
 testdata/bad/everything-wrong.yaml: templates: testdata/templates/nope: no such file or directory
 testdata/bad/everything-wrong.yaml: workers: must be between 1 and 256, got 0
-testdata/bad/everything-wrong.yaml: resync: must be 0 (disabled) or at least 30s, got 1s`,
+testdata/bad/everything-wrong.yaml: resync: must be 0 (disabled) or at least 30s, got 1s
+testdata/bad/everything-wrong.yaml: children.kinds[0]: "deployment.apps": kind "deployment" must start with an upper-case letter, e.g. Deployment
+testdata/bad/everything-wrong.yaml: renderTimeout: must be between 100ms and 5m0s, got 1h0m0s`,
 	"group-and-version-invalid.yaml": `testdata/bad/group-and-version-invalid.yaml: watch.group: "Example_Group" is not a valid API group: ` + dnsSubdomainRule + `
 testdata/bad/group-and-version-invalid.yaml: watch.version: "V1" is not a valid API version: ` + dns1035Rule,
 	"kind-invalid.yaml":             `testdata/bad/kind-invalid.yaml: watch.kind: "my_site" is not a valid kind: ` + dns1035Rule,
@@ -58,6 +61,60 @@ testdata/bad/unknown-top-level-keys.yaml: unknown key "workerz"`,
 	"yaml-duplicate-key.yaml":   `testdata/bad/yaml-duplicate-key.yaml: yaml: line 4: mapping key "kind" already defined at line 3`,
 	"yaml-syntax-unclosed.yaml": "testdata/bad/yaml-syntax-unclosed.yaml: yaml: line 4: did not find expected ',' or ']'",
 	"yaml-syntax.yaml":          "testdata/bad/yaml-syntax.yaml: yaml: line 3: mapping values are not allowed in this context",
+	"children-ignore-invalid.yaml": `testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[1]: "spec..replicas" has an empty segment; want map keys separated by single dots, e.g. spec.replicas
+testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[2]: ".spec" has an empty segment; want map keys separated by single dots, e.g. spec.replicas
+testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[3]: "spec.template.spec.containers[0].image" addresses a list item; only map keys can be ignored
+testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[4]: "spec.template.spec.containers.0.image" addresses a list item; only map keys can be ignored
+testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[5]: duplicate path "spec.replicas"
+testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[6]: empty path
+testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[7]: "metadata" cannot be ignored: bosun needs to set metadata.name to identify and own the child
+testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[8]: "metadata.labels" cannot be ignored: bosun needs to set metadata.labels to identify and own the child
+testdata/bad/children-ignore-invalid.yaml: children.ignore[1].kind: required
+testdata/bad/children-ignore-invalid.yaml: children.ignore[2].kind: kind "deployments" must start with an upper-case letter, e.g. Deployments
+testdata/bad/children-ignore-invalid.yaml: children.ignore[2].paths: required, at least one path
+testdata/bad/children-ignore-invalid.yaml: children.ignore[3].kind: "Deployment.apps" already has a rule in children.ignore[0]; list its paths there`,
+	"children-ignore-wrong-types.yaml": `testdata/bad/children-ignore-wrong-types.yaml: children.ignore[0]: expected a map, got string
+testdata/bad/children-ignore-wrong-types.yaml: children.ignore[1].kind: expected a string, got list
+testdata/bad/children-ignore-wrong-types.yaml: children.ignore[1].paths: expected a list, got map`,
+	"children-kinds-invalid.yaml": `testdata/bad/children-kinds-invalid.yaml: children.kinds[2]: ".apps" has no kind; want Kind.group, e.g. Deployment.apps, or Kind for core kinds, e.g. ConfigMap
+testdata/bad/children-kinds-invalid.yaml: children.kinds[3]: "Deployment.v1.apps" has a version; want Kind.group without it, e.g. Deployment.apps, or Kind for core kinds, e.g. ConfigMap
+testdata/bad/children-kinds-invalid.yaml: children.kinds[4]: "ConfigMap.v1" has a version; want Kind.group without it, e.g. Deployment.apps, or Kind for core kinds, e.g. ConfigMap
+testdata/bad/children-kinds-invalid.yaml: children.kinds[5]: "deployment.apps": kind "deployment" must start with an upper-case letter, e.g. Deployment
+testdata/bad/children-kinds-invalid.yaml: children.kinds[6]: "Deploy_ment" is not a valid kind: ` + dns1035Rule + `
+testdata/bad/children-kinds-invalid.yaml: children.kinds[7]: "Site.Example_Group": "Example_Group" is not a valid API group: ` + dnsSubdomainRule + `
+testdata/bad/children-kinds-invalid.yaml: children.kinds[8]: duplicate kind "ConfigMap"
+testdata/bad/children-kinds-invalid.yaml: children.kinds[9]: "" has no kind; want Kind.group, e.g. Deployment.apps, or Kind for core kinds, e.g. ConfigMap`,
+	"children-namespaces-invalid.yaml": `testdata/bad/children-namespaces-invalid.yaml: children.namespaces[1]: "Team_B" is not a valid namespace: ` + dnsLabelRule + `
+testdata/bad/children-namespaces-invalid.yaml: children.namespaces[2]: duplicate namespace "team-a"
+testdata/bad/children-namespaces-invalid.yaml: children.namespaces[3]: "" is not a valid namespace: ` + dnsLabelRule,
+	"children-namespaces-star-mixed.yaml": `testdata/bad/children-namespaces-star-mixed.yaml: children.namespaces[1]: "*" allows any namespace and cannot be combined with other namespaces`,
+	"children-not-a-map.yaml":             `testdata/bad/children-not-a-map.yaml: children: expected a map, got list`,
+	"children-wrong-types.yaml": `testdata/bad/children-wrong-types.yaml: children.namespaces[0]: expected a string, got list
+testdata/bad/children-wrong-types.yaml: children.clusterScoped: expected a boolean, got number
+testdata/bad/children-wrong-types.yaml: children.kinds: expected a list, got map
+testdata/bad/children-wrong-types.yaml: children.adopt: expected a boolean, got string
+testdata/bad/children-wrong-types.yaml: children.recreateOnImmutable: expected a boolean, got list
+testdata/bad/children-wrong-types.yaml: children.ignore: expected a list, got map`,
+	"policy-unknown-keys.yaml": `testdata/bad/policy-unknown-keys.yaml: unknown key "children.ignore[0].path"
+testdata/bad/policy-unknown-keys.yaml: unknown key "children.adoptt"
+testdata/bad/policy-unknown-keys.yaml: unknown key "status.readyy"
+testdata/bad/policy-unknown-keys.yaml: unknown key "safety.maxdeletez"
+testdata/bad/policy-unknown-keys.yaml: unknown key "rollout.maxfailure"
+testdata/bad/policy-unknown-keys.yaml: children.ignore[0].paths: required, at least one path`,
+	"render-timeout-not-a-duration.yaml": `testdata/bad/render-timeout-not-a-duration.yaml: renderTimeout: invalid duration "10 seconds", want e.g. 500ms, 10s or 1m`,
+	"render-timeout-too-long.yaml":       `testdata/bad/render-timeout-too-long.yaml: renderTimeout: must be between 100ms and 5m0s, got 10m0s`,
+	"render-timeout-too-short.yaml":      `testdata/bad/render-timeout-too-short.yaml: renderTimeout: must be between 100ms and 5m0s, got 10ms`,
+	"rollout-out-of-range.yaml": `testdata/bad/rollout-out-of-range.yaml: rollout.maxInFlight: must be 0 (as many as workers) or more, got -1
+testdata/bad/rollout-out-of-range.yaml: rollout.maxFailures: must be 1 or more, got 0`,
+	"safety-not-numbers.yaml": `testdata/bad/safety-not-numbers.yaml: safety.maxDeletes: expected an integer, got string
+testdata/bad/safety-not-numbers.yaml: safety.maxDeletePercent: expected an integer, got string`,
+	"safety-out-of-range.yaml": `testdata/bad/safety-out-of-range.yaml: safety.maxDeletes: must be 0 (no limit) or more, got -1
+testdata/bad/safety-out-of-range.yaml: safety.maxDeletePercent: must be between 1 and 100 (no limit), got 0`,
+	"safety-percent-over-100.yaml": `testdata/bad/safety-percent-over-100.yaml: safety.maxDeletePercent: must be between 1 and 100 (no limit), got 101`,
+	"status-invalid.yaml": `testdata/bad/status-invalid.yaml: status.enabled: must be auto, true or false, got "on"
+testdata/bad/status-invalid.yaml: status.ready: must be healthy or applied, got "ready"`,
+	"status-wrong-types.yaml": `testdata/bad/status-wrong-types.yaml: status.ready: expected a string, got boolean
+testdata/bad/status-wrong-types.yaml: status.enabled: expected auto, true or false, got number`,
 }
 
 func TestLoadReportsEveryProblemOfABadConfig(t *testing.T) {

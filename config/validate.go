@@ -17,9 +17,14 @@ import (
 // checked again, so that one mistake yields one error.
 func validate(path string, raw *rawConfig, failed []string) (*Watch, []error) {
 	var errs []error
+	// A field is not checked if it, a field in it or the field it is in
+	// failed: "children" that is not a map has no "children.kinds" to check.
+	within := func(field, parent string) bool {
+		return field == parent || strings.HasPrefix(field, parent+".") || strings.HasPrefix(field, parent+"[")
+	}
 	ok := func(field string) bool {
 		return !slices.ContainsFunc(failed, func(f string) bool {
-			return f == field || strings.HasPrefix(f, field+".") || strings.HasPrefix(f, field+"[")
+			return within(f, field) || within(field, f)
 		})
 	}
 	w := &Watch{
@@ -91,6 +96,8 @@ func validate(path string, raw *rawConfig, failed []string) (*Watch, []error) {
 			errs = append(errs, fmt.Errorf("resync: must be 0 (disabled) or at least %s, got %s", MinResync, w.Resync))
 		}
 	}
+
+	errs = append(errs, validatePolicies(w, raw, ok)...)
 	return w, errs
 }
 

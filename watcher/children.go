@@ -157,6 +157,9 @@ func childOf(gk schema.GroupKind, gvr schema.GroupVersionResource, m *metav1.Par
 		Resource:        gvr,
 		UID:             m.UID,
 		ResourceVersion: m.ResourceVersion,
+		Generation:      m.Generation,
+		Labels:          m.Labels,
+		Annotations:     m.Annotations,
 		Deleting:        m.DeletionTimestamp != nil,
 	}
 }
@@ -170,4 +173,22 @@ func indexByOwner(obj any) ([]string, error) {
 		return []string{uid}, nil
 	}
 	return nil, nil
+}
+
+// count returns how many children the caches hold for the given owners.
+func (c *children) count(owners []types.UID) int {
+	c.mu.Lock()
+	informers := make([]cache.SharedIndexInformer, 0, len(c.informers))
+	for _, inf := range c.informers {
+		informers = append(informers, inf)
+	}
+	c.mu.Unlock()
+	n := 0
+	for _, inf := range informers {
+		for _, uid := range owners {
+			keys, _ := inf.GetIndexer().IndexKeys(ownerIndex, string(uid))
+			n += len(keys)
+		}
+	}
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,9 +17,16 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
 )
 
 const uidIndex = "uid"
+
+// unknownKindRetry caps the backoff of owners whose templates render a kind the API server does
+// not serve yet.
+const unknownKindRetry = 15 * time.Second
 
 // controller reconciles the owners of one watch.
 type controller struct {
@@ -27,12 +35,19 @@ type controller struct {
 	opts       Options
 	log        *zap.Logger
 	queue      workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	limiter    workqueue.TypedRateLimiter[cache.ObjectName]
+	health     *healthChecker
+	budget     *deleteBudget
+
+	reportMu   sync.Mutex
+	lastReport map[cache.ObjectName]report
 
 	// Set once the watched kind is resolved and its informers synced; read by child events.
 	mu        sync.RWMutex
 	gvr       schema.GroupVersionResource
 	informers map[string]cache.SharedIndexInformer // by namespace; "" = all
 	kids      *children
+	statusOn  bool // the owner's status is written
 }
 
 func newController(w Watch, namespaces []string, opts Options) *controller {
@@ -46,9 +61,13 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		namespaces: namespaces,
 		opts:       opts,
 		log:        opts.Log.With(zap.String("watch", w.Name)),
+		limiter:    limiter,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{
 			Name: w.Name,
 		}),
+		health:     newHealthChecker(opts.Dynamic),
+		budget:     &deleteBudget{now: time.Now},
+		lastReport: map[cache.ObjectName]report{},
 	}
 }
 
@@ -67,9 +86,17 @@ func (c *controller) run(ctx context.Context, kids *children) {
 			return
 		}
 	}
+	statusOn := c.statusEnabled(gvr)
 	c.mu.Lock()
-	c.gvr, c.informers, c.kids = gvr, informers, kids
+	c.gvr, c.informers, c.kids, c.statusOn = gvr, informers, kids, statusOn
 	c.mu.Unlock()
+	if c.opts.Elected != nil {
+		select {
+		case <-c.opts.Elected:
+		case <-ctx.Done():
+			return
+		}
+	}
 	c.log.Info("watching", zap.String("resource", gvr.String()), zap.Strings("namespaces", c.namespaces),
 		zap.String("selector", c.watch.SelectorText), zap.Int("workers", c.watch.Workers), zap.Int("owners", c.ownerCount()))
 
@@ -153,6 +180,24 @@ func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersion
 		informers[ns] = inf
 	}
 	return informers
+}
+
+// statusEnabled decides whether owners get a status: per the watch's status.enabled, and for
+// auto only when the kind has a status subresource (writing status into the main resource
+// would bump the owner's generation and fight its spec's managers).
+func (c *controller) statusEnabled(gvr schema.GroupVersionResource) bool {
+	if c.watch.Status.Enabled == config.StatusOff {
+		return false
+	}
+	has, err := hasStatusSubresource(c.opts.Discovery, gvr)
+	if err != nil {
+		c.log.Warn("cannot tell whether the kind has a status subresource; not writing status", zap.Error(err))
+		return false
+	}
+	if !has && c.watch.Status.Enabled == config.StatusOn {
+		c.log.Warn("status.enabled is true but the kind has no status subresource; not writing status")
+	}
+	return has
 }
 
 // enqueue adds the key of an owner event; the object itself is never passed on.
@@ -241,7 +286,34 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	if errors.Is(err, context.Canceled) && work.Err() != nil {
 		return false // shutting down; the next start reconciles it again
 	}
-	log.Error("reconcile failed; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
-	c.queue.AddRateLimited(key)
+	if apierrors.IsConflict(err) {
+		// Optimistic concurrency: the cache was behind the server. Expected now and then;
+		// the retry reads the newer object.
+		log.Debug("conflict; will retry", zap.Error(err))
+	} else {
+		log.Error("reconcile failed; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
+	}
+	delay := c.limiter.When(key)
+	if errors.As(err, new(*applier.UnknownKindError)) {
+		// A missing CRD is usually installed soon: keep checking at a steady pace rather
+		// than backing off for minutes.
+		delay = min(delay, unknownKindRetry)
+	}
+	c.queue.AddAfter(key, delay)
 	return true
+}
+
+// childCount is how many children this watch's owners have, as the caches know them.
+func (c *controller) childCount() int {
+	c.mu.RLock()
+	var uids []types.UID
+	for _, inf := range c.informers {
+		for _, o := range inf.GetIndexer().List() {
+			if m, err := meta.Accessor(o); err == nil {
+				uids = append(uids, m.GetUID())
+			}
+		}
+	}
+	c.mu.RUnlock()
+	return c.kids.count(uids)
 }

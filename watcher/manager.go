@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 
@@ -22,11 +23,13 @@ import (
 // Renderer turns one owner into its child manifests.
 type Renderer interface {
 	Render(ctx context.Context, owner *unstructured.Unstructured) ([]*unstructured.Unstructured, error)
+	// Hash identifies the templates and values, so owners record which version rendered them.
+	Hash() string
 }
 
 // Applier keeps one owner's children true in the cluster; *applier.Manager implements it.
 type Applier interface {
-	Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured) (*applier.Plan, error)
+	Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*applier.Plan, error)
 	EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv applier.Inventory) (*unstructured.Unstructured, error)
 	Apply(ctx context.Context, p *applier.Plan, live map[applier.Ref]applier.Child) (applier.ChangeSet, error)
 	Prune(ctx context.Context, p *applier.Plan, live []applier.Child) (applier.ChangeSet, error)
@@ -40,13 +43,20 @@ type Watch struct {
 	Renderer Renderer
 }
 
-// Options are what a Manager needs. Log, Dynamic, Metadata, Mapper and Applier are required.
+// Options are what a Manager needs. Log, Dynamic, Metadata, Discovery, Mapper and Applier are
+// required.
 type Options struct {
-	Log      *zap.Logger
-	Dynamic  dynamic.Interface
-	Metadata metadata.Interface
-	Mapper   meta.RESTMapper
-	Applier  Applier
+	Log       *zap.Logger
+	Dynamic   dynamic.Interface
+	Metadata  metadata.Interface
+	Discovery discovery.DiscoveryInterface
+	Mapper    meta.RESTMapper
+	Applier   Applier
+	// Events records Kubernetes Events on owners; nil records none.
+	Events EventRecorder
+	// Elected, when set, holds the workers back until it is closed (leader election): the
+	// caches fill meanwhile, so a standby that takes over starts reconciling at once.
+	Elected <-chan struct{}
 	// Namespace, when set, restricts every watch and the child caches to one namespace.
 	Namespace string
 	// SyncTimeout bounds one reconcile of one owner; default 2 minutes.
@@ -64,8 +74,8 @@ type Manager struct {
 
 // New validates the options and prepares one controller per watch; nothing runs until Run.
 func New(opts Options, watches []Watch) (*Manager, error) {
-	if opts.Log == nil || opts.Dynamic == nil || opts.Metadata == nil || opts.Mapper == nil || opts.Applier == nil {
-		return nil, errors.New("watcher: Log, Dynamic, Metadata, Mapper and Applier are required")
+	if opts.Log == nil || opts.Dynamic == nil || opts.Metadata == nil || opts.Discovery == nil || opts.Mapper == nil || opts.Applier == nil {
+		return nil, errors.New("watcher: Log, Dynamic, Metadata, Discovery, Mapper and Applier are required")
 	}
 	if opts.SyncTimeout <= 0 {
 		opts.SyncTimeout = 2 * time.Minute

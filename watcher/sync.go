@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -13,12 +14,14 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
 )
 
 // sync brings the children of one owner to the state its templates render, reading the owner
-// from the cache (never from the event that queued it). An owner that left the cache was
-// either deleted — success: its finalizer saw to its children — or stopped matching the
-// watch's selector, and is then let go like a deleted one.
+// from the cache (never from the event that queued it), and reports the outcome on the owner:
+// status conditions (when the kind has a status subresource) and Events. An owner that left
+// the cache was either deleted — success: its finalizer saw to its children — or stopped
+// matching the watch's selector, and is then let go like a deleted one.
 func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	owner, ok := c.owner(key)
 	if !ok {
@@ -27,47 +30,116 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if owner.GetDeletionTimestamp() != nil {
 		return c.finalize(ctx, owner)
 	}
-	ref := applier.OwnerRef(owner)
-	log := c.log.With(zap.String("owner", key.String()), zap.Int64("generation", owner.GetGeneration()))
+	out, owner := c.reconcile(ctx, owner)
+	if ctx.Err() != nil {
+		return errors.Join(out.err, ctx.Err()) // stopping: report nothing half-known
+	}
+	return errors.Join(out.err, c.report(ctx, owner, out))
+}
 
-	rendered, err := c.watch.Renderer.Render(ctx, owner)
-	if err != nil {
-		return fmt.Errorf("%s: render: %w", ref, err)
+// reconcile renders, applies and prunes; the outcome says how far it got. It returns the owner
+// as it is after bosun's own writes to it.
+func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstructured) (outcome, *unstructured.Unstructured) {
+	ref := applier.OwnerRef(owner)
+	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()), zap.Int64("generation", owner.GetGeneration()))
+	out := outcome{templateHash: c.watch.Renderer.Hash()}
+	fail := func(reason string, err error) (outcome, *unstructured.Unstructured) {
+		out.err, out.reason = err, reason
+		if reason == "" {
+			out.reason = reasonOf(err)
+		}
+		return out, owner
 	}
-	plan, err := c.opts.Applier.Plan(owner, rendered)
-	if err != nil {
-		return fmt.Errorf("%s: %w", ref, err)
+
+	rctx, cancel := context.WithTimeout(ctx, c.watch.RenderTimeout)
+	rendered, err := c.watch.Renderer.Render(rctx, owner)
+	cancel()
+	switch {
+	case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		return fail(ReasonRenderFailed, fmt.Errorf("%s: render: took longer than renderTimeout (%s)", ref, c.watch.RenderTimeout))
+	case err != nil:
+		return fail("", fmt.Errorf("%s: render: %w", ref, err))
 	}
+	plan, err := c.opts.Applier.Plan(owner, rendered, c.watch.Children)
+	if err != nil {
+		return fail("", fmt.Errorf("%s: %w", ref, err))
+	}
+	for _, o := range plan.Objects {
+		out.children = append(out.children, o.Ref)
+	}
+	if out.children == nil {
+		out.children = []applier.Ref{}
+	}
+
 	// The children to compare against are those of every kind the owner may have: the kinds
 	// rendered now and the kinds recorded before (which may have left the templates).
 	recorded := applier.InventoryOf(owner)
 	all := recorded.Union(plan.Inventory)
 	live, err := c.kids.list(ctx, owner.GetUID(), all.Kinds)
 	if err != nil {
-		return fmt.Errorf("%s: %w", ref, err)
+		return fail("", fmt.Errorf("%s: %w", ref, err))
 	}
 	// Finalizer and inventory go on the owner before any child is applied, so neither a
 	// deletion nor a new kind can slip past a crash between the two.
-	owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all)
-	if err != nil {
-		return err
+	if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all); err != nil {
+		return fail("", err)
 	}
 	changes, err := c.opts.Applier.Apply(ctx, plan, byRef(live))
-	logChanges(log, changes)
+	c.logChanges(log, owner, changes)
 	if err != nil {
-		return err
+		return fail("", err)
+	}
+	stale := applier.Stale(plan, live)
+	if err := c.budget.take(len(stale), c.watch.Safety, c.childCount); err != nil {
+		return fail(ReasonPruneRefused, fmt.Errorf("%s: prune: %w", ref, err))
 	}
 	changes, err = c.opts.Applier.Prune(ctx, plan, live)
-	logChanges(log, changes)
+	c.logChanges(log, owner, changes)
+	c.health.forget(stale)
 	if err != nil {
-		return err
+		return fail("", err)
 	}
 	if !all.Equal(plan.Inventory) {
-		if _, err := c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, plan.Inventory); err != nil {
-			return err
+		if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, plan.Inventory); err != nil {
+			return fail("", err)
 		}
 	}
-	return nil
+
+	out.ready = true
+	if c.watch.Status.Ready == config.ReadyHealthy {
+		// Read the cache again: it may have seen the children just created.
+		if live, err = c.kids.list(ctx, owner.GetUID(), plan.Inventory.Kinds); err != nil {
+			return fail("", fmt.Errorf("%s: %w", ref, err))
+		}
+		if out.ready, out.waiting, err = c.health.check(ctx, plan, byRef(live)); err != nil {
+			return fail("", err)
+		}
+	}
+	return out, owner
+}
+
+// report writes the outcome to the owner's status (when enabled) and records an Event when
+// the owner's state changed — a failure with a new message, or becoming ready — so a failing
+// owner retried with backoff does not flood the API server with Events.
+func (c *controller) report(ctx context.Context, owner *unstructured.Unstructured, out outcome) error {
+	state, note := ReasonReady, "all children are applied and ready"
+	switch {
+	case out.err != nil:
+		state, note = out.reason, out.err.Error()
+	case !out.ready:
+		state, note = ReasonProgressing, out.waiting
+	}
+	if c.reported(owner, state+": "+note) && state != ReasonProgressing {
+		c.event(owner, state, "Reconcile", note)
+	}
+	if !c.statusOn {
+		return nil
+	}
+	err := c.writeStatus(ctx, owner, out)
+	if apierrors.IsNotFound(err) {
+		return nil // deleted meanwhile
+	}
+	return err
 }
 
 // release handles an owner that is not in the cache. Deleted owners leave the cache only after
@@ -77,6 +149,7 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 	owner, err := c.opts.Dynamic.Resource(c.gvr).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
+		c.forgetOwner(key)
 		return nil
 	}
 	if err != nil {
@@ -102,7 +175,8 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 		return fmt.Errorf("%s: cleanup: %w", ref, err)
 	}
 	changes, err := c.opts.Applier.DeleteAll(ctx, live)
-	logChanges(log, changes)
+	c.logChanges(log, owner, changes)
+	c.health.forget(live)
 	if err != nil {
 		return fmt.Errorf("%s: cleanup: %w", ref, err)
 	}
@@ -113,16 +187,23 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	return nil
 }
 
-// logChanges logs one line per child that changed, and no-ops at debug level.
-func logChanges(log *zap.Logger, changes applier.ChangeSet) {
+// logChanges logs one line per child that changed, and no-ops at debug level; prunes,
+// deletes and re-creates also get an Event on the owner.
+func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructured, changes applier.ChangeSet) {
 	for _, ch := range changes {
 		fields := []zap.Field{zap.String("child", ch.Ref.String()), zap.String("action", string(ch.Action))}
 		switch ch.Action {
 		case applier.Unchanged, applier.Skipped:
 			log.Debug("child "+string(ch.Action), fields...)
-		default:
-			log.Info("child "+string(ch.Action), fields...)
+			continue
+		case applier.Pruned:
+			c.event(owner, ReasonPruned, "Prune", ch.Ref.String()+" is no longer rendered: deleted")
+		case applier.Deleted:
+			c.event(owner, ReasonDeleted, "Delete", ch.Ref.String()+" deleted with its owner")
+		case applier.Recreated:
+			c.event(owner, ReasonRecreated, "Recreate", ch.Ref.String()+" re-created: an immutable field changed")
 		}
+		log.Info("child "+string(ch.Action), fields...)
 	}
 }
 

@@ -13,9 +13,12 @@ import (
 	"go.uber.org/zap"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/events"
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
@@ -35,6 +38,7 @@ type RunOptions struct {
 	QPS             float32
 	Burst           int
 	ShutdownTimeout time.Duration
+	LeaderElection  LeaderElection
 	Log             *zap.Logger
 }
 
@@ -68,6 +72,7 @@ func newRunCommand() *cobra.Command {
 	f.Float32Var(&o.QPS, "kube-api-qps", 100, "client-side limit of requests per second to the API server (negative: no limit, rely on API Priority and Fairness)")
 	f.IntVar(&o.Burst, "kube-api-burst", 200, "client-side burst of requests to the API server")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
+	addLeaderElectionFlags(f, &o.LeaderElection)
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&format, "log-format", "console", "json or console")
 	_ = cmd.MarkFlagRequired("config")
@@ -101,24 +106,49 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return fmt.Errorf("discovery client: %w", err)
 	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("clientset: %w", err)
+	}
 	if _, err := dc.ServerVersion(); err != nil {
 		return fmt.Errorf("cannot reach the API server at %s: %w (check --kubeconfig/--context, or that the cluster is up)", cfg.Host, err)
 	}
+
+	// Events go out through client-go's broadcaster, which folds repeats into series.
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})
+	broadcaster.StartRecordingToSink(ctx.Done())
+	defer broadcaster.Shutdown()
+
 	mapper := restmap.New(dc, 0)
-	mgr, err := watcher.New(watcher.Options{
+	wopts := watcher.Options{
 		Log:             log,
 		Dynamic:         dyn,
 		Metadata:        meta,
+		Discovery:       dc,
 		Mapper:          mapper,
-		Applier:         applier.New(dyn, mapper, applier.Options{}),
+		Applier:         applier.New(dyn, meta, mapper, applier.Options{}),
+		Events:          broadcaster.NewRecorder(scheme.Scheme, "bosun"),
 		Namespace:       o.Namespace,
 		ShutdownTimeout: o.ShutdownTimeout,
-	}, watches)
+	}
+	le := o.LeaderElection
+	var elected *election
+	if le.Enabled {
+		if elected, err = newElection(cs, le, log); err != nil {
+			return err
+		}
+		wopts.Elected = elected.leading
+	}
+	mgr, err := watcher.New(wopts, watches)
 	if err != nil {
 		return err
 	}
-	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host))
-	err = mgr.Run(ctx)
+	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host), zap.Bool("leaderElection", le.Enabled))
+	if elected == nil {
+		err = mgr.Run(ctx)
+	} else {
+		err = elected.run(ctx, mgr.Run)
+	}
 	log.Info("stopped")
 	return err
 }

@@ -1,0 +1,94 @@
+package applier
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/bosun-dev/bosun/config"
+)
+
+// PolicyError says a rendered child is not allowed by the watch's child policy: whoever may
+// create an owner must not gain bosun's privileges through it. It clears only when the owner,
+// the templates or the policy change.
+type PolicyError struct {
+	Ref    Ref
+	Reason string
+}
+
+func (e *PolicyError) Error() string { return fmt.Sprintf("%s: refused: %s", e.Ref, e.Reason) }
+
+// checkPolicy refuses what the owner's templates may not create: other kinds than those
+// allowed, cluster-scoped objects, and objects outside the owner's namespace, each unless the
+// watch opts in.
+func checkPolicy(policy config.ChildPolicy, owner *unstructured.Unstructured, ref Ref, namespaced bool) error {
+	switch {
+	case !policy.AllowsKind(ref.GroupKind()):
+		return &PolicyError{Ref: ref, Reason: fmt.Sprintf("kind %s is not among the watch's children.kinds", ref.GroupKind())}
+	case !namespaced && !policy.ClusterScoped:
+		return &PolicyError{Ref: ref, Reason: "cluster-scoped children are not allowed (children.clusterScoped)"}
+	case namespaced && ref.Namespace != owner.GetNamespace() && !policy.AllowsNamespace(ref.Namespace):
+		return &PolicyError{Ref: ref, Reason: fmt.Sprintf("namespace %s is not the owner's and not in the watch's children.namespaces", ref.Namespace)}
+	}
+	return nil
+}
+
+// checkAdoption refuses to apply over an existing object that bosun does not manage for this
+// owner, unless the watch allows adoption. It reads only objects that the child cache does not
+// know, which after the first apply means none.
+func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) error {
+	if p.Policy.Adopt {
+		return nil
+	}
+	ri := m.meta.Resource(o.Resource)
+	var got *metav1.PartialObjectMetadata
+	var err error
+	if o.Namespace != "" {
+		got, err = ri.Namespace(o.Namespace).Get(ctx, o.Name, metav1.GetOptions{})
+	} else {
+		got, err = ri.Get(ctx, o.Name, metav1.GetOptions{})
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: check ownership: %w", o.Ref, err)
+	}
+	uid := got.Labels[LabelOwnerUID]
+	switch {
+	case uid == string(p.Owner.GetUID()):
+		return nil
+	case uid != "" && got.Labels[LabelManagedBy] == ManagedByValue:
+		return &PolicyError{Ref: o.Ref, Reason: fmt.Sprintf("the object belongs to another owner (UID %s)", uid)}
+	default:
+		return &PolicyError{Ref: o.Ref, Reason: "an object of that name exists and is not managed by bosun (set children.adopt: true to take it over)"}
+	}
+}
+
+// ImmutableError says the API server refused a change to a field that cannot change after
+// creation. The watch can opt in to delete and re-create such children.
+type ImmutableError struct {
+	Ref Ref
+	Err error
+}
+
+func (e *ImmutableError) Error() string {
+	return fmt.Sprintf("%s: apply: a field that cannot change after creation was changed (set children.recreateOnImmutable: true to re-create it): %v", e.Ref, e.Err)
+}
+
+func (e *ImmutableError) Unwrap() error { return e.Err }
+
+// isImmutable recognises the API server's refusals of immutable-field changes: "field is
+// immutable" for most kinds, and "Forbidden: updates to <kind> spec for fields other than ..."
+// for StatefulSets.
+func isImmutable(err error) bool {
+	if !apierrors.IsInvalid(err) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "field is immutable") || strings.Contains(msg, "Forbidden: updates to")
+}

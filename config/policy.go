@@ -1,0 +1,139 @@
+package config
+
+import (
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Defaults and limits of the children, safety, rollout and renderTimeout
+// settings.
+const (
+	DefaultMaxDeletes       = 100
+	DefaultMaxDeletePercent = 50
+	DefaultMaxFailures      = 5
+	DefaultRenderTimeout    = 10 * time.Second
+	// MinRenderTimeout and MaxRenderTimeout bound a render: below the minimum
+	// an ordinary render on a busy node times out; above the maximum a stuck
+	// template holds a worker for too long.
+	MinRenderTimeout = 100 * time.Millisecond
+	MaxRenderTimeout = 5 * time.Minute
+)
+
+// AnyNamespace in ChildPolicy.Namespaces allows children in every namespace.
+const AnyNamespace = "*"
+
+// ChildPolicy limits what an owner may ask bosun to create: an owner is
+// usually written by a tenant, the templates by the platform team.
+type ChildPolicy struct {
+	// Namespaces are the namespaces besides the owner's own that namespaced
+	// children may be put in; AnyNamespace alone means any. nil allows only
+	// the owner's namespace.
+	Namespaces []string
+	// ClusterScoped allows cluster-scoped children such as Namespaces,
+	// ClusterRoles or CRDs, which escape every tenant boundary.
+	ClusterScoped bool
+	// Kinds are the kinds children may have; nil allows any kind.
+	Kinds []schema.GroupKind
+	// Adopt lets bosun take over existing objects without bosun's labels;
+	// otherwise applying over such an object is refused, so that an owner
+	// cannot overwrite objects it did not create.
+	Adopt bool
+	// RecreateOnImmutable deletes and re-creates a child whose apply failed
+	// because an immutable field changed. It is off by default because
+	// re-creating loses the object's state, e.g. a Job's pods.
+	RecreateOnImmutable bool
+	// Ignore lists fields bosun never sets, at most one rule per kind, so
+	// that other managers (an HPA, a human) own them.
+	Ignore []IgnoreRule
+}
+
+// IgnoreRule names fields of one kind of child that bosun leaves to other
+// managers.
+type IgnoreRule struct {
+	Kind schema.GroupKind
+	// Paths are field paths split on ".", e.g. {"spec", "replicas"}; each
+	// segment is a map key, as list items cannot be addressed by a path.
+	Paths [][]string
+}
+
+// AllowsNamespace reports whether namespaced children may be put in ns, a
+// namespace other than the owner's own, which is always allowed. The empty
+// namespace is never allowed: cluster-scoped children are ClusterScoped's
+// business.
+func (p ChildPolicy) AllowsNamespace(ns string) bool {
+	if ns == "" {
+		return false
+	}
+	return slices.Contains(p.Namespaces, AnyNamespace) || slices.Contains(p.Namespaces, ns)
+}
+
+// AllowsKind reports whether children of kind gk may be created.
+func (p ChildPolicy) AllowsKind(gk schema.GroupKind) bool {
+	return len(p.Kinds) == 0 || slices.Contains(p.Kinds, gk)
+}
+
+// IgnoredPaths returns the field paths bosun must not set on children of
+// kind gk; nil if there are none.
+func (p ChildPolicy) IgnoredPaths(gk schema.GroupKind) [][]string {
+	for _, r := range p.Ignore {
+		if r.Kind == gk {
+			return r.Paths
+		}
+	}
+	return nil
+}
+
+// StatusMode says whether bosun writes the owner's status.
+type StatusMode string
+
+// The values of status.enabled.
+const (
+	// StatusAuto writes status when the owner's kind has a status
+	// subresource, which is only known once bosun talks to the API server.
+	StatusAuto StatusMode = "auto"
+	StatusOn   StatusMode = "true"
+	StatusOff  StatusMode = "false"
+)
+
+// ReadyMode says when bosun reports an owner Ready.
+type ReadyMode string
+
+// The values of status.ready.
+const (
+	// ReadyHealthy waits for the children to be healthy by kstatus rules,
+	// e.g. a Deployment's pods to be available.
+	ReadyHealthy ReadyMode = "healthy"
+	// ReadyApplied reports Ready once every child has been applied.
+	ReadyApplied ReadyMode = "applied"
+)
+
+// StatusPolicy says how bosun reports on owners in their status.
+type StatusPolicy struct {
+	Enabled StatusMode
+	Ready   ReadyMode
+}
+
+// Safety limits deletions, so that a template mistake or an emptied label
+// selector cannot wipe out a watch's children in one sweep.
+type Safety struct {
+	// MaxDeletes is the most children one prune or orphan sweep may delete;
+	// 0 means no limit.
+	MaxDeletes int
+	// MaxDeletePercent is the most children one sweep may delete, as a
+	// percentage of the watch's children; 100 means no limit.
+	MaxDeletePercent int
+}
+
+// Rollout paces re-rendering owners when the templates change, so that a bad
+// template version reaches a few owners rather than all of them.
+type Rollout struct {
+	// MaxInFlight is the number of owners re-rendered with a new template
+	// version at once; never 0, as an unset or 0 value resolves to the
+	// watch's workers.
+	MaxInFlight int
+	// MaxFailures is the number of owners failing with a new template
+	// version before the rollout pauses; at least 1.
+	MaxFailures int
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+)
+
+// LeaderElection configures leader election on a coordination.k8s.io Lease.
+type LeaderElection struct {
+	Enabled       bool
+	Namespace     string
+	Name          string
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+}
+
+func addLeaderElectionFlags(f *pflag.FlagSet, le *LeaderElection) {
+	f.BoolVar(&le.Enabled, "leader-elect", false, "run several replicas: only the holder of a Lease reconciles; the others keep their caches warm and take over")
+	f.StringVar(&le.Namespace, "leader-election-namespace", "", "namespace of the Lease (default: the pod's namespace, else default)")
+	f.StringVar(&le.Name, "leader-election-id", "bosun", "name of the Lease")
+	f.DurationVar(&le.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a standby waits after the last renewal before taking over")
+	f.DurationVar(&le.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader retries renewing before it gives up leading")
+	f.DurationVar(&le.RetryPeriod, "leader-election-retry-period", 2*time.Second, "how often candidates try to acquire or renew the Lease")
+}
+
+// election runs leader election; leading is closed once this replica leads.
+type election struct {
+	config  leaderelection.LeaderElectionConfig
+	leading chan struct{}
+	log     *zap.Logger
+}
+
+func newElection(cs kubernetes.Interface, le LeaderElection, log *zap.Logger) (*election, error) {
+	ns := le.Namespace
+	if ns == "" {
+		ns = podNamespace()
+	}
+	host, _ := os.Hostname()
+	id := host + "_" + string(uuid.NewUUID())
+	e := &election{leading: make(chan struct{}), log: log.With(zap.String("lease", ns+"/"+le.Name), zap.String("identity", id))}
+	e.config = leaderelection.LeaderElectionConfig{
+		Lock: &resourcelock.LeaseLock{
+			LeaseMeta:  metaName(ns, le.Name),
+			Client:     cs.CoordinationV1(),
+			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+		},
+		LeaseDuration: le.LeaseDuration,
+		RenewDeadline: le.RenewDeadline,
+		RetryPeriod:   le.RetryPeriod,
+		// Released only after the workers stopped (run cancels the election last), so a
+		// standby takes over at once on a graceful shutdown and never overlaps.
+		ReleaseOnCancel: true,
+		Name:            le.Name,
+	}
+	if _, err := leaderelection.NewLeaderElector(e.config); err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
+	return e, nil
+}
+
+// errLostLease ends a replica that stopped leading while it still meant to: another one may
+// lead now, so this one must not touch anything any more; its restart makes it a standby.
+var errLostLease = errors.New("lost the leader election lease; exiting so that only the new leader acts")
+
+// run runs fn (the watcher, whose caches start at once and whose workers wait for leading)
+// while taking part in the election. It returns when ctx is done and fn returned, or when the
+// lease is lost.
+func (e *election) run(ctx context.Context, fn func(context.Context) error) error {
+	workCtx, stopWork := context.WithCancelCause(ctx)
+	defer stopWork(nil)
+	cfg := e.config
+	cfg.Callbacks = leaderelection.LeaderCallbacks{
+		OnStartedLeading: func(context.Context) {
+			e.log.Info("leading")
+			close(e.leading)
+		},
+		OnStoppedLeading: func() {
+			if ctx.Err() == nil {
+				e.log.Error("lost the lease")
+				stopWork(errLostLease)
+			}
+		},
+		OnNewLeader: func(id string) { e.log.Info("leader", zap.String("leader", id)) },
+	}
+	elector, err := leaderelection.NewLeaderElector(cfg)
+	if err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
+	leCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
+	electionDone := make(chan struct{})
+	go func() {
+		defer close(electionDone)
+		elector.Run(leCtx)
+	}()
+	err = fn(workCtx)
+	stopElection()
+	<-electionDone
+	if cause := context.Cause(workCtx); errors.Is(cause, errLostLease) {
+		return errLostLease
+	}
+	return err
+}
+
+// podNamespace is the namespace bosun runs in, from its service account, or "default".
+func podNamespace() string {
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+		if ns := strings.TrimSpace(string(b)); ns != "" {
+			return ns
+		}
+	}
+	return "default"
+}
+
+func metaName(namespace, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: namespace, Name: name}
+}

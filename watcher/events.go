@@ -1,0 +1,53 @@
+package watcher
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+)
+
+// EventRecorder records Kubernetes Events; client-go's events.EventRecorder implements it.
+type EventRecorder interface {
+	Eventf(regarding runtime.Object, related runtime.Object, eventtype, reason, action, note string, args ...any)
+}
+
+// maxNote is the API server's limit on an Event's note.
+const maxNote = 1024
+
+// event records an Event on the owner, if Events are enabled.
+func (c *controller) event(owner *unstructured.Unstructured, reason, action, note string) {
+	if c.opts.Events == nil {
+		return
+	}
+	if len(note) > maxNote {
+		note = note[:maxNote-3] + "..."
+	}
+	c.opts.Events.Eventf(owner, nil, eventType(reason), reason, action, "%s", note)
+}
+
+// reported remembers the last state reported for an owner and says whether state is new.
+func (c *controller) reported(owner *unstructured.Unstructured, state string) bool {
+	key := cache.MetaObjectToName(owner)
+	r := report{uid: owner.GetUID(), state: state}
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
+	if c.lastReport[key] == r {
+		return false
+	}
+	c.lastReport[key] = r
+	return true
+}
+
+// report is the last state reported for an owner.
+type report struct {
+	uid   types.UID
+	state string
+}
+
+// forgetOwner drops what is remembered of an owner that is gone.
+func (c *controller) forgetOwner(key cache.ObjectName) {
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
+	delete(c.lastReport, key)
+}
