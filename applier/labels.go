@@ -19,6 +19,11 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	ManagedByValue = "bosun"
 	LabelOwnerUID  = "bosun.dev/owner-uid"
+	// AnnotationOwner names the owner as apiVersion/kind/namespace/name, so an orphaned child
+	// (its owner gone without bosun's cleanup) can be traced to the watch that made it.
+	AnnotationOwner = "bosun.dev/owner"
+	// AnnotationTemplateHash records on the owner which template version rendered it last.
+	AnnotationTemplateHash = "bosun.dev/template-hash"
 
 	LabelApplySetID                = "applyset.kubernetes.io/id"
 	LabelApplySetPartOf            = "applyset.kubernetes.io/part-of"
@@ -110,4 +115,23 @@ func sortedUnique(in []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// OwnerAnnotation is the value of AnnotationOwner for owner.
+func OwnerAnnotation(owner *unstructured.Unstructured) string {
+	return strings.Join([]string{owner.GetAPIVersion(), owner.GetKind(), owner.GetNamespace(), owner.GetName()}, "/")
+}
+
+// ParseOwnerAnnotation splits an AnnotationOwner value; ok is false when it is malformed.
+func ParseOwnerAnnotation(v string) (gvk schema.GroupVersionKind, namespace, name string, ok bool) {
+	parts := strings.Split(v, "/")
+	if len(parts) < 4 || len(parts) > 5 {
+		return schema.GroupVersionKind{}, "", "", false
+	}
+	n := len(parts)
+	gv, err := schema.ParseGroupVersion(strings.Join(parts[:n-3], "/"))
+	if err != nil || parts[n-3] == "" || parts[n-1] == "" {
+		return schema.GroupVersionKind{}, "", "", false
+	}
+	return gv.WithKind(parts[n-3]), parts[n-2], parts[n-1], true
 }

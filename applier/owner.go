@@ -19,11 +19,11 @@ func OwnerRef(owner *unstructured.Unstructured) string {
 	return Ref{Kind: owner.GetKind(), Namespace: owner.GetNamespace(), Name: owner.GetName()}.String()
 }
 
-// EnsureOwner makes sure the owner carries bosun's finalizer, its ApplySet id label and an
-// inventory that is exactly inv. It writes only when something is missing or different, with
+// EnsureOwner makes sure the owner carries bosun's finalizer, its ApplySet id label, an
+// inventory that is exactly inv, and the hash of the templates that render it (empty: keep). It writes only when something is missing or different, with
 // the owner's resourceVersion as a precondition (a conflict means the cache was stale: retry).
 // It returns the owner as it is now, so a second call in the same sync sees the first's write.
-func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv Inventory) (*unstructured.Unstructured, error) {
+func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv Inventory, templateHash string) (*unstructured.Unstructured, error) {
 	meta := map[string]any{}
 	if !slices.Contains(owner.GetFinalizers(), Finalizer) {
 		meta["finalizers"] = append(owner.GetFinalizers(), Finalizer)
@@ -36,6 +36,9 @@ func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructu
 	setAnnotation(ann, have, AnnotationApplySetTooling, ToolingValue)
 	setAnnotation(ann, have, AnnotationContainsGroupKinds, inv.kindsText())
 	setAnnotation(ann, have, AnnotationAdditionalNamespaces, strings.Join(inv.Namespaces, ","))
+	if templateHash != "" {
+		setAnnotation(ann, have, AnnotationTemplateHash, templateHash)
+	}
 	if len(ann) > 0 {
 		meta["annotations"] = ann
 	}

@@ -115,6 +115,12 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy con
 	labels[LabelOwnerUID] = string(owner.GetUID())
 	labels[LabelApplySetPartOf] = ApplySetID(owner)
 	obj.SetLabels(labels)
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[AnnotationOwner] = OwnerAnnotation(owner)
+	obj.SetAnnotations(annotations)
 
 	// Kubernetes garbage collection follows an ownerReference only from the owner's own
 	// namespace, or from anywhere to a cluster-scoped owner; elsewhere the finalizer alone

@@ -253,3 +253,18 @@ func TestPlanLeavesIgnoredFieldsToOthers(t *testing.T) {
 		t.Errorf("spec sent to the API server (-want +got):\n%s", d)
 	}
 }
+
+func TestOwnerAnnotationRoundTrip(t *testing.T) {
+	for _, owner := range []*unstructured.Unstructured{testOwner(), obj("v1", "Namespace", "", "team-x"), obj("v1", "ConfigMap", "ns", "c")} {
+		v := OwnerAnnotation(owner)
+		gvk, ns, name, ok := ParseOwnerAnnotation(v)
+		if !ok || gvk != owner.GroupVersionKind() || ns != owner.GetNamespace() || name != owner.GetName() {
+			t.Errorf("ParseOwnerAnnotation(%q) = %v %q %q %v", v, gvk, ns, name, ok)
+		}
+	}
+	for _, bad := range []string{"", "a/b", "v1/ConfigMap/ns/", "x/y/z/v1/Kind/ns/n"} {
+		if _, _, _, ok := ParseOwnerAnnotation(bad); ok {
+			t.Errorf("ParseOwnerAnnotation(%q) accepted a malformed value", bad)
+		}
+	}
+}

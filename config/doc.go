@@ -46,7 +46,7 @@
 //	  maxDeletes: 100             # children deleted; 0 = no limit
 //	  maxDeletePercent: 50        # percent of the watch's children, 1..100; 100 = no limit
 //	rollout:                      # pacing of a new template version
-//	  maxInFlight: 0              # owners re-rendered at once; 0 = workers
+//	  maxInFlight: 100            # owners on a new template version not yet Ready; 0 = 100
 //	  maxFailures: 5              # failed owners before the rollout pauses; >= 1
 //	renderTimeout: 10s            # 100ms..5m
 //

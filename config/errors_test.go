@@ -104,7 +104,7 @@ testdata/bad/policy-unknown-keys.yaml: children.ignore[0].paths: required, at le
 	"render-timeout-not-a-duration.yaml": `testdata/bad/render-timeout-not-a-duration.yaml: renderTimeout: invalid duration "10 seconds", want e.g. 500ms, 10s or 1m`,
 	"render-timeout-too-long.yaml":       `testdata/bad/render-timeout-too-long.yaml: renderTimeout: must be between 100ms and 5m0s, got 10m0s`,
 	"render-timeout-too-short.yaml":      `testdata/bad/render-timeout-too-short.yaml: renderTimeout: must be between 100ms and 5m0s, got 10ms`,
-	"rollout-out-of-range.yaml": `testdata/bad/rollout-out-of-range.yaml: rollout.maxInFlight: must be 0 (as many as workers) or more, got -1
+	"rollout-out-of-range.yaml": `testdata/bad/rollout-out-of-range.yaml: rollout.maxInFlight: must be 0 (the default) or more, got -1
 testdata/bad/rollout-out-of-range.yaml: rollout.maxFailures: must be 1 or more, got 0`,
 	"safety-not-numbers.yaml": `testdata/bad/safety-not-numbers.yaml: safety.maxDeletes: expected an integer, got string
 testdata/bad/safety-not-numbers.yaml: safety.maxDeletePercent: expected an integer, got string`,

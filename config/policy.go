@@ -13,6 +13,7 @@ const (
 	DefaultMaxDeletes       = 100
 	DefaultMaxDeletePercent = 50
 	DefaultMaxFailures      = 5
+	DefaultMaxInFlight      = 100
 	DefaultRenderTimeout    = 10 * time.Second
 	// MinRenderTimeout and MaxRenderTimeout bound a render: below the minimum
 	// an ordinary render on a busy node times out; above the maximum a stuck
@@ -129,9 +130,10 @@ type Safety struct {
 // Rollout paces re-rendering owners when the templates change, so that a bad
 // template version reaches a few owners rather than all of them.
 type Rollout struct {
-	// MaxInFlight is the number of owners re-rendered with a new template
-	// version at once; never 0, as an unset or 0 value resolves to the
-	// watch's workers.
+	// MaxInFlight is the number of owners that may be on a new template
+	// version without being Ready yet; the rollout reaches further owners as
+	// earlier ones become Ready. Never 0: an unset or 0 value resolves to
+	// DefaultMaxInFlight.
 	MaxInFlight int
 	// MaxFailures is the number of owners failing with a new template
 	// version before the rollout pauses; at least 1.

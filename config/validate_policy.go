@@ -40,11 +40,11 @@ func validatePolicies(w *Watch, raw *rawConfig, ok func(field string) bool) []er
 	if ok("rollout.maxinflight") && raw.Rollout.MaxInFlight != nil {
 		w.Rollout.MaxInFlight = *raw.Rollout.MaxInFlight
 		if w.Rollout.MaxInFlight < 0 {
-			errs = append(errs, fmt.Errorf("rollout.maxInFlight: must be 0 (as many as workers) or more, got %d", w.Rollout.MaxInFlight))
+			errs = append(errs, fmt.Errorf("rollout.maxInFlight: must be 0 (the default) or more, got %d", w.Rollout.MaxInFlight))
 		}
 	}
 	if w.Rollout.MaxInFlight == 0 {
-		w.Rollout.MaxInFlight = max(1, w.Workers)
+		w.Rollout.MaxInFlight = DefaultMaxInFlight
 	}
 	if ok("rollout.maxfailures") && raw.Rollout.MaxFailures != nil {
 		w.Rollout.MaxFailures = *raw.Rollout.MaxFailures

@@ -38,6 +38,7 @@ type controller struct {
 	limiter    workqueue.TypedRateLimiter[cache.ObjectName]
 	health     *healthChecker
 	budget     *deleteBudget
+	rollout    *rollout
 
 	reportMu   sync.Mutex
 	lastReport map[cache.ObjectName]report
@@ -48,6 +49,8 @@ type controller struct {
 	informers map[string]cache.SharedIndexInformer // by namespace; "" = all
 	kids      *children
 	statusOn  bool // the owner's status is written
+	// synced is closed once the owner caches are synced.
+	synced chan struct{}
 }
 
 func newController(w Watch, namespaces []string, opts Options) *controller {
@@ -66,7 +69,9 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 			Name: w.Name,
 		}),
 		health:     newHealthChecker(opts.Dynamic),
+		synced:     make(chan struct{}),
 		budget:     &deleteBudget{now: time.Now},
+		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),
 		lastReport: map[cache.ObjectName]report{},
 	}
 }
@@ -90,6 +95,7 @@ func (c *controller) run(ctx context.Context, kids *children) {
 	c.mu.Lock()
 	c.gvr, c.informers, c.kids, c.statusOn = gvr, informers, kids, statusOn
 	c.mu.Unlock()
+	close(c.synced)
 	if c.opts.Elected != nil {
 		select {
 		case <-c.opts.Elected:
@@ -281,6 +287,12 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	if err == nil {
 		log.Debug("reconciled")
 		c.queue.Forget(key)
+		return true
+	}
+	if ra, ok := errors.AsType[*requeueAfter](err); ok {
+		log.Debug("requeued", zap.String("reason", ra.reason), zap.Duration("after", ra.delay))
+		c.queue.Forget(key)
+		c.queue.AddAfter(key, ra.delay)
 		return true
 	}
 	if errors.Is(err, context.Canceled) && work.Err() != nil {

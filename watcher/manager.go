@@ -30,7 +30,7 @@ type Renderer interface {
 // Applier keeps one owner's children true in the cluster; *applier.Manager implements it.
 type Applier interface {
 	Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*applier.Plan, error)
-	EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv applier.Inventory) (*unstructured.Unstructured, error)
+	EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv applier.Inventory, templateHash string) (*unstructured.Unstructured, error)
 	Apply(ctx context.Context, p *applier.Plan, live map[applier.Ref]applier.Child) (applier.ChangeSet, error)
 	Prune(ctx context.Context, p *applier.Plan, live []applier.Child) (applier.ChangeSet, error)
 	DeleteAll(ctx context.Context, live []applier.Child) (applier.ChangeSet, error)
@@ -123,6 +123,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	kids := newChildren(m.opts.Metadata, m.opts.Mapper, m.opts.Namespace, childStop, m.childChanged)
 
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.sweepLoop(ctx, kids, m.sweepPeriod())
+	}()
 	for _, c := range m.controllers {
 		wg.Add(1)
 		go func() {
@@ -141,4 +146,15 @@ func (m *Manager) childChanged(owner types.UID) {
 			return
 		}
 	}
+}
+
+// sweepPeriod is the shortest resync of the watches: the orphan sweep runs as often.
+func (m *Manager) sweepPeriod() time.Duration {
+	var p time.Duration
+	for _, c := range m.controllers {
+		if r := c.watch.Resync; r > 0 && (p == 0 || r < p) {
+			p = r
+		}
+	}
+	return p
 }

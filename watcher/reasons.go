@@ -26,6 +26,7 @@ const (
 	ReasonPruned        = "Pruned"
 	ReasonDeleted       = "Deleted"
 	ReasonRecreated     = "Recreated"
+	ReasonRolloutPaused = "RolloutPaused"
 )
 
 // reasonOf classifies a reconcile error for the owner's condition and Event.

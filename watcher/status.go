@@ -34,7 +34,8 @@ type outcome struct {
 	// ready and waiting: Ready, or what it is waiting for.
 	ready   bool
 	waiting string
-	// templateHash identifies the templates that rendered the owner.
+	// templateHash identifies the templates that rendered the owner (recorded in an
+	// annotation on it).
 	templateHash string
 }
 
@@ -78,9 +79,6 @@ func desiredStatus(owner *unstructured.Unstructured, o outcome, now time.Time) m
 	st := map[string]any{
 		"observedGeneration": owner.GetGeneration(),
 		"conditions":         conds,
-	}
-	if o.templateHash != "" {
-		st["templateHash"] = o.templateHash
 	}
 	if o.children != nil {
 		kids := make([]any, 0, len(o.children))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,19 +32,46 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if owner.GetDeletionTimestamp() != nil {
 		return c.finalize(ctx, owner)
 	}
+	switch a, announce := c.rollout.admit(key, owner.GetAnnotations()[applier.AnnotationTemplateHash]); a {
+	case held:
+		return &requeueAfter{delay: rolloutHoldDelay, reason: "rollout: waiting for upgraded owners to become ready"}
+	case paused:
+		msg := fmt.Sprintf("rollout of template version %s paused: %d owners failed with it (%s); fix them or the templates",
+			c.rollout.hash, len(c.rollout.failures()), strings.Join(c.rollout.failures(), ", "))
+		if announce {
+			c.log.Error("rollout paused", zap.String("templateHash", c.rollout.hash), zap.Strings("failed", c.rollout.failures()))
+		}
+		if c.reported(owner, ReasonRolloutPaused+": "+msg) {
+			c.event(owner, ReasonRolloutPaused, "Rollout", msg)
+		}
+		return nil
+	}
 	out, owner := c.reconcile(ctx, owner)
+	c.rollout.done(key, out)
 	if ctx.Err() != nil {
 		return errors.Join(out.err, ctx.Err()) // stopping: report nothing half-known
 	}
 	return errors.Join(out.err, c.report(ctx, owner, out))
 }
 
+// rolloutHoldDelay is how long an owner held back by the rollout waits before it asks again.
+const rolloutHoldDelay = 2 * time.Second
+
+// requeueAfter asks for the owner to be synced again after a delay, without counting as a
+// failure.
+type requeueAfter struct {
+	delay  time.Duration
+	reason string
+}
+
+func (r *requeueAfter) Error() string { return r.reason }
+
 // reconcile renders, applies and prunes; the outcome says how far it got. It returns the owner
 // as it is after bosun's own writes to it.
 func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstructured) (outcome, *unstructured.Unstructured) {
 	ref := applier.OwnerRef(owner)
 	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()), zap.Int64("generation", owner.GetGeneration()))
-	out := outcome{templateHash: c.watch.Renderer.Hash()}
+	out := outcome{templateHash: c.rollout.hash}
 	fail := func(reason string, err error) (outcome, *unstructured.Unstructured) {
 		out.err, out.reason = err, reason
 		if reason == "" {
@@ -81,7 +110,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	}
 	// Finalizer and inventory go on the owner before any child is applied, so neither a
 	// deletion nor a new kind can slip past a crash between the two.
-	if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all); err != nil {
+	if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all, out.templateHash); err != nil {
 		return fail("", err)
 	}
 	changes, err := c.opts.Applier.Apply(ctx, plan, byRef(live))
@@ -100,7 +129,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		return fail("", err)
 	}
 	if !all.Equal(plan.Inventory) {
-		if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, plan.Inventory); err != nil {
+		if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, plan.Inventory, out.templateHash); err != nil {
 			return fail("", err)
 		}
 	}
@@ -150,6 +179,7 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 	owner, err := c.opts.Dynamic.Resource(c.gvr).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		c.forgetOwner(key)
+		c.rollout.forget(key)
 		return nil
 	}
 	if err != nil {

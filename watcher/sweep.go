@@ -1,0 +1,234 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/bosun-dev/bosun/applier"
+)
+
+// The orphan sweep deletes children whose owner is gone without bosun's cleanup — typically
+// because its finalizer was removed by hand while bosun was down. A child is an orphan only
+// when its owner kind is one of this bosun's watches, that watch's cache does not have the
+// owner UID, and a read of the owner confirms it no longer exists: another bosun with other
+// watches, or an owner this one does not see, keeps its children.
+
+// sweepStartDelay lets the first reconciles of a start run before the first sweep.
+const sweepStartDelay = 5 * time.Second
+
+// sweepLoop sweeps once after start — over every resource type the API server lists, since
+// the kinds of orphans are not known from any owner any more — and then every period over
+// the child caches.
+func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Duration) {
+	if m.opts.Elected != nil {
+		select {
+		case <-m.opts.Elected:
+		case <-ctx.Done():
+			return
+		}
+	}
+	for _, c := range m.controllers {
+		select {
+		case <-c.synced:
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Minute):
+			// A watch whose kind is not served yet cannot vouch for its owners; its
+			// children are skipped by the sweep.
+		}
+	}
+	select {
+	case <-time.After(sweepStartDelay):
+	case <-ctx.Done():
+		return
+	}
+	m.sweep(ctx, m.listAllChildren(ctx))
+	if period <= 0 {
+		return
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.sweep(ctx, kids.all())
+		}
+	}
+}
+
+// listAllChildren lists bosun's children of every resource type discovery offers that can be
+// listed and deleted. Types bosun may not list (RBAC) are skipped quietly.
+func (m *Manager) listAllChildren(ctx context.Context) []applier.Child {
+	_, lists, err := m.opts.Discovery.ServerGroupsAndResources()
+	if err != nil && len(lists) == 0 {
+		m.opts.Log.Warn("orphan sweep: discovery failed", zap.Error(err))
+		return nil
+	}
+	var out []applier.Child
+	for _, list := range lists {
+		gv, err := schema.ParseGroupVersion(list.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range list.APIResources {
+			if strings.Contains(r.Name, "/") || !hasVerbs(r, "list", "delete") {
+				continue
+			}
+			gvr := gv.WithResource(r.Name)
+			items, err := m.opts.Metadata.Resource(gvr).Namespace(m.opts.Namespace).List(ctx, metav1.ListOptions{
+				LabelSelector:   applier.LabelManagedBy + "=" + applier.ManagedByValue,
+				ResourceVersion: "0", // from the API server's cache: a sweep needs no quorum read
+			})
+			if err != nil {
+				continue
+			}
+			gk := schema.GroupKind{Group: gv.Group, Kind: r.Kind}
+			for i := range items.Items {
+				out = append(out, childOf(gk, gvr, &items.Items[i]))
+			}
+		}
+	}
+	return out
+}
+
+func hasVerbs(r metav1.APIResource, verbs ...string) bool {
+	for _, v := range verbs {
+		found := false
+		for _, have := range r.Verbs {
+			found = found || have == v
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// sweep deletes the orphans among children, within each watch's delete budget.
+func (m *Manager) sweep(ctx context.Context, children []applier.Child) {
+	orphans := map[*controller][]applier.Child{}
+	for _, ch := range children {
+		if c := m.orphanedBy(ch); c != nil {
+			orphans[c] = append(orphans[c], ch)
+		}
+	}
+	for c, kids := range orphans {
+		var confirmed []applier.Child
+		for _, ch := range kids {
+			gone, err := c.ownerGone(ctx, ch)
+			if err != nil {
+				c.log.Warn("orphan sweep: cannot check owner", zap.String("child", ch.Ref.String()), zap.Error(err))
+				continue
+			}
+			if gone {
+				confirmed = append(confirmed, ch)
+			}
+		}
+		if err := c.budget.take(len(confirmed), c.watch.Safety, c.childCount); err != nil {
+			c.log.Error("orphan sweep refused", zap.Int("orphans", len(confirmed)), zap.Error(err))
+			continue
+		}
+		changes, err := m.opts.Applier.DeleteAll(ctx, confirmed)
+		for _, ch := range changes {
+			c.log.Info("orphan swept", zap.String("child", ch.Ref.String()), zap.String("action", string(ch.Action)))
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			c.log.Error("orphan sweep", zap.Error(err))
+		}
+	}
+}
+
+// orphanedBy returns the synced controller whose kind the child's owner has, when that
+// controller does not know the owner's UID; nil otherwise.
+func (m *Manager) orphanedBy(ch applier.Child) *controller {
+	uid := types.UID(ch.Labels[applier.LabelOwnerUID])
+	gvk, _, _, ok := applier.ParseOwnerAnnotation(ch.Annotations[applier.AnnotationOwner])
+	if uid == "" || !ok || ch.Deleting {
+		return nil
+	}
+	var match *controller
+	for _, c := range m.controllers {
+		if !c.isSynced() {
+			continue
+		}
+		if c.hasUID(uid) {
+			return nil
+		}
+		if c.watch.GVK.GroupKind() == gvk.GroupKind() {
+			match = c
+		}
+	}
+	return match
+}
+
+// ownerGone confirms with the API server that the child's owner no longer exists.
+func (c *controller) ownerGone(ctx context.Context, ch applier.Child) (bool, error) {
+	_, ns, name, _ := applier.ParseOwnerAnnotation(ch.Annotations[applier.AnnotationOwner])
+	got, err := c.opts.Metadata.Resource(c.gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("%s/%s/%s: get: %w", c.watch.GVK.Kind, ns, name, err)
+	}
+	return string(got.UID) != ch.Labels[applier.LabelOwnerUID], nil
+}
+
+// hasUID reports whether this watch's cache has an owner with the UID.
+func (c *controller) hasUID(uid types.UID) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, inf := range c.informers {
+		if keys, _ := inf.GetIndexer().IndexKeys(uidIndex, string(uid)); len(keys) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *controller) isSynced() bool {
+	select {
+	case <-c.synced:
+		return true
+	default:
+		return false
+	}
+}
+
+// all returns every child the caches hold.
+func (c *children) all() []applier.Child {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []applier.Child
+	for gvr, inf := range c.informers {
+		for _, o := range inf.GetStore().List() {
+			m, ok := o.(*metav1.PartialObjectMetadata)
+			if !ok {
+				continue
+			}
+			out = append(out, childOf(c.kindOf(gvr), gvr, m))
+		}
+	}
+	return out
+}
+
+// kindOf is the group-kind of a cached child. Metadata-only objects do not carry their own
+// kind (they are all PartialObjectMetadata), so it comes from the mapper.
+func (c *children) kindOf(gvr schema.GroupVersionResource) schema.GroupKind {
+	if gvk, err := c.mapper.KindFor(gvr); err == nil {
+		return gvk.GroupKind()
+	}
+	return schema.GroupKind{Group: gvr.Group, Kind: gvr.Resource}
+}
+
