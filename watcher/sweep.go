@@ -231,4 +231,3 @@ func (c *children) kindOf(gvr schema.GroupVersionResource) schema.GroupKind {
 	}
 	return schema.GroupKind{Group: gvr.Group, Kind: gvr.Resource}
 }
-
