@@ -23,13 +23,15 @@ import (
 )
 
 var (
-	siteGVR      = schema.GroupVersionResource{Group: "example.bosun.dev", Version: "v1", Resource: "sites"}
-	widgetGVR    = schema.GroupVersionResource{Group: "e2e.bosun.dev", Version: "v1", Resource: "widgets"}
-	configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-	secretGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-	saGVR        = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
-	serviceGVR   = schema.GroupVersionResource{Version: "v1", Resource: "services"}
-	deployGVR    = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	siteGVR        = schema.GroupVersionResource{Group: "example.bosun.dev", Version: "v1", Resource: "sites"}
+	widgetGVR      = schema.GroupVersionResource{Group: "e2e.bosun.dev", Version: "v1", Resource: "widgets"}
+	configMapGVR   = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	secretGVR      = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	saGVR          = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+	serviceGVR     = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	deployGVR      = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	probeGVR       = schema.GroupVersionResource{Group: "e2e.bosun.dev", Version: "v1", Resource: "probes"}
+	clusterRoleGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
 )
 
 const waitTimeout = 30 * time.Second
@@ -196,4 +198,61 @@ func deleteObject(t *testing.T, gvr schema.GroupVersionResource, namespace, name
 	if err := env.Dynamic.Resource(gvr).Namespace(namespace).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete %s %s/%s: %v", gvr.Resource, namespace, name, err)
 	}
+}
+
+// condition returns status, reason and message of the owner's condition of type typ.
+func condition(u *unstructured.Unstructured, typ string) (status, reason, message string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == typ {
+			s, _ := m["status"].(string)
+			r, _ := m["reason"].(string)
+			msg, _ := m["message"].(string)
+			return s, r, msg
+		}
+	}
+	return "", "", ""
+}
+
+// waitCondition waits until the owner's condition typ has the status and reason, and
+// returns the owner.
+func waitCondition(t *testing.T, gvr schema.GroupVersionResource, namespace, name, typ, status, reason string) *unstructured.Unstructured {
+	t.Helper()
+	return waitObject(t, gvr, namespace, name, func(u *unstructured.Unstructured) error {
+		s, r, msg := condition(u, typ)
+		if s != status || r != reason {
+			return fmt.Errorf("%s/%s: %s=%s (%s: %s), want %s (%s)", namespace, name, typ, s, r, msg, status, reason)
+		}
+		return nil
+	})
+}
+
+// waitEvent waits for an Event with the reason about the named object, and returns its note.
+func waitEvent(t *testing.T, namespace, name, reason string) string {
+	t.Helper()
+	var note string
+	testenv.Eventually(t, waitTimeout, func() error {
+		list, err := env.Clientset.EventsV1().Events(namespace).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == name && e.Reason == reason {
+				note = e.Note
+				return nil
+			}
+		}
+		return fmt.Errorf("no Event %s for %s/%s", reason, namespace, name)
+	})
+	return note
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -13,5 +13,5 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Main(m, localcluster.Options{ControllerManager: true}, &env))
+	os.Exit(testenv.Main(m, localcluster.Options{ControllerManager: true, Scheduler: true, Kwok: true}, &env))
 }

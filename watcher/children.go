@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,12 +46,21 @@ func newChildren(client metadata.Interface, mapper meta.RESTMapper, namespace st
 	}
 }
 
-// informer returns the synced informer for gvr, starting it on first use.
-func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
+// childSyncTimeout bounds the wait for a new child informer to sync, so that a kind that
+// cannot be listed fails the reconcile instead of holding a worker.
+const childSyncTimeout = 30 * time.Second
+
+// informer returns the synced informer for a child resource, starting it on first use.
+// Cluster-scoped resources are always watched cluster-wide.
+func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource, namespaced bool) (cache.SharedIndexInformer, error) {
 	c.mu.Lock()
 	inf, ok := c.informers[gvr]
 	if !ok {
-		inf = metadatainformer.NewFilteredMetadataInformer(c.client, gvr, c.namespace, 0,
+		ns := c.namespace
+		if !namespaced {
+			ns = metav1.NamespaceAll
+		}
+		inf = metadatainformer.NewFilteredMetadataInformer(c.client, gvr, ns, 0,
 			cache.Indexers{ownerIndex: indexByOwner},
 			func(o *metav1.ListOptions) { o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue },
 		).Informer()
@@ -66,8 +76,13 @@ func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource
 		go inf.Run(c.stop)
 	}
 	c.mu.Unlock()
+	if inf.HasSynced() {
+		return inf, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, childSyncTimeout)
+	defer cancel()
 	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return nil, fmt.Errorf("%s: child cache did not sync: %w", gvr, context.Cause(ctx))
+		return nil, fmt.Errorf("%s: the cache of children did not sync (can bosun list and watch it?): %w", gvr, context.Cause(ctx))
 	}
 	return inf, nil
 }
@@ -77,14 +92,14 @@ func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource
 func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
 	var out []applier.Child
 	for _, gk := range kinds {
-		gvr, ok, err := c.resource(gk)
+		gvr, namespaced, ok, err := c.resource(gk)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			continue
 		}
-		inf, err := c.informer(ctx, gvr)
+		inf, err := c.informer(ctx, gvr, namespaced)
 		if err != nil {
 			return nil, err
 		}
@@ -104,14 +119,18 @@ func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.Gro
 func (c *children) listLive(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
 	var out []applier.Child
 	for _, gk := range kinds {
-		gvr, ok, err := c.resource(gk)
+		gvr, namespaced, ok, err := c.resource(gk)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			continue
 		}
-		list, err := c.client.Resource(gvr).Namespace(c.namespace).List(ctx, metav1.ListOptions{
+		ns := c.namespace
+		if !namespaced {
+			ns = metav1.NamespaceAll
+		}
+		list, err := c.client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{
 			LabelSelector: applier.LabelOwnerUID + "=" + string(owner),
 		})
 		if err != nil {
@@ -124,16 +143,17 @@ func (c *children) listLive(ctx context.Context, owner types.UID, kinds []schema
 	return out, nil
 }
 
-// resource maps gk to its preferred resource; ok is false when the kind is not served.
-func (c *children) resource(gk schema.GroupKind) (schema.GroupVersionResource, bool, error) {
+// resource maps gk to its preferred resource and scope; ok is false when the kind is not
+// served.
+func (c *children) resource(gk schema.GroupKind) (gvr schema.GroupVersionResource, namespaced, ok bool, err error) {
 	m, err := c.mapper.RESTMapping(gk)
 	if meta.IsNoMatchError(err) {
-		return schema.GroupVersionResource{}, false, nil
+		return schema.GroupVersionResource{}, false, false, nil
 	}
 	if err != nil {
-		return schema.GroupVersionResource{}, false, fmt.Errorf("%s: %w", gk, err)
+		return schema.GroupVersionResource{}, false, false, fmt.Errorf("%s: %w", gk, err)
 	}
-	return m.Resource, true, nil
+	return m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace, true, nil
 }
 
 func (c *children) notify(obj any) {

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -120,7 +121,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	// them while they drain.
 	childStop := make(chan struct{})
 	defer close(childStop)
-	kids := newChildren(m.opts.Metadata, m.opts.Mapper, m.opts.Namespace, childStop, m.childChanged)
+	kids := newChildren(m.opts.Metadata, m.opts.Mapper, m.childNamespace(), childStop, m.childChanged)
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -157,4 +158,15 @@ func (m *Manager) sweepPeriod() time.Duration {
 		}
 	}
 	return p
+}
+
+// childNamespace is where the child caches look for namespaced children: the --namespace
+// restriction, unless a watch lets its children into other namespaces.
+func (m *Manager) childNamespace() string {
+	for _, c := range m.controllers {
+		if len(c.watch.Children.Namespaces) > 0 {
+			return metav1.NamespaceAll
+		}
+	}
+	return m.opts.Namespace
 }

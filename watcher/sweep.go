@@ -86,7 +86,11 @@ func (m *Manager) listAllChildren(ctx context.Context) []applier.Child {
 				continue
 			}
 			gvr := gv.WithResource(r.Name)
-			items, err := m.opts.Metadata.Resource(gvr).Namespace(m.opts.Namespace).List(ctx, metav1.ListOptions{
+			ns := metav1.NamespaceAll
+			if r.Namespaced {
+				ns = m.childNamespace()
+			}
+			items, err := m.opts.Metadata.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{
 				LabelSelector:   applier.LabelManagedBy + "=" + applier.ManagedByValue,
 				ResourceVersion: "0", // from the API server's cache: a sweep needs no quorum read
 			})

@@ -1,0 +1,425 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/testenv"
+)
+
+func TestSiteBecomesReadyWhenItsDeploymentIsAvailable(t *testing.T) {
+	installCRD(t, "../examples/site/crd.yaml", "sites.example.bosun.dev")
+	ns := env.CreateNamespace(t, "ready")
+	startBosun(t, "../examples/site/watch.yaml", ns)
+	create(t, siteGVR, ns, fmt.Sprintf(`
+apiVersion: example.bosun.dev/v1
+kind: Site
+metadata: {name: web, namespace: %s}
+spec: {message: hi, replicas: 2}
+`, ns))
+
+	// kwok runs the pods, so the Deployment really becomes Available and the Site Ready.
+	site := waitCondition(t, siteGVR, ns, "web", "Ready", "True", "Ready")
+	if s, r, _ := condition(site, "Applied"); s != "True" || r != "Applied" {
+		t.Errorf("Applied = %s (%s), want True (Applied)", s, r)
+	}
+	if g, _, _ := unstructured.NestedInt64(site.Object, "status", "observedGeneration"); g != site.GetGeneration() {
+		t.Errorf("observedGeneration = %d, want %d", g, site.GetGeneration())
+	}
+	kids, _, _ := unstructured.NestedSlice(site.Object, "status", "children")
+	want := []any{
+		map[string]any{"kind": "ConfigMap", "namespace": ns, "name": "web-content"},
+		map[string]any{"kind": "Service", "namespace": ns, "name": "web"},
+		map[string]any{"group": "apps", "kind": "Deployment", "namespace": ns, "name": "web"},
+	}
+	if !jsonEqualT(want, kids) {
+		t.Errorf("status.children = %v, want %v", kids, want)
+	}
+	waitEvent(t, ns, "web", "Ready")
+
+	// A spec change is observed: the new generation is reported once it is Ready again.
+	mergePatch(t, siteGVR, ns, "web", `{"spec":{"replicas":3}}`)
+	waitObject(t, siteGVR, ns, "web", func(u *unstructured.Unstructured) error {
+		g, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+		if s, _, msg := condition(u, "Ready"); g != u.GetGeneration() || s != "True" {
+			return fmt.Errorf("observedGeneration %d of %d, Ready %s: %s", g, u.GetGeneration(), s, msg)
+		}
+		return nil
+	})
+}
+
+func TestChildDeletedByHandIsRecreated(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "drift-del")
+	startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\n", ns))
+	before := waitObject(t, configMapGVR, ns, "w-config", nil)
+
+	deleteObject(t, configMapGVR, ns, "w-config")
+	waitObject(t, configMapGVR, ns, "w-config", func(u *unstructured.Unstructured) error {
+		if u.GetUID() == before.GetUID() {
+			return fmt.Errorf("still the old object")
+		}
+		return nil
+	})
+}
+
+func TestChildEditedByHandIsRestoredWithOneWrite(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "drift-edit")
+	b := startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\nspec: {color: blue}\n", ns))
+	waitObject(t, configMapGVR, ns, "w-config", nil)
+	b.waitReconciled(t, ns+"/w")
+	configured := func() int {
+		return b.logs.FilterMessage("child configured").FilterField(zap.String("child", "ConfigMap/"+ns+"/w-config")).Len()
+	}
+	before := configured()
+
+	// A hand edit (an update, as kubectl edit makes it) changes bosun's field and adds one
+	// of its own.
+	cm, err := get(configMapGVR, ns, "w-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = unstructured.SetNestedField(cm.Object, "red", "data", "color")
+	_ = unstructured.SetNestedField(cm.Object, "mine", "data", "foreign")
+	if _, err := env.Dynamic.Resource(configMapGVR).Namespace(ns).Update(context.Background(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	waitObject(t, configMapGVR, ns, "w-config", func(u *unstructured.Unstructured) error {
+		data, _, _ := unstructured.NestedStringMap(u.Object, "data")
+		if data["color"] != "blue" {
+			return fmt.Errorf("data.color = %q, want blue restored", data["color"])
+		}
+		if data["foreign"] != "mine" {
+			return fmt.Errorf("the foreign field data.foreign = %q was not kept", data["foreign"])
+		}
+		return nil
+	})
+	b.waitReconciled(t, ns+"/w")
+	if n := configured() - before; n != 1 {
+		t.Errorf("bosun wrote the child %d times to restore it, want 1", n)
+	}
+}
+
+func TestIgnoredFieldIsLeftToOtherManagers(t *testing.T) {
+	installCRD(t, "../examples/site/crd.yaml", "sites.example.bosun.dev")
+	ns := env.CreateNamespace(t, "ignore")
+	startBosun(t, writeWatch(t, fmt.Sprintf(`
+watch: {group: example.bosun.dev, version: v1, kind: Site}
+templates: %s
+values: {defaultImage: "nginx:1.27"}
+children:
+  ignore:
+    - kind: Deployment.apps
+      paths: [spec.replicas]
+`, abs(t, "../templates/site"))), ns)
+	create(t, siteGVR, ns, fmt.Sprintf("apiVersion: example.bosun.dev/v1\nkind: Site\nmetadata: {name: s, namespace: %s}\nspec: {message: one, replicas: 2}\n", ns))
+	waitObject(t, deployGVR, ns, "s", nil)
+
+	// An autoscaler (here: a hand edit) scales the Deployment; a later change of the Site
+	// must not scale it back.
+	mergePatch(t, deployGVR, ns, "s", `{"spec":{"replicas":5}}`)
+	mergePatch(t, siteGVR, ns, "s", `{"spec":{"message":"two"}}`)
+	waitObject(t, configMapGVR, ns, "s-content", func(u *unstructured.Unstructured) error {
+		if html, _, _ := unstructured.NestedString(u.Object, "data", "index.html"); !strings.Contains(html, "two") {
+			return fmt.Errorf("not re-rendered yet")
+		}
+		return nil
+	})
+	waitObject(t, deployGVR, ns, "s", func(u *unstructured.Unstructured) error {
+		if r, _, _ := unstructured.NestedInt64(u.Object, "spec", "replicas"); r != 5 {
+			return fmt.Errorf("replicas = %d, want the 5 set by another manager", r)
+		}
+		if a, _, _ := unstructured.NestedString(u.Object, "spec", "template", "metadata", "annotations", "example.bosun.dev/content-hash"); a == "" {
+			return fmt.Errorf("pod template not rendered")
+		}
+		return nil
+	})
+}
+
+// probeWatch is a watch on Probes with a short render timeout.
+func probeWatch(t *testing.T, extra string) string {
+	return writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Probe}
+templates: %s
+renderTimeout: 1s
+workers: 8
+%s`, abs(t, "testdata/probe/templates"), extra))
+}
+
+func createProbe(t *testing.T, ns, name, spec string) {
+	t.Helper()
+	create(t, probeGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Probe\nmetadata: {name: %s, namespace: %s}\nspec: %s\n", name, ns, spec))
+}
+
+func TestBadInputIsReportedOnThatOwnerOnlyAndRecovers(t *testing.T) {
+	installCRD(t, "testdata/probe/crd.yaml", "probes.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "bad")
+	// An object bosun does not manage, that the owner "adopt" would overwrite.
+	testenv.ApplyYAML(t, env.RESTConfig(), fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: adopt-cm, namespace: %s}\ndata: {value: theirs}\n", ns))
+	startBosun(t, probeWatch(t, ""), ns)
+
+	cases := []struct {
+		name, spec, reason, message string
+	}{
+		{"fail", `{mode: fail}`, "RenderFailed", "spec.mode is fail"},
+		{"notyaml", `{mode: notyaml}`, "InvalidOutput", "document 1"},
+		{"nokind", `{mode: nokind}`, "InvalidOutput", "missing kind"},
+		{"unknownkind", `{mode: unknownkind}`, "UnknownKind", "Later"},
+		{"rejected", `{mode: rejected}`, "Rejected", "not a valid key"},
+		{"huge", `{mode: huge}`, "RenderFailed", "exceeds the limit"},
+		{"slow", `{mode: slow}`, "RenderFailed", "renderTimeout"},
+		{"endless", `{mode: endless}`, "RenderFailed", "1000000000"},
+		{"clusterrole", `{mode: clusterrole}`, "Refused", "children.clusterScoped"},
+		{"othernamespace", `{mode: othernamespace}`, "Refused", "children.namespaces"},
+		{"adopt", `{}`, "Refused", "children.adopt"},
+	}
+	createProbe(t, ns, "good", "{}")
+	for _, tc := range cases {
+		createProbe(t, ns, tc.name, tc.spec)
+	}
+	createProbe(t, ns, "immutable", `{frozen: a}`)
+
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := waitCondition(t, probeGVR, ns, tc.name, "Ready", "False", tc.reason)
+			if _, r, msg := condition(u, "Applied"); r != tc.reason || !strings.Contains(msg, tc.message) {
+				t.Errorf("Applied condition %s: %q, want %s mentioning %q", r, msg, tc.reason, tc.message)
+			}
+			if note := waitEvent(t, ns, tc.name, tc.reason); !strings.Contains(note, tc.message) {
+				t.Errorf("Event note %q does not mention %q", note, tc.message)
+			}
+		})
+	}
+	waitCondition(t, probeGVR, ns, "good", "Ready", "True", "Ready")
+	waitCondition(t, probeGVR, ns, "immutable", "Ready", "True", "Ready")
+	mergePatch(t, probeGVR, ns, "immutable", `{"spec":{"frozen":"b"}}`)
+	u := waitCondition(t, probeGVR, ns, "immutable", "Ready", "False", "ImmutableField")
+	if _, _, msg := condition(u, "Applied"); !strings.Contains(msg, "recreateOnImmutable") {
+		t.Errorf("immutable-field message %q does not say how to opt in to re-creating", msg)
+	}
+	if cm, _ := get(configMapGVR, ns, "adopt-cm"); cm == nil || cm.GetLabels()[applier.LabelManagedBy] != "" {
+		t.Errorf("the unmanaged ConfigMap was taken over: %v", cm)
+	}
+	if _, err := env.Clientset.RbacV1().ClusterRoles().Get(context.Background(), ns+"-clusterrole-escalate", metav1.GetOptions{}); err == nil {
+		t.Error("a tenant's owner created a ClusterRole")
+	}
+
+	// Fixing each owner (or the cluster, for the missing kind) clears its condition.
+	testenv.ApplyYAML(t, env.RESTConfig(), readFile(t, "testdata/later/crd.yaml"))
+	deleteObject(t, configMapGVR, ns, "adopt-cm")
+	mergePatch(t, probeGVR, ns, "immutable", `{"spec":{"frozen":"a"}}`)
+	for _, tc := range cases {
+		if tc.name != "unknownkind" && tc.name != "adopt" {
+			mergePatch(t, probeGVR, ns, tc.name, `{"spec":{"mode":"ok"}}`)
+		}
+	}
+	for _, tc := range append(cases, struct{ name, spec, reason, message string }{name: "immutable"}) {
+		waitCondition(t, probeGVR, ns, tc.name, "Ready", "True", "Ready")
+	}
+}
+
+func TestTenantMayOptInToClusterScopedAndOtherNamespaces(t *testing.T) {
+	installCRD(t, "testdata/probe/crd.yaml", "probes.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "optin")
+	startBosun(t, probeWatch(t, `
+children:
+  clusterScoped: true
+  namespaces: [kube-system]
+  kinds: [ClusterRole.rbac.authorization.k8s.io, ConfigMap]
+`), ns)
+	createProbe(t, ns, "clusterrole", `{mode: clusterrole}`)
+	createProbe(t, ns, "othernamespace", `{mode: othernamespace}`)
+	waitCondition(t, probeGVR, ns, "clusterrole", "Ready", "True", "Ready")
+	waitCondition(t, probeGVR, ns, "othernamespace", "Ready", "True", "Ready")
+	cm := waitObject(t, configMapGVR, "kube-system", "othernamespace-elsewhere", nil)
+	if refs := cm.GetOwnerReferences(); len(refs) != 0 {
+		t.Errorf("a child in another namespace got ownerReferences %v", refs)
+	}
+	owner, err := get(probeGVR, ns, "othernamespace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := owner.GetAnnotations()[applier.AnnotationAdditionalNamespaces]; got != "kube-system" {
+		t.Errorf("additional-namespaces annotation = %q, want kube-system", got)
+	}
+
+	// Deleting the owners deletes children that garbage collection cannot reach.
+	deleteObject(t, probeGVR, ns, "clusterrole")
+	deleteObject(t, probeGVR, ns, "othernamespace")
+	waitGone(t, configMapGVR, "kube-system", "othernamespace-elsewhere")
+	waitGone(t, clusterRoleGVR, "", ns+"-clusterrole-escalate")
+}
+
+func TestOrphansAreSweptOnStart(t *testing.T) {
+	installCRD(t, "testdata/probe/crd.yaml", "probes.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "orphan")
+	watch := probeWatch(t, "children: {namespaces: [kube-system]}\n")
+	b := startBosun(t, watch, ns)
+	createProbe(t, ns, "stays", `{mode: othernamespace}`)
+	createProbe(t, ns, "goes", `{mode: othernamespace}`)
+	waitObject(t, configMapGVR, "kube-system", "goes-elsewhere", nil)
+	waitObject(t, configMapGVR, "kube-system", "stays-elsewhere", nil)
+	b.waitReconciled(t, ns+"/goes")
+	b.stop()
+
+	// While bosun is down, someone removes the finalizer by hand and the owner goes. Its child
+	// in another namespace has no ownerReference: only bosun can find it.
+	mergePatch(t, probeGVR, ns, "goes", `{"metadata":{"finalizers":null}}`)
+	deleteObject(t, probeGVR, ns, "goes")
+	waitGone(t, probeGVR, ns, "goes")
+
+	startBosun(t, watch, ns)
+	waitGone(t, configMapGVR, "kube-system", "goes-elsewhere")
+	if _, err := get(configMapGVR, "kube-system", "stays-elsewhere"); err != nil {
+		t.Errorf("the sweep deleted a child whose owner exists: %v", err)
+	}
+}
+
+func TestMassPruneIsRefused(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "safety")
+	b := startBosun(t, writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+templates: %s
+safety: {maxDeletes: 2, maxDeletePercent: 10}
+`, abs(t, "testdata/widget/templates-v1"))), ns)
+	names := []string{"a", "b", "c", "d", "e"}
+	for _, n := range names {
+		create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: %s, namespace: %s}\nspec: {withSecret: true}\n", n, ns))
+	}
+	for _, n := range names {
+		waitObject(t, secretGVR, ns, n+"-secret", nil)
+		b.waitReconciled(t, ns+"/"+n)
+	}
+
+	// A change that would prune a child of every owner: the first two prunes fit the budget,
+	// the rest are refused and reported.
+	for _, n := range names {
+		mergePatch(t, widgetGVR, ns, n, `{"spec":{"withSecret":false}}`)
+	}
+	refused := 0
+	testenv.Eventually(t, waitTimeout, func() error {
+		pruned, blocked := 0, 0
+		for _, n := range names {
+			u, err := get(widgetGVR, ns, n)
+			if err != nil {
+				return err
+			}
+			_, r, _ := condition(u, "Ready")
+			if _, err := get(secretGVR, ns, n+"-secret"); err != nil {
+				pruned++
+			} else if r == "PruneRefused" {
+				blocked++
+			}
+		}
+		if pruned+blocked != len(names) {
+			return fmt.Errorf("%d pruned, %d refused of %d", pruned, blocked, len(names))
+		}
+		if pruned != 2 {
+			return fmt.Errorf("%d pruned, want 2", pruned)
+		}
+		refused = blocked
+		return nil
+	})
+	if refused != 3 {
+		t.Errorf("%d prunes refused, want 3", refused)
+	}
+}
+
+func TestTemplateRolloutPausesAfterFailures(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "rollout")
+	b := startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	names := []string{"a", "b", "c", "d"}
+	for _, n := range names {
+		create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: %s, namespace: %s}\n", n, ns))
+	}
+	for _, n := range names {
+		b.waitReconciled(t, ns+"/"+n)
+	}
+	u, err := get(widgetGVR, ns, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := u.GetAnnotations()[applier.AnnotationTemplateHash]
+	if v1 == "" {
+		t.Fatal("no template hash recorded on the owner")
+	}
+	b.stop()
+
+	// A broken template version: the first owner it reaches fails, and the rollout stops
+	// there instead of breaking every owner.
+	startBosun(t, writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+templates: %s
+rollout: {maxInFlight: 1, maxFailures: 1}
+`, abs(t, "testdata/widget/templates-broken"))), ns)
+	var failed []string
+	testenv.Eventually(t, waitTimeout, func() error {
+		failed = nil
+		for _, n := range names {
+			u, err := get(widgetGVR, ns, n)
+			if err != nil {
+				return err
+			}
+			if _, r, _ := condition(u, "Ready"); r == "RenderFailed" {
+				failed = append(failed, n)
+			}
+		}
+		if len(failed) == 0 {
+			return fmt.Errorf("no owner failed yet")
+		}
+		return nil
+	})
+	var paused string
+	for _, n := range names {
+		if n != failed[0] {
+			paused = n
+			break
+		}
+	}
+	note := waitEvent(t, ns, paused, "RolloutPaused")
+	if !strings.Contains(note, failed[0]) {
+		t.Errorf("RolloutPaused note %q does not name the failed owner %s", note, failed[0])
+	}
+	if len(failed) != 1 {
+		t.Errorf("owners failed with the broken version: %v, want just one", failed)
+	}
+	for _, n := range names {
+		if n == failed[0] {
+			continue
+		}
+		u, err := get(widgetGVR, ns, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.GetAnnotations()[applier.AnnotationTemplateHash]; got != v1 {
+			t.Errorf("%s: template hash %q, want %q: the paused rollout reached it", n, got, v1)
+		}
+		if _, err := get(configMapGVR, ns, n+"-config"); err != nil {
+			t.Errorf("%s: child gone during a paused rollout: %v", n, err)
+		}
+	}
+}
+
+// jsonEqualT compares two values as JSON documents.
+func jsonEqualT(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	var va, vb any
+	_ = json.Unmarshal(ja, &va)
+	_ = json.Unmarshal(jb, &vb)
+	return reflect.DeepEqual(va, vb)
+}
