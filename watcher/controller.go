@@ -20,6 +20,7 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/internal/metrics"
 )
 
 const uidIndex = "uid"
@@ -42,6 +43,10 @@ type controller struct {
 
 	reportMu   sync.Mutex
 	lastReport map[cache.ObjectName]report
+
+	metrics    *metrics.Metrics
+	progressMu sync.Mutex
+	progress   initialSync
 
 	// Set once the watched kind is resolved and its informers synced; read by child events.
 	mu        sync.RWMutex
@@ -73,6 +78,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		budget:     &deleteBudget{now: time.Now},
 		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),
 		lastReport: map[cache.ObjectName]report{},
+		metrics:    opts.Metrics,
 	}
 }
 
@@ -94,8 +100,10 @@ func (c *controller) run(ctx context.Context, kids *children) {
 	statusOn := c.statusEnabled(gvr)
 	c.mu.Lock()
 	c.gvr, c.informers, c.kids, c.statusOn = gvr, informers, kids, statusOn
+	c.startProgress()
 	c.mu.Unlock()
 	close(c.synced)
+
 	if c.opts.Elected != nil {
 		select {
 		case <-c.opts.Elected:
@@ -122,6 +130,7 @@ func (c *controller) run(ctx context.Context, kids *children) {
 	if c.watch.Resync > 0 {
 		go wait.Until(c.enqueueAll, c.watch.Resync, ctx.Done())
 	}
+	go c.reportProgress(ctx.Done())
 
 	<-ctx.Done()
 	c.queue.ShutDown()
@@ -283,18 +292,24 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	defer cancel()
 	start := time.Now()
 	err := c.sync(ctx, key)
-	log := c.log.With(zap.String("owner", key.String()), zap.Duration("duration", time.Since(start)))
+	took := time.Since(start)
+	c.metrics.ReconcileDuration.WithLabelValues(c.watch.Name).Observe(took.Seconds())
+	c.reconciled(key)
+	log := c.log.With(zap.String("owner", key.String()), zap.Duration("duration", took))
 	if err == nil {
 		log.Debug("reconciled")
+		c.metrics.Reconciles.WithLabelValues(c.watch.Name, "success").Inc()
 		c.queue.Forget(key)
 		return true
 	}
 	if ra, ok := errors.AsType[*requeueAfter](err); ok {
 		log.Debug("requeued", zap.String("reason", ra.reason), zap.Duration("after", ra.delay))
+		c.metrics.Reconciles.WithLabelValues(c.watch.Name, "requeue").Inc()
 		c.queue.Forget(key)
 		c.queue.AddAfter(key, ra.delay)
 		return true
 	}
+	c.metrics.Reconciles.WithLabelValues(c.watch.Name, "error").Inc()
 	if errors.Is(err, context.Canceled) && work.Err() != nil {
 		return false // shutting down; the next start reconciles it again
 	}

@@ -26,10 +26,10 @@ func (c *controller) event(owner *unstructured.Unstructured, reason, action, not
 	c.opts.Events.Eventf(owner, nil, eventType(reason), reason, action, "%s", note)
 }
 
-// reported remembers the last state reported for an owner and says whether state is new.
-func (c *controller) reported(owner *unstructured.Unstructured, state string) bool {
+// reported remembers the last state reported for an owner and says whether it is new.
+func (c *controller) reported(owner *unstructured.Unstructured, reason, note string) bool {
 	key := cache.MetaObjectToName(owner)
-	r := report{uid: owner.GetUID(), state: state}
+	r := report{uid: owner.GetUID(), reason: reason, note: note}
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
 	if c.lastReport[key] == r {
@@ -41,8 +41,9 @@ func (c *controller) reported(owner *unstructured.Unstructured, state string) bo
 
 // report is the last state reported for an owner.
 type report struct {
-	uid   types.UID
-	state string
+	uid    types.UID
+	reason string
+	note   string
 }
 
 // forgetOwner drops what is remembered of an owner that is gone.

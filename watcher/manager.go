@@ -19,6 +19,7 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/internal/metrics"
 )
 
 // Renderer turns one owner into its child manifests.
@@ -55,6 +56,8 @@ type Options struct {
 	Applier   Applier
 	// Events records Kubernetes Events on owners; nil records none.
 	Events EventRecorder
+	// Metrics receives the watcher's metrics; nil keeps them in a registry nobody serves.
+	Metrics *metrics.Metrics
 	// Elected, when set, holds the workers back until it is closed (leader election): the
 	// caches fill meanwhile, so a standby that takes over starts reconciling at once.
 	Elected <-chan struct{}
@@ -84,7 +87,13 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 30 * time.Second
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New("", "")
+	}
 	m := &Manager{opts: opts}
+	// The collector reads the controllers at scrape time; a second Manager on the same
+	// registry (tests) keeps the first one's.
+	_ = opts.Metrics.Registry.Register(ownerCollector{m})
 	for _, w := range watches {
 		ns, err := namespacesOf(w.Watch, opts.Namespace)
 		if err != nil {
@@ -169,4 +178,19 @@ func (m *Manager) childNamespace() string {
 		}
 	}
 	return m.opts.Namespace
+}
+
+// Ready reports whether every watch's caches are synced, so that a replica (also a standby)
+// can serve as soon as it leads; the error names the watches still waiting.
+func (m *Manager) Ready() error {
+	var waiting []string
+	for _, c := range m.controllers {
+		if !c.isSynced() {
+			waiting = append(waiting, c.watch.Name)
+		}
+	}
+	if len(waiting) > 0 {
+		return fmt.Errorf("caches not synced yet for watches %v", waiting)
+	}
+	return nil
 }

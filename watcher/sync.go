@@ -41,7 +41,7 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 		if announce {
 			c.log.Error("rollout paused", zap.String("templateHash", c.rollout.hash), zap.Strings("failed", c.rollout.failures()))
 		}
-		if c.reported(owner, ReasonRolloutPaused+": "+msg) {
+		if c.reported(owner, ReasonRolloutPaused, msg) {
 			c.event(owner, ReasonRolloutPaused, "Rollout", msg)
 		}
 		return nil
@@ -81,7 +81,9 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	}
 
 	rctx, cancel := context.WithTimeout(ctx, c.watch.RenderTimeout)
+	start := time.Now()
 	rendered, err := c.watch.Renderer.Render(rctx, owner)
+	c.metrics.RenderDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds())
 	cancel()
 	switch {
 	case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
@@ -113,6 +115,8 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all, out.templateHash); err != nil {
 		return fail("", err)
 	}
+	start = time.Now()
+	defer func() { c.metrics.ApplyDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds()) }()
 	changes, err := c.opts.Applier.Apply(ctx, plan, byRef(live))
 	c.logChanges(log, owner, changes)
 	if err != nil {
@@ -158,7 +162,7 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 	case !out.ready:
 		state, note = ReasonProgressing, out.waiting
 	}
-	if c.reported(owner, state+": "+note) && state != ReasonProgressing {
+	if c.reported(owner, state, note) && state != ReasonProgressing {
 		c.event(owner, state, "Reconcile", note)
 	}
 	if !c.statusOn {
@@ -221,6 +225,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 // deletes and re-creates also get an Event on the owner.
 func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructured, changes applier.ChangeSet) {
 	for _, ch := range changes {
+		c.metrics.ChildActions.WithLabelValues(c.watch.Name, ch.Ref.GroupKind().String(), string(ch.Action)).Inc()
 		fields := []zap.Field{zap.String("child", ch.Ref.String()), zap.String("action", string(ch.Action))}
 		switch ch.Action {
 		case applier.Unchanged, applier.Skipped:

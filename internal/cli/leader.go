@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,17 +41,18 @@ func addLeaderElectionFlags(f *pflag.FlagSet, le *LeaderElection) {
 type election struct {
 	config  leaderelection.LeaderElectionConfig
 	leading chan struct{}
+	gauge   prometheus.Gauge
 	log     *zap.Logger
 }
 
-func newElection(cs kubernetes.Interface, le LeaderElection, log *zap.Logger) (*election, error) {
+func newElection(cs kubernetes.Interface, le LeaderElection, log *zap.Logger, gauge prometheus.Gauge) (*election, error) {
 	ns := le.Namespace
 	if ns == "" {
 		ns = podNamespace()
 	}
 	host, _ := os.Hostname()
 	id := host + "_" + string(uuid.NewUUID())
-	e := &election{leading: make(chan struct{}), log: log.With(zap.String("lease", ns+"/"+le.Name), zap.String("identity", id))}
+	e := &election{leading: make(chan struct{}), gauge: gauge, log: log.With(zap.String("lease", ns+"/"+le.Name), zap.String("identity", id))}
 	e.config = leaderelection.LeaderElectionConfig{
 		Lock: &resourcelock.LeaseLock{
 			LeaseMeta:  metaName(ns, le.Name),
@@ -85,9 +87,11 @@ func (e *election) run(ctx context.Context, fn func(context.Context) error) erro
 	cfg.Callbacks = leaderelection.LeaderCallbacks{
 		OnStartedLeading: func(context.Context) {
 			e.log.Info("leading")
+			e.gauge.Set(1)
 			close(e.leading)
 		},
 		OnStoppedLeading: func() {
+			e.gauge.Set(0)
 			if ctx.Err() == nil {
 				e.log.Error("lost the lease")
 				stopWork(errLostLease)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/internal/metrics"
 	"github.com/bosun-dev/bosun/internal/restmap"
 	"github.com/bosun-dev/bosun/renderer"
 	"github.com/bosun-dev/bosun/watcher"
@@ -39,7 +40,11 @@ type RunOptions struct {
 	Burst           int
 	ShutdownTimeout time.Duration
 	LeaderElection  LeaderElection
-	Log             *zap.Logger
+	// MetricsAddr and HealthAddr are where /metrics and /healthz, /readyz are served; empty
+	// serves nothing.
+	MetricsAddr string
+	HealthAddr  string
+	Log         *zap.Logger
 }
 
 func newRunCommand() *cobra.Command {
@@ -73,6 +78,8 @@ func newRunCommand() *cobra.Command {
 	f.IntVar(&o.Burst, "kube-api-burst", 200, "client-side burst of requests to the API server")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
 	addLeaderElectionFlags(f, &o.LeaderElection)
+	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty or 0: off)")
+	f.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of the /healthz and /readyz endpoints (empty or 0: off)")
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&format, "log-format", "console", "json or console")
 	_ = cmd.MarkFlagRequired("config")
@@ -120,7 +127,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	defer broadcaster.Shutdown()
 
 	mapper := restmap.New(dc, 0)
+	m := metrics.New(buildVersion(), buildCommit())
 	wopts := watcher.Options{
+		Metrics:         m,
 		Log:             log,
 		Dynamic:         dyn,
 		Metadata:        meta,
@@ -134,15 +143,27 @@ func Run(ctx context.Context, o RunOptions) error {
 	le := o.LeaderElection
 	var elected *election
 	if le.Enabled {
-		if elected, err = newElection(cs, le, log); err != nil {
+		if elected, err = newElection(cs, le, log, m.Leader); err != nil {
 			return err
 		}
 		wopts.Elected = elected.leading
+	} else {
+		m.Leader.Set(1)
 	}
 	mgr, err := watcher.New(wopts, watches)
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := serve(ctx, "metrics", o.MetricsAddr, m.Handler(), log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	stopHealth, err := serve(ctx, "health", o.HealthAddr, healthHandler(mgr.Ready), log)
+	if err != nil {
+		return err
+	}
+	defer stopHealth()
 	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host), zap.Bool("leaderElection", le.Enabled))
 	if elected == nil {
 		err = mgr.Run(ctx)

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/bosun-dev/bosun/internal/cli"
+	"github.com/bosun-dev/bosun/internal/testenv"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func httpGet(url string) (int, string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// readmeMetrics returns the metric names the README's metrics table documents.
+func readmeMetrics(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Metrics\n")
+	if !ok {
+		t.Fatal("README.md has no Metrics section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var names []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)`").FindAllStringSubmatch(section, -1) {
+		names = append(names, m[1])
+	}
+	if len(names) < 10 {
+		t.Fatalf("README documents only %d metrics: %v", len(names), names)
+	}
+	return names
+}
+
+func TestMetricsAndProbesServeWhatTheREADMESays(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "metrics")
+	metricsAddr, healthAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- cli.Run(ctx, cli.RunOptions{
+			ConfigPath:  widgetWatch(t, "testdata/widget/templates-v1"),
+			Namespace:   ns,
+			RESTConfig:  env.RESTConfig(),
+			MetricsAddr: metricsAddr,
+			HealthAddr:  healthAddr,
+			Log:         zap.NewNop(),
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("bosun did not stop")
+		}
+	})
+	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\n", ns))
+	waitObject(t, configMapGVR, ns, "w-config", nil)
+
+	testenv.Eventually(t, waitTimeout, func() error {
+		if code, body, err := httpGet("http://" + healthAddr + "/readyz"); err != nil || code != 200 {
+			return fmt.Errorf("/readyz: %d %s %v", code, body, err)
+		}
+		if code, _, err := httpGet("http://" + healthAddr + "/healthz"); err != nil || code != 200 {
+			return fmt.Errorf("/healthz: %d %v", code, err)
+		}
+		return nil
+	})
+	testenv.Eventually(t, waitTimeout, func() error {
+		_, body, err := httpGet("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for _, name := range readmeMetrics(t) {
+			if !regexp.MustCompile("(?m)^" + name + `(_bucket|_count|_sum)?(\{| )`).MatchString(body) {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("metrics documented in the README but not served: %v", missing)
+		}
+		if !strings.Contains(body, `bosun_child_actions_total{action="created",kind="ConfigMap",watch="watch"} 1`) {
+			return fmt.Errorf("no created ConfigMap counted")
+		}
+		return nil
+	})
+}

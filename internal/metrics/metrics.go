@@ -1,0 +1,72 @@
+package metrics
+
+import (
+	"net/http"
+	"runtime"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the collectors of one bosun run.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// Reconciles counts reconciles by watch and result (success, error, requeue).
+	Reconciles *prometheus.CounterVec
+	// ReconcileDuration observes whole reconciles by watch.
+	ReconcileDuration *prometheus.HistogramVec
+	// RenderDuration observes template rendering by watch.
+	RenderDuration *prometheus.HistogramVec
+	// ApplyDuration observes the apply and prune of one owner's children by watch.
+	ApplyDuration *prometheus.HistogramVec
+	// ChildActions counts what happened to children by watch, kind and action (created,
+	// configured, unchanged, skipped, pruned, deleted, recreated).
+	ChildActions *prometheus.CounterVec
+	// Leader is 1 while this replica leads (or when leader election is off).
+	Leader prometheus.Gauge
+}
+
+// New makes a Registry with bosun's metrics, the Go and process collectors, build info,
+// and client-go's work queue and REST client metrics.
+func New(version, commit string) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		Reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bosun_reconciles_total", Help: "Reconciles of owners by watch and result (success, error, requeue).",
+		}, []string{"watch", "result"}),
+		ReconcileDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "bosun_reconcile_duration_seconds", Help: "Duration of one owner's reconcile, by watch.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}, []string{"watch"}),
+		RenderDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "bosun_render_duration_seconds", Help: "Duration of rendering one owner's templates, by watch.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"watch"}),
+		ApplyDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "bosun_apply_duration_seconds", Help: "Duration of applying and pruning one owner's children, by watch.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}, []string{"watch"}),
+		ChildActions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bosun_child_actions_total", Help: "What happened to children, by watch, kind and action.",
+		}, []string{"watch", "kind", "action"}),
+		Leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bosun_leader", Help: "1 while this replica leads (always 1 without leader election).",
+		}),
+	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bosun_build_info", Help: "Build information; the value is 1.",
+	}, []string{"version", "commit", "goversion"})
+	build.WithLabelValues(version, commit, runtime.Version()).Set(1)
+	reg.MustRegister(m.Reconciles, m.ReconcileDuration, m.RenderDuration, m.ApplyDuration, m.ChildActions, m.Leader, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerClientGo(reg)
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
