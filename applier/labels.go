@@ -22,6 +22,9 @@ const (
 	// AnnotationOwner names the owner as apiVersion/kind/namespace/name, so an orphaned child
 	// (its owner gone without bosun's cleanup) can be traced to the watch that made it.
 	AnnotationOwner = "bosun.dev/owner"
+	// AnnotationConfigHash records on a child the hash of the configuration bosun applied, so
+	// that a restarted bosun knows an unchanged rendering without applying it again.
+	AnnotationConfigHash = "bosun.dev/config-hash"
 	// AnnotationTemplateHash records on the owner which template version rendered it last.
 	AnnotationTemplateHash = "bosun.dev/template-hash"
 

@@ -68,7 +68,18 @@ func (m *Manager) upToDate(o Object, live Child) bool {
 	defer m.mu.Unlock()
 	s, ok := m.applied[live.UID]
 	switch {
-	case !ok || live.Deleting || s.hash != o.Hash:
+	case live.Deleting:
+		return false
+	case !ok:
+		// Nothing remembered (bosun restarted): the child is as bosun left it if it carries
+		// the hash of this very rendering and bosun still owns every field of it.
+		if live.Annotations[AnnotationConfigHash] != o.Hash || !ShapesMatch(o.Shape, live.Shape) ||
+			!subset(o.Object.GetLabels(), live.Labels) || !subset(o.Object.GetAnnotations(), live.Annotations) {
+			return false
+		}
+		m.applied[live.UID] = appliedState{hash: o.Hash, resourceVersion: live.ResourceVersion, generation: live.Generation}
+		return true
+	case s.hash != o.Hash:
 		return false
 	case s.resourceVersion == live.ResourceVersion:
 		return true

@@ -24,6 +24,8 @@ type Object struct {
 	Object     *unstructured.Unstructured
 	// Hash identifies the applied configuration, so an unchanged child need not be sent again.
 	Hash string
+	// Shape is RenderedShape of the object: the fields bosun's apply will own.
+	Shape string
 }
 
 // Plan is the desired state of one owner's children.
@@ -143,12 +145,17 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy con
 		return Object{}, fmt.Errorf("%s: encode: %w", ref, err)
 	}
 	sum := sha256.Sum256(raw)
+	hash := hex.EncodeToString(sum[:16])
+	annotations = obj.GetAnnotations()
+	annotations[AnnotationConfigHash] = hash
+	obj.SetAnnotations(annotations)
 	return Object{
 		Ref:        ref,
 		Resource:   mapping.Resource,
 		Namespaced: namespaced,
 		Object:     obj,
-		Hash:       hex.EncodeToString(sum[:]),
+		Hash:       hash,
+		Shape:      RenderedShape(obj.Object),
 	}, nil
 }
 

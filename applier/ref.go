@@ -36,6 +36,8 @@ type Child struct {
 	Generation      int64
 	Labels          map[string]string
 	Annotations     map[string]string
+	// Shape is ManagedShape of bosun's managedFields entry; "" when unknown.
+	Shape string
 	// Deleting is true once the child has a deletionTimestamp.
 	Deleting bool
 }

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -253,9 +255,18 @@ data: {app: private}
 
 func TestRestartWithNothingChangedChangesNothing(t *testing.T) {
 	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	installCRD(t, "../examples/site/crd.yaml", "sites.example.bosun.dev")
 	ns := env.CreateNamespace(t, "restart")
-	watch := widgetWatch(t, "testdata/widget/templates-v1")
-	b := startBosun(t, watch, ns)
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"widgets.yaml": fmt.Sprintf("watch: {group: e2e.bosun.dev, version: v1, kind: Widget}\ntemplates: %s\n", abs(t, "testdata/widget/templates-v1")),
+		"sites.yaml":   fmt.Sprintf("watch: {group: example.bosun.dev, version: v1, kind: Site}\ntemplates: %s\nvalues: {defaultImage: nginx}\n", abs(t, "../templates/site")),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startBosun(t, dir, ns)
 	for _, name := range []string{"one", "two"} {
 		create(t, widgetGVR, ns, fmt.Sprintf(`
 apiVersion: e2e.bosun.dev/v1
@@ -264,20 +275,28 @@ metadata: {name: %s, namespace: %s}
 spec: {withSecret: true}
 `, name, ns))
 	}
+	create(t, siteGVR, ns, fmt.Sprintf("apiVersion: example.bosun.dev/v1\nkind: Site\nmetadata: {name: web, namespace: %s}\nspec: {message: hi}\n", ns))
 	for _, name := range []string{"one", "two"} {
 		waitObject(t, secretGVR, ns, name+"-secret", nil)
 		b.waitReconciled(t, ns+"/"+name)
 	}
+	waitCondition(t, siteGVR, ns, "web", "Ready", "True", "Ready")
 	b.stop()
 	before := versions(t, ns)
 
-	b = startBosun(t, watch, ns)
-	for _, name := range []string{"one", "two"} {
+	b = startBosun(t, dir, ns)
+	for _, name := range []string{"one", "two", "web"} {
 		b.waitReconciled(t, ns+"/"+name)
 	}
 	b.stop()
 	if d := cmp.Diff(before, versions(t, ns)); d != "" {
 		t.Errorf("a restart with nothing changed wrote objects (resourceVersions -before +after):\n%s", d)
+	}
+	// Not even a no-op apply: every child was known to be as bosun left it.
+	for _, msg := range []string{"child created", "child configured", "child unchanged"} {
+		for _, e := range b.logs.FilterMessage(msg).All() {
+			t.Errorf("after the restart: %s %v", msg, e.ContextMap()["child"])
+		}
 	}
 }
 
@@ -285,7 +304,7 @@ spec: {withSecret: true}
 func versions(t *testing.T, ns string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, gvr := range []schema.GroupVersionResource{widgetGVR, configMapGVR, secretGVR, saGVR} {
+	for _, gvr := range []schema.GroupVersionResource{widgetGVR, siteGVR, configMapGVR, secretGVR, saGVR, deployGVR, serviceGVR} {
 		list, err := env.Dynamic.Resource(gvr).Namespace(ns).List(t.Context(), metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)

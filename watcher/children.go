@@ -33,6 +33,9 @@ type children struct {
 
 	mu        sync.Mutex
 	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+
+	shapesMu sync.Mutex
+	shapes   map[string]string
 }
 
 func newChildren(client metadata.Interface, mapper meta.RESTMapper, namespace string, stop <-chan struct{}, changed func(types.UID)) *children {
@@ -43,6 +46,7 @@ func newChildren(client metadata.Interface, mapper meta.RESTMapper, namespace st
 		changed:   changed,
 		stop:      stop,
 		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+		shapes:    map[string]string{},
 	}
 }
 
@@ -64,9 +68,9 @@ func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource
 			cache.Indexers{ownerIndex: indexByOwner},
 			func(o *metav1.ListOptions) { o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue },
 		).Informer()
-		// bosun reads only names, labels, UIDs and versions of children: keeping their
-		// managedFields would multiply the cache's memory for nothing.
-		_ = inf.SetTransform(stripManagedFields)
+		// Of the managedFields only the shape of bosun's own entry matters; keeping them all
+		// would multiply the cache's memory.
+		_ = inf.SetTransform(c.keepShape)
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.notify,
 			UpdateFunc: func(old, obj any) { c.notifyUpdate(old, obj) },
@@ -171,8 +175,43 @@ func (c *children) notifyUpdate(old, obj any) {
 	c.notify(obj)
 }
 
+// shapeKey holds, in a cached child's annotations only (it is never sent anywhere), the
+// applier.ManagedShape of bosun's managedFields entry.
+const shapeKey = "bosun.dev/.shape"
+
+// keepShape reduces a child's managedFields to the shape of bosun's entry before it enters the
+// cache. Children rendered by one template share their shape, so shapes are interned: a
+// thousand Deployments hold one copy.
+func (c *children) keepShape(obj any) (any, error) {
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		if shape := applier.ManagedShape(m.ManagedFields, applier.FieldManager); shape != "" {
+			if m.Annotations == nil {
+				m.Annotations = map[string]string{}
+			}
+			m.Annotations[shapeKey] = c.intern(shape)
+		}
+	}
+	return stripManagedFields(obj)
+}
+
+// intern returns the one stored copy of s.
+func (c *children) intern(s string) string {
+	c.shapesMu.Lock()
+	defer c.shapesMu.Unlock()
+	if v, ok := c.shapes[s]; ok {
+		return v
+	}
+	c.shapes[s] = s
+	return s
+}
+
 func childOf(gk schema.GroupKind, gvr schema.GroupVersionResource, m *metav1.PartialObjectMetadata) applier.Child {
+	if m.ManagedFields != nil {
+		// Read straight from the API server, not through the cache's transform.
+		m.Annotations = copyWith(m.Annotations, shapeKey, applier.ManagedShape(m.ManagedFields, applier.FieldManager))
+	}
 	return applier.Child{
+		Shape:           m.Annotations[shapeKey],
 		Ref:             applier.Ref{Group: gk.Group, Kind: gk.Kind, Namespace: m.Namespace, Name: m.Name},
 		Resource:        gvr,
 		UID:             m.UID,
@@ -211,4 +250,13 @@ func (c *children) count(owners []types.UID) int {
 		}
 	}
 	return n
+}
+
+func copyWith(m map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for key, val := range m {
+		out[key] = val
+	}
+	out[k] = v
+	return out
 }
