@@ -44,6 +44,9 @@ type controller struct {
 	reportMu   sync.Mutex
 	lastReport map[cache.ObjectName]report
 
+	settleMu sync.Mutex
+	settle   map[types.UID]settleSince
+
 	metrics    *metrics.Metrics
 	progressMu sync.Mutex
 	progress   initialSync
@@ -79,6 +82,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),
 		lastReport: map[cache.ObjectName]report{},
 		metrics:    opts.Metrics,
+		settle:     map[types.UID]settleSince{},
 	}
 }
 

@@ -168,6 +168,11 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 	if !c.statusOn {
 		return nil
 	}
+	if wait := c.settling(owner, state == ReasonProgressing); wait > 0 {
+		// Children just applied usually become ready within moments: waiting a little
+		// before reporting Progressing saves a status write per owner.
+		return &requeueAfter{delay: wait, reason: "waiting for children to become ready before writing status"}
+	}
 	err := c.writeStatus(ctx, owner, out)
 	if apierrors.IsNotFound(err) {
 		return nil // deleted meanwhile
@@ -217,6 +222,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	if err := c.opts.Applier.ReleaseOwner(ctx, owner, c.gvr); err != nil {
 		return err
 	}
+	c.settling(owner, false)
 	log.Info("owner released; children deleted", zap.Int("children", len(live)))
 	return nil
 }
