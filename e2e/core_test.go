@@ -217,7 +217,7 @@ spec: {color: %s}
 
 func TestCoreKindWatch(t *testing.T) {
 	ns := env.CreateNamespace(t, "core")
-	startBosun(t, "../examples/expose/watch.yaml", ns)
+	b := startBosun(t, "../examples/expose/watch.yaml", ns)
 	create(t, configMapGVR, ns, fmt.Sprintf(`
 apiVersion: v1
 kind: ConfigMap
@@ -250,6 +250,10 @@ data: {app: private}
 	})
 	if _, err := get(serviceGVR, ns, "private-exposed"); err == nil {
 		t.Error("an unlabelled ConfigMap got a Service")
+	}
+	// The API server runs API Priority and Fairness: bosun leaves pacing to it.
+	if starts := b.logs.FilterMessage("starting").All(); len(starts) != 1 || starts[0].ContextMap()["qps"] != float32(-1) {
+		t.Errorf("client-side rate limit at start: %v, want qps -1 (none) against an APF server", starts)
 	}
 }
 

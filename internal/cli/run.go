@@ -74,8 +74,8 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster config)")
 	f.StringVar(&o.Context, "context", "", "kubeconfig context to use (default: the current context)")
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "restrict every watch, and the children bosun reads, to this namespace")
-	f.Float32Var(&o.QPS, "kube-api-qps", 100, "client-side limit of requests per second to the API server (negative: no limit, rely on API Priority and Fairness)")
-	f.IntVar(&o.Burst, "kube-api-burst", 200, "client-side burst of requests to the API server")
+	f.Float32Var(&o.QPS, "kube-api-qps", 0, "client-side limit of requests per second to the API server (0: none when the server runs API Priority and Fairness, else 50; negative: none)")
+	f.IntVar(&o.Burst, "kube-api-burst", 100, "client-side burst of requests to the API server, with --kube-api-qps")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
 	addLeaderElectionFlags(f, &o.LeaderElection)
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty or 0: off)")
@@ -101,6 +101,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := tuneRateLimit(cfg, o.QPS, o.Burst); err != nil {
+		return err
+	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("dynamic client: %w", err)
@@ -116,9 +119,6 @@ func Run(ctx context.Context, o RunOptions) error {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("clientset: %w", err)
-	}
-	if _, err := dc.ServerVersion(); err != nil {
-		return fmt.Errorf("cannot reach the API server at %s: %w (check --kubeconfig/--context, or that the cluster is up)", cfg.Host, err)
 	}
 
 	// Events go out through client-go's broadcaster, which folds repeats into series.
@@ -164,7 +164,8 @@ func Run(ctx context.Context, o RunOptions) error {
 		return err
 	}
 	defer stopHealth()
-	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host), zap.Bool("leaderElection", le.Enabled))
+	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host), zap.Bool("leaderElection", le.Enabled),
+		zap.Float32("qps", cfg.QPS), zap.Int("burst", cfg.Burst))
 	if elected == nil {
 		err = mgr.Run(ctx)
 	} else {
@@ -210,12 +211,6 @@ func restConfig(o RunOptions) (*rest.Config, error) {
 		}
 	} else {
 		cfg = rest.CopyConfig(cfg)
-	}
-	if o.QPS != 0 {
-		cfg.QPS = o.QPS
-	}
-	if o.Burst != 0 {
-		cfg.Burst = o.Burst
 	}
 	cfg.UserAgent = "bosun"
 	return cfg, nil
