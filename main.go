@@ -3,15 +3,12 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
 
 	"github.com/bosun-dev/bosun/internal/cli"
 )
 
 func main() {
-	if err := cli.NewRootCommand().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "bosun:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.Execute(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

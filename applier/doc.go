@@ -13,6 +13,8 @@
 //     later disappears from the templates is still found and pruned — also after a restart.
 //   - Prune runs only after all applies of a render succeeded; deletes carry a UID precondition
 //     so an object that was replaced in the meantime is never deleted by mistake.
+//   - Diff answers what Apply and Prune would change with server-side dry-run applies and
+//     reads only; it never writes.
 //   - The owner gets a finalizer before its first child is applied, and loses it only after all
 //     its children were deleted.
 package applier

@@ -58,14 +58,23 @@ func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) error {
 	case err != nil:
 		return fmt.Errorf("%s: check ownership: %w", o.Ref, err)
 	}
-	uid := got.Labels[LabelOwnerUID]
+	return checkOwnership(p, o.Ref, got.Labels)
+}
+
+// checkOwnership refuses an existing object with these labels unless bosun manages it for the
+// plan's owner or the watch allows adoption.
+func checkOwnership(p *Plan, ref Ref, labels map[string]string) error {
+	if p.Policy.Adopt {
+		return nil
+	}
+	uid := labels[LabelOwnerUID]
 	switch {
 	case uid == string(p.Owner.GetUID()):
 		return nil
-	case uid != "" && got.Labels[LabelManagedBy] == ManagedByValue:
-		return &PolicyError{Ref: o.Ref, Reason: fmt.Sprintf("the object belongs to another owner (UID %s)", uid)}
+	case uid != "" && labels[LabelManagedBy] == ManagedByValue:
+		return &PolicyError{Ref: ref, Reason: fmt.Sprintf("the object belongs to another owner (UID %s)", uid)}
 	default:
-		return &PolicyError{Ref: o.Ref, Reason: "an object of that name exists and is not managed by bosun (set children.adopt: true to take it over)"}
+		return &PolicyError{Ref: ref, Reason: "an object of that name exists and is not managed by bosun (set children.adopt: true to take it over)"}
 	}
 }
 

@@ -38,6 +38,10 @@ type Watch struct {
 	// Templates are the template files and directories, cleaned and joined
 	// with the config file's directory unless absolute.
 	Templates []string
+	// Examples are files of sample owners (multi-document YAML) that
+	// `bosun check` renders, resolved like Templates; nil if none. bosun run
+	// only checks that they exist.
+	Examples []string
 	// Values is passed to the templates as .Values with its keys' case
 	// preserved; never nil. Integers are int64 and other numbers float64, so
 	// that large integers render without an exponent.

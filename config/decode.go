@@ -23,6 +23,8 @@ type rawConfig struct {
 	Selector   string   `mapstructure:"selector"`
 	// Templates is a path or a list of paths, told apart by validate.
 	Templates any `mapstructure:"templates"`
+	// Examples is a path or a list of paths of owner files, like Templates.
+	Examples any `mapstructure:"examples"`
 	// Values only claims the key so that UnmarshalExact accepts it: viper has
 	// lower-cased its keys, so the real values come from decodeValues.
 	Values any `mapstructure:"values"`

@@ -13,8 +13,9 @@
 //     viper's key space and decoded from the raw bytes with sigs.k8s.io/yaml.
 //   - Keys outside values are case-insensitive, as viper makes them; unknown
 //     keys are reported lower-cased.
-//   - Template paths are resolved against the config file's directory and must
-//     exist at load time; parsing them is the renderer's business.
+//   - Template and example paths are resolved against the config file's
+//     directory and must exist at load time; parsing them is the renderer's
+//     business, rendering the examples `bosun check`'s.
 //   - No cluster I/O: whether the kind exists is only known once bosun talks to
 //     the API server.
 //   - Settings are spelled as below in messages even though viper lower-cases
@@ -27,6 +28,7 @@
 //	namespaces: []                # namespaces watched; default all
 //	selector: ""                  # label selector of the owners watched
 //	templates: [site/]            # files and directories, relative to this file
+//	examples: []                  # files of sample owners for `bosun check`, relative to this file
 //	values: {}                    # .Values of the templates, keys case-sensitive
 //	workers: 4                    # 1..256
 //	resync: 10m                   # 0 (off) or at least 30s

@@ -33,6 +33,12 @@ testdata/bad/everything-wrong.yaml: workers: must be between 1 and 256, got 0
 testdata/bad/everything-wrong.yaml: resync: must be 0 (disabled) or at least 30s, got 1s
 testdata/bad/everything-wrong.yaml: children.kinds[0]: "deployment.apps": kind "deployment" must start with an upper-case letter, e.g. Deployment
 testdata/bad/everything-wrong.yaml: renderTimeout: must be between 100ms and 5m0s, got 1h0m0s`,
+	"examples-invalid.yaml": `testdata/bad/examples-invalid.yaml: examples: testdata/examples/nope.yaml: no such file or directory
+testdata/bad/examples-invalid.yaml: examples: testdata/examples: is a directory, want a file of owners
+testdata/bad/examples-invalid.yaml: examples: testdata/examples/site.yaml: listed twice
+testdata/bad/examples-invalid.yaml: examples: empty path`,
+	"examples-item-not-a-path.yaml": "testdata/bad/examples-item-not-a-path.yaml: examples[0]: expected a path, got list",
+	"examples-not-a-list.yaml":      "testdata/bad/examples-not-a-list.yaml: examples: expected a path or a list of paths, got map",
 	"group-and-version-invalid.yaml": `testdata/bad/group-and-version-invalid.yaml: watch.group: "Example_Group" is not a valid API group: ` + dnsSubdomainRule + `
 testdata/bad/group-and-version-invalid.yaml: watch.version: "V1" is not a valid API version: ` + dns1035Rule,
 	"kind-invalid.yaml":             `testdata/bad/kind-invalid.yaml: watch.kind: "my_site" is not a valid kind: ` + dns1035Rule,

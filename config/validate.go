@@ -78,9 +78,15 @@ func validate(path string, raw *rawConfig, failed []string) (*Watch, []error) {
 	}
 
 	if ok("templates") {
-		templates, terrs := resolveTemplates(filepath.Dir(path), raw.Templates)
+		templates, terrs := resolvePaths("templates", filepath.Dir(path), raw.Templates, true)
 		w.Templates = templates
 		errs = append(errs, terrs...)
+	}
+
+	if ok("examples") {
+		examples, eerrs := resolvePaths("examples", filepath.Dir(path), raw.Examples, false)
+		w.Examples = examples
+		errs = append(errs, eerrs...)
 	}
 
 	if ok("workers") && raw.Workers != nil {
@@ -137,28 +143,32 @@ func validateWatch(raw *rawConfig, ok func(field string) bool) (schema.GroupVers
 	return gvk, errs
 }
 
-// resolveTemplates accepts a path or a list of paths, relative to dir unless
-// absolute, that must exist.
-func resolveTemplates(dir string, raw any) ([]string, []error) {
+// resolvePaths resolves field, a path or a list of paths relative to dir
+// unless absolute, that must exist: the templates (files or directories) or
+// the examples (files). A required field must name at least one path.
+func resolvePaths(field, dir string, raw any, required bool) ([]string, []error) {
 	var paths []string
 	switch raw := raw.(type) {
 	case nil:
-		return nil, []error{fmt.Errorf("templates: required")}
+		if required {
+			return nil, []error{fmt.Errorf("%s: required", field)}
+		}
+		return nil, nil
 	case string:
 		paths = []string{raw}
 	case []any:
-		if len(raw) == 0 {
-			return nil, []error{fmt.Errorf("templates: required")}
+		if len(raw) == 0 && required {
+			return nil, []error{fmt.Errorf("%s: required", field)}
 		}
 		for i, p := range raw {
 			s, ok := p.(string)
 			if !ok {
-				return nil, []error{fmt.Errorf("templates[%d]: expected a path, got %s", i, yamlKind(p))}
+				return nil, []error{fmt.Errorf("%s[%d]: expected a path, got %s", field, i, yamlKind(p))}
 			}
 			paths = append(paths, s)
 		}
 	default:
-		return nil, []error{fmt.Errorf("templates: expected a path or a list of paths, got %s", yamlKind(raw))}
+		return nil, []error{fmt.Errorf("%s: expected a path or a list of paths, got %s", field, yamlKind(raw))}
 	}
 
 	var (
@@ -167,7 +177,7 @@ func resolveTemplates(dir string, raw any) ([]string, []error) {
 	)
 	for _, p := range paths {
 		if p == "" {
-			errs = append(errs, fmt.Errorf("templates: empty path"))
+			errs = append(errs, fmt.Errorf("%s: empty path", field))
 			continue
 		}
 		if !filepath.IsAbs(p) {
@@ -175,12 +185,18 @@ func resolveTemplates(dir string, raw any) ([]string, []error) {
 		}
 		p = filepath.Clean(p)
 		if slices.Contains(resolved, p) {
-			errs = append(errs, fmt.Errorf("templates: %s: listed twice", p))
+			errs = append(errs, fmt.Errorf("%s: %s: listed twice", field, p))
 			continue
 		}
 		resolved = append(resolved, p)
-		if _, err := os.Stat(p); err != nil {
-			errs = append(errs, fmt.Errorf("templates: %w", pathError(p, err)))
+		info, err := os.Stat(p)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", field, pathError(p, err)))
+		case field == "examples" && info.IsDir():
+			// An example is one file of owners; a directory would leave open which
+			// of its files are owners.
+			errs = append(errs, fmt.Errorf("%s: %s: is a directory, want a file of owners", field, p))
 		}
 	}
 	return resolved, errs

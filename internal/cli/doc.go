@@ -1,4 +1,15 @@
 // Package cli is bosun's command line: it parses flags, loads the watch configs and templates
 // (failing before it touches the cluster when any of them is bad), builds the clients and the
 // logger, and runs the watcher until a stop signal.
+//
+// Besides run it holds the operator's tools: render and check (offline: templates and example
+// owners), diff (server-side dry-run against a cluster), rbac (the least-privilege RBAC of a set
+// of watches) and version. They reuse what run uses — config.Load, renderer.New, applier.Plan
+// and applier.Diff — so that what they show is what bosun does; offline, applier.Plan gets a
+// RESTMapper built from the kinds it is asked about (offline.go).
+//
+// Execute is the entry point of main: it maps errors to exit codes (1, or 2 for diff as for
+// kubectl diff, whose 1 means "differences") and adds a usage hint to mistakes in flags and
+// arguments. Commands write to the command's streams, never to os.Stdout, so tests run them
+// in-process.
 package cli

@@ -67,8 +67,9 @@ func newElection(cs kubernetes.Interface, le LeaderElection, log *zap.Logger, ga
 		ReleaseOnCancel: true,
 		Name:            le.Name,
 	}
-	if _, err := leaderelection.NewLeaderElector(e.config); err != nil {
-		return nil, fmt.Errorf("leader election: %w", err)
+	if le.LeaseDuration <= le.RenewDeadline || le.RenewDeadline <= le.RetryPeriod {
+		return nil, fmt.Errorf("leader election: want lease duration > renew deadline > retry period, got %s, %s, %s",
+			le.LeaseDuration, le.RenewDeadline, le.RetryPeriod)
 	}
 	return e, nil
 }

@@ -12,9 +12,11 @@ func NewRootCommand() *cobra.Command {
 		Long: `bosun watches any Kubernetes resource type, renders Go templates for every object
 of it and keeps the resulting child objects applied with server-side apply: it patches them
 when the object changes, prunes what is no longer rendered, and deletes them with the object.`,
+		Version:       currentBuild().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCommand())
+	root.AddCommand(newRunCommand(), newRenderCommand(), newCheckCommand(), newDiffCommand(),
+		newRBACCommand(), newVersionCommand())
 	return root
 }

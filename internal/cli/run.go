@@ -127,7 +127,8 @@ func Run(ctx context.Context, o RunOptions) error {
 	defer broadcaster.Shutdown()
 
 	mapper := restmap.New(dc, 0)
-	m := metrics.New(buildVersion(), buildCommit())
+	b := currentBuild()
+	m := metrics.New(b.Version, b.Commit)
 	wopts := watcher.Options{
 		Metrics:         m,
 		Log:             log,

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/cli"
+)
+
+func TestDiffShowsWhatBosunWouldChange(t *testing.T) {
+	installCRD(t, "../examples/site/crd.yaml", "sites.example.bosun.dev")
+	ns := env.CreateNamespace(t, "diff")
+	b := startBosun(t, "../examples/site/watch.yaml", ns)
+	siteYAML := func(name, message string) string {
+		return fmt.Sprintf("apiVersion: example.bosun.dev/v1\nkind: Site\nmetadata: {name: %s, namespace: %s}\nspec: {message: %q, replicas: 2}\n", name, ns, message)
+	}
+	site := create(t, siteGVR, ns, siteYAML("hello", "Hello"))
+	b.waitReconciled(t, ns+"/hello")
+	// From here on nothing may change the children but the test: bosun would prune the stray
+	// child below at once.
+	b.stop()
+
+	diff := func(t *testing.T, owners string) (stdout, stderr string, code int) {
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "owners.yaml")
+		if err := os.WriteFile(file, []byte(owners), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		code = cli.Execute(context.Background(), []string{"diff", "-c", "../examples/site/watch.yaml", "-f", file,
+			"--kubeconfig", env.Cluster.KubeconfigPath()}, nil, &out, &errOut)
+		return out.String(), errOut.String(), code
+	}
+	hello := "Site/" + ns + "/hello"
+
+	t.Run("the owner as it is applied shows no difference", func(t *testing.T) {
+		stdout, stderr, code := diff(t, siteYAML("hello", "Hello"))
+		if code != 0 || stdout != "" || stderr != hello+": 3 unchanged\n" {
+			t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+	})
+
+	t.Run("a changed owner shows the changed fields of its children", func(t *testing.T) {
+		stdout, stderr, code := diff(t, siteYAML("hello", "Changed"))
+		if code != 1 || stderr != hello+": 2 to configure, 1 unchanged\n" {
+			t.Errorf("exit %d, stderr:\n%s", code, stderr)
+		}
+		for _, want := range []string{
+			"--- live/ConfigMap/" + ns + "/hello-content\n+++ bosun/ConfigMap/" + ns + "/hello-content\n",
+			"-    <html><body><h1>Hello</h1></body></html>\n",
+			"+    <html><body><h1>Changed</h1></body></html>\n",
+			// The pods restart on a new page: the template hashes the message.
+			"--- live/Deployment/" + ns + "/hello\n+++ bosun/Deployment/" + ns + "/hello\n",
+			"-        example.bosun.dev/content-hash: ",
+		} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("diff lacks %q:\n%s", want, stdout)
+			}
+		}
+		if strings.Contains(stdout, "Service/") {
+			t.Errorf("the unchanged Service shows in the diff:\n%s", stdout)
+		}
+	})
+
+	t.Run("a child that is no longer rendered would be pruned", func(t *testing.T) {
+		create(t, configMapGVR, ns, fmt.Sprintf(`
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: hello-stray
+  namespace: %s
+  labels: {%s: %s, %s: %s}
+data: {left: over}
+`, ns, applier.LabelManagedBy, applier.ManagedByValue, applier.LabelOwnerUID, site.GetUID()))
+		stdout, stderr, code := diff(t, siteYAML("hello", "Hello"))
+		if code != 1 || stderr != hello+": 1 to prune, 3 unchanged\n" {
+			t.Errorf("exit %d, stderr:\n%s", code, stderr)
+		}
+		if want := "--- live/ConfigMap/" + ns + "/hello-stray\n+++ /dev/null\n"; !strings.HasPrefix(stdout, want) || !strings.Contains(stdout, "-  left: over\n") {
+			t.Errorf("diff does not start with %q and delete the data:\n%s", want, stdout)
+		}
+		deleteObject(t, configMapGVR, ns, "hello-stray")
+	})
+
+	t.Run("an owner that does not exist yet shows its children in full", func(t *testing.T) {
+		stdout, stderr, code := diff(t, siteYAML("fresh", "New"))
+		fresh := "Site/" + ns + "/fresh"
+		if code != 1 || !strings.Contains(stderr, fresh+" does not exist in the cluster: rendered with a placeholder UID\n") ||
+			!strings.HasSuffix(stderr, fresh+": 3 to create\n") {
+			t.Errorf("exit %d, stderr:\n%s", code, stderr)
+		}
+		for _, want := range []string{
+			"--- /dev/null\n+++ bosun/ConfigMap/" + ns + "/fresh-content\n",
+			"+    <html><body><h1>New</h1></body></html>\n",
+			"--- /dev/null\n+++ bosun/Service/" + ns + "/fresh\n",
+		} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("diff lacks %q:\n%s", want, stdout)
+			}
+		}
+	})
+}

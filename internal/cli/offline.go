@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
+)
+
+// The commands that work without a cluster (render, check, rbac) cannot ask discovery what
+// resource a kind is served as and whether it is namespaced. They know the built-in kinds
+// below exactly, and guess for every other kind: namespaced, and the resource named by
+// pluralize.
+
+// builtinKind is a built-in kind's resource, scope and whether it has a status subresource.
+type builtinKind struct {
+	resource      string
+	clusterScoped bool
+	status        bool
+}
+
+// builtinKinds are the built-in kinds templates commonly render or bosun commonly watches.
+var builtinKinds = map[schema.GroupKind]builtinKind{
+	{Kind: "ConfigMap"}:                                                               {resource: "configmaps"},
+	{Kind: "Endpoints"}:                                                               {resource: "endpoints"},
+	{Kind: "Event"}:                                                                   {resource: "events"},
+	{Kind: "LimitRange"}:                                                              {resource: "limitranges"},
+	{Kind: "Namespace"}:                                                               {resource: "namespaces", clusterScoped: true, status: true},
+	{Kind: "Node"}:                                                                    {resource: "nodes", clusterScoped: true, status: true},
+	{Kind: "PersistentVolume"}:                                                        {resource: "persistentvolumes", clusterScoped: true, status: true},
+	{Kind: "PersistentVolumeClaim"}:                                                   {resource: "persistentvolumeclaims", status: true},
+	{Kind: "Pod"}:                                                                     {resource: "pods", status: true},
+	{Kind: "PodTemplate"}:                                                             {resource: "podtemplates"},
+	{Kind: "ReplicationController"}:                                                   {resource: "replicationcontrollers", status: true},
+	{Kind: "ResourceQuota"}:                                                           {resource: "resourcequotas", status: true},
+	{Kind: "Secret"}:                                                                  {resource: "secrets"},
+	{Kind: "Service"}:                                                                 {resource: "services", status: true},
+	{Kind: "ServiceAccount"}:                                                          {resource: "serviceaccounts"},
+	{Group: "apps", Kind: "ControllerRevision"}:                                       {resource: "controllerrevisions"},
+	{Group: "apps", Kind: "DaemonSet"}:                                                {resource: "daemonsets", status: true},
+	{Group: "apps", Kind: "Deployment"}:                                               {resource: "deployments", status: true},
+	{Group: "apps", Kind: "ReplicaSet"}:                                               {resource: "replicasets", status: true},
+	{Group: "apps", Kind: "StatefulSet"}:                                              {resource: "statefulsets", status: true},
+	{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}:                           {resource: "horizontalpodautoscalers", status: true},
+	{Group: "batch", Kind: "CronJob"}:                                                 {resource: "cronjobs", status: true},
+	{Group: "batch", Kind: "Job"}:                                                     {resource: "jobs", status: true},
+	{Group: "coordination.k8s.io", Kind: "Lease"}:                                     {resource: "leases"},
+	{Group: "discovery.k8s.io", Kind: "EndpointSlice"}:                                {resource: "endpointslices"},
+	{Group: "events.k8s.io", Kind: "Event"}:                                           {resource: "events"},
+	{Group: "networking.k8s.io", Kind: "Ingress"}:                                     {resource: "ingresses", status: true},
+	{Group: "networking.k8s.io", Kind: "IngressClass"}:                                {resource: "ingressclasses", clusterScoped: true},
+	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:                               {resource: "networkpolicies"},
+	{Group: "node.k8s.io", Kind: "RuntimeClass"}:                                      {resource: "runtimeclasses", clusterScoped: true},
+	{Group: "policy", Kind: "PodDisruptionBudget"}:                                    {resource: "poddisruptionbudgets", status: true},
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:                         {resource: "clusterroles", clusterScoped: true},
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}:                  {resource: "clusterrolebindings", clusterScoped: true},
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:                                {resource: "roles"},
+	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:                         {resource: "rolebindings"},
+	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:                               {resource: "priorityclasses", clusterScoped: true},
+	{Group: "storage.k8s.io", Kind: "CSIDriver"}:                                      {resource: "csidrivers", clusterScoped: true},
+	{Group: "storage.k8s.io", Kind: "StorageClass"}:                                   {resource: "storageclasses", clusterScoped: true},
+	{Group: "storage.k8s.io", Kind: "VolumeAttachment"}:                               {resource: "volumeattachments", clusterScoped: true, status: true},
+	{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}:                 {resource: "customresourcedefinitions", clusterScoped: true, status: true},
+	{Group: "apiregistration.k8s.io", Kind: "APIService"}:                             {resource: "apiservices", clusterScoped: true, status: true},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:     {resource: "mutatingwebhookconfigurations", clusterScoped: true},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}:   {resource: "validatingwebhookconfigurations", clusterScoped: true},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicy"}:        {resource: "validatingadmissionpolicies", clusterScoped: true, status: true},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: {resource: "validatingadmissionpolicybindings", clusterScoped: true},
+}
+
+// offlineResource is the resource and scope of gk without asking a cluster; guessed is true
+// when gk is not a known built-in kind and both were guessed.
+func offlineResource(gk schema.GroupKind) (resource string, namespaced, guessed bool) {
+	if b, ok := builtinKinds[gk]; ok {
+		return b.resource, !b.clusterScoped, false
+	}
+	return pluralize(gk.Kind), true, true
+}
+
+// offlineHasStatus reports whether gk has a status subresource: exact for the built-in kinds,
+// true for every other kind (custom resources usually have one).
+func offlineHasStatus(gk schema.GroupKind) bool {
+	if b, ok := builtinKinds[gk]; ok {
+		return b.status
+	}
+	return true
+}
+
+// defaultNamespace puts an owner that has no namespace into ns, or "default", when its kind
+// is namespaced (taken to be for a kind that is not built in), as kubectl apply would.
+func defaultNamespace(obj *unstructured.Unstructured, ns string) {
+	if obj.GetNamespace() != "" {
+		return
+	}
+	if _, namespaced, _ := offlineResource(obj.GroupVersionKind().GroupKind()); !namespaced {
+		return
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	obj.SetNamespace(ns)
+}
+
+// pluralize guesses the resource of a kind as CRDs conventionally name it: the kind in lower
+// case, with "es" after s, x, z, ch and sh, "ies" for a consonant and y, and "s" otherwise
+// (Site → sites, Gateway → gateways, Policy → policies, Ingress → ingresses). A CRD may declare
+// any plural (spec.names.plural); the commands that guess say so.
+func pluralize(kind string) string {
+	s := strings.ToLower(kind)
+	switch {
+	case s == "":
+		return s
+	case strings.HasSuffix(s, "s"), strings.HasSuffix(s, "x"), strings.HasSuffix(s, "z"),
+		strings.HasSuffix(s, "ch"), strings.HasSuffix(s, "sh"):
+		return s + "es"
+	case strings.HasSuffix(s, "y") && len(s) > 1 && !strings.ContainsRune("aeiou", rune(s[len(s)-2])):
+		return s[:len(s)-1] + "ies"
+	}
+	return s + "s"
+}
+
+// offlinePlan is applier.Plan with the kinds resolved offline: the children exactly as bosun
+// would apply them (namespace defaulted, child policy checked, ignored fields dropped, labels,
+// annotations and ownerReference added), except that a custom kind is taken to be namespaced.
+func offlinePlan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*applier.Plan, error) {
+	mapper := meta.NewDefaultRESTMapper(nil)
+	for _, r := range rendered {
+		gvk := r.GroupVersionKind()
+		resource, namespaced, _ := offlineResource(gvk.GroupKind())
+		scope := meta.RESTScopeRoot
+		if namespaced {
+			scope = meta.RESTScopeNamespace
+		}
+		singular := gvk.GroupVersion().WithResource(strings.ToLower(gvk.Kind))
+		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(resource), singular, scope)
+	}
+	// Plan reads nothing from the cluster: it only needs the mapper.
+	return applier.New(nil, nil, mapper, applier.Options{}).Plan(owner, rendered, policy)
+}

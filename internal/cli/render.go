@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/renderer"
+)
+
+// renderOptions are the flags of render.
+type renderOptions struct {
+	ConfigPath string
+	Watch      string
+	Files      []string
+	Namespace  string
+	WithLabels bool
+}
+
+func newRenderCommand() *cobra.Command {
+	o := renderOptions{}
+	cmd := &cobra.Command{
+		Use:   "render --config WATCH.yaml -f OWNER.yaml",
+		Short: "Render the children of owners from files, without a cluster",
+		Long: `Render the children of owners read from files, as bosun would for the same owners, and
+print them as multi-document YAML. Nothing is read from or sent to a cluster.
+
+The children are printed exactly as the templates rendered them: without the labels,
+annotations and ownerReference bosun adds, and without a namespace where the templates give
+none. --with-labels prints them as bosun would apply them instead, in apply order; offline,
+a child of a kind that is not built in is taken to be namespaced and put into its owner's
+namespace ('bosun diff' asks the cluster).
+
+An owner without metadata.namespace is put into --namespace, or "default", unless its kind is
+a built-in cluster-scoped one. An owner read from a file has no metadata.uid unless the file
+gives one, so .UID renders empty.`,
+		Example: `  bosun render --config examples/site/watch.yaml -f examples/site/site.yaml
+  kubectl get site hello -o yaml | bosun render -c examples/site/watch.yaml -f - --with-labels
+  bosun render -c /etc/bosun/ --watch sites -f sites.yaml -n team-a`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRender(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.ConfigPath, "config", "c", "", "watch config file, or a directory of them")
+	f.StringVar(&o.Watch, "watch", "", "the watch to use when --config holds several (its name)")
+	f.StringArrayVarP(&o.Files, "filename", "f", nil, `file of owners (multi-document YAML or JSON, a v1 List too); "-" reads stdin; repeatable`)
+	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of owners that have none (default \"default\")")
+	f.BoolVar(&o.WithLabels, "with-labels", false, "print the children as bosun would apply them: with its labels, annotations and ownerReference")
+	_ = cmd.MarkFlagRequired("config")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+// runRender renders every owner of o.Files and prints the children to stdout, notes about
+// owners the watch would not reconcile to stderr.
+func runRender(ctx context.Context, o renderOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	w, r, err := loadWatch(o.ConfigPath, o.Watch)
+	if err != nil {
+		return err
+	}
+	owners, err := readAllOwners(w, o.Files, stdin)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ow := range owners {
+		defaultNamespace(ow.Object, o.Namespace)
+		for _, note := range watchNotes(w, ow) {
+			fmt.Fprintln(stderr, "note:", note)
+		}
+		children, err := render(ctx, w, r, ow.Object)
+		if err == nil && o.WithLabels {
+			children, err = planned(ow.Object, children, w.Children)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ow.Source, err))
+			continue
+		}
+		if err := printManifests(stdout, applier.OwnerRef(ow.Object), children); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// planned returns the children as bosun would apply them, in apply order.
+func planned(owner *unstructured.Unstructured, children []*unstructured.Unstructured, policy config.ChildPolicy) ([]*unstructured.Unstructured, error) {
+	p, err := offlinePlan(owner, children, policy)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", applier.OwnerRef(owner), err)
+	}
+	out := make([]*unstructured.Unstructured, len(p.Objects))
+	for i, o := range p.Objects {
+		out[i] = o.Object
+	}
+	return out, nil
+}
+
+// printManifests writes objs as YAML documents, each introduced by "---" and a comment naming
+// the owner it was rendered for.
+func printManifests(w io.Writer, owner string, objs []*unstructured.Unstructured) error {
+	var b strings.Builder
+	for _, obj := range objs {
+		y, err := yaml.Marshal(obj.Object)
+		if err != nil {
+			return fmt.Errorf("%s: %s/%s: encode: %w", owner, obj.GetKind(), obj.GetName(), err)
+		}
+		fmt.Fprintf(&b, "---\n# owner: %s\n%s", owner, y)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// loadWatch loads the watch config at path and parses its templates. A path that holds
+// several watches needs the name of one.
+func loadWatch(path, name string) (*config.Watch, *renderer.Renderer, error) {
+	watches, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := pickWatch(path, name, watches)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := renderer.New(w.Templates, renderer.Options{Values: w.Values})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", w.File, err)
+	}
+	return w, r, nil
+}
+
+func pickWatch(path, name string, watches []*config.Watch) (*config.Watch, error) {
+	names := make([]string, len(watches))
+	for i, w := range watches {
+		if w.Name == name || (name == "" && len(watches) == 1) {
+			return w, nil
+		}
+		names[i] = w.Name
+	}
+	if name == "" {
+		return nil, fmt.Errorf("%s holds %d watches (%s): choose one with --watch", path, len(watches), strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("%s: no watch named %q; it holds %s", path, name, strings.Join(names, ", "))
+}
