@@ -25,7 +25,7 @@ func decodeDocuments(name string, text []byte) ([]*unstructured.Unstructured, er
 		if isBlank(doc) {
 			continue
 		}
-		decoded, err := decodeDocument(doc)
+		decoded, err := DecodeDocument(doc)
 		if err != nil {
 			return nil, &Error{Template: name, Document: i + first, Err: err}
 		}
@@ -83,8 +83,10 @@ func isBlank(doc []byte) bool {
 	return true
 }
 
-// decodeDocument decodes one document into an object, or into the items of a v1 List.
-func decodeDocument(doc []byte) ([]*unstructured.Unstructured, error) {
+// DecodeDocument decodes one YAML or JSON document into an object, or into the items of a
+// v1 List, each of which must have an apiVersion, a kind and a metadata.name. It decodes the
+// renderer's output and owners read from files, so both follow the same rules.
+func DecodeDocument(doc []byte) ([]*unstructured.Unstructured, error) {
 	// Strict, because a duplicated key in a manifest ("labels:" twice) is nearly always a
 	// template bug that a lenient decoder would hide by keeping the last one.
 	j, err := yaml.YAMLToJSONStrict(doc)

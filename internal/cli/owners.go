@@ -13,9 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
@@ -57,7 +55,10 @@ func readOwners(file string, stdin io.Reader) ([]owner, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
-		objs, err := decodeOwner(doc)
+		if blank(doc) {
+			continue
+		}
+		objs, err := renderer.DecodeDocument(doc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
@@ -69,83 +70,6 @@ func readOwners(file string, stdin io.Reader) ([]owner, error) {
 		return nil, fmt.Errorf("%s: no objects", name)
 	}
 	return owners, nil
-}
-
-// decodeOwner decodes one document strictly (a duplicated key is an error) into objects that
-// have an apiVersion, a kind and a name.
-func decodeOwner(doc []byte) ([]*unstructured.Unstructured, error) {
-	j, err := yaml.YAMLToJSONStrict(doc)
-	if err != nil {
-		return nil, err
-	}
-	var v any
-	// utiljson keeps integers int64, as in every object read from the API server.
-	if err := utiljson.Unmarshal(j, &v); err != nil {
-		return nil, err
-	}
-	if v == nil {
-		return nil, nil // a document of comments only
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("want an object, got %s", jsonKind(v))
-	}
-	if m["apiVersion"] != "v1" || m["kind"] != "List" {
-		obj := &unstructured.Unstructured{Object: m}
-		return []*unstructured.Unstructured{obj}, checkIdentity(obj)
-	}
-	items, ok := m["items"].([]any)
-	if !ok && m["items"] != nil {
-		return nil, fmt.Errorf("List items is %s, not a list", jsonKind(m["items"]))
-	}
-	objs := make([]*unstructured.Unstructured, 0, len(items))
-	for i, item := range items {
-		im, ok := item.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("item %d: want an object, got %s", i+1, jsonKind(item))
-		}
-		obj := &unstructured.Unstructured{Object: im}
-		if err := checkIdentity(obj); err != nil {
-			return nil, fmt.Errorf("item %d: %w", i+1, err)
-		}
-		objs = append(objs, obj)
-	}
-	return objs, nil
-}
-
-// jsonKind names the JSON type of v for messages.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case []any:
-		return "a list"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case int64, float64:
-		return "a number"
-	case map[string]any:
-		return "an object"
-	}
-	return "null"
-}
-
-// checkIdentity requires what every owner has: apiVersion, kind and metadata.name.
-func checkIdentity(obj *unstructured.Unstructured) error {
-	var missing []string
-	if obj.GetAPIVersion() == "" {
-		missing = append(missing, "apiVersion")
-	}
-	if obj.GetKind() == "" {
-		missing = append(missing, "kind")
-	}
-	if obj.GetName() == "" {
-		missing = append(missing, "metadata.name")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
-	}
-	return nil
 }
 
 // readAllOwners reads every file of -f in order and checks that the watch watches each owner.
@@ -221,4 +145,14 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// blank reports whether a document holds only whitespace, comments and separators.
+func blank(doc []byte) bool {
+	for line := range bytes.SplitSeq(doc, []byte("\n")) {
+		if line = bytes.TrimSpace(line); len(line) > 0 && line[0] != '#' && !bytes.Equal(line, []byte("---")) {
+			return false
+		}
+	}
+	return true
 }
