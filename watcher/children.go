@@ -91,45 +91,31 @@ func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource
 	return inf, nil
 }
 
-// list returns the children of owner among the given kinds, as the caches know them. Kinds the
-// API server does not serve (a CRD that was removed) have no children.
+// list returns the children of owner among the given kinds, as the caches know them.
 func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
 	var out []applier.Child
-	for _, gk := range kinds {
-		gvr, namespaced, ok, err := c.resource(gk)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
+	err := c.eachResource(kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
 		inf, err := c.informer(ctx, gvr, namespaced)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		objs, err := inf.GetIndexer().ByIndex(ownerIndex, string(owner))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", gvr, err)
+			return fmt.Errorf("%s: %w", gvr, err)
 		}
 		for _, o := range objs {
 			out = append(out, childOf(gk, gvr, o.(*metav1.PartialObjectMetadata)))
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // listLive is list straight from the API server: for cleanup on owner deletion, where a cache
 // that has not yet seen a child just created would leave it behind.
 func (c *children) listLive(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
 	var out []applier.Child
-	for _, gk := range kinds {
-		gvr, namespaced, ok, err := c.resource(gk)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
+	err := c.eachResource(kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
 		ns := c.namespace
 		if !namespaced {
 			ns = metav1.NamespaceAll
@@ -138,13 +124,32 @@ func (c *children) listLive(ctx context.Context, owner types.UID, kinds []schema
 			LabelSelector: applier.LabelOwnerUID + "=" + string(owner),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%s: list children: %w", gvr, err)
+			return fmt.Errorf("%s: list children: %w", gvr, err)
 		}
 		for i := range list.Items {
 			out = append(out, childOf(gk, gvr, &list.Items[i]))
 		}
+		return nil
+	})
+	return out, err
+}
+
+// eachResource calls fn with the resource of every kind the API server serves; kinds it does
+// not serve (a CRD that was removed) have no children and are skipped.
+func (c *children) eachResource(kinds []schema.GroupKind, fn func(schema.GroupKind, schema.GroupVersionResource, bool) error) error {
+	for _, gk := range kinds {
+		gvr, namespaced, ok, err := c.resource(gk)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := fn(gk, gvr, namespaced); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // resource maps gk to its preferred resource and scope; ok is false when the kind is not
