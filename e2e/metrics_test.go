@@ -116,3 +116,23 @@ func TestMetricsAndProbesServeWhatTheREADMESays(t *testing.T) {
 		return nil
 	})
 }
+
+func TestGrafanaDashboardUsesDocumentedMetrics(t *testing.T) {
+	b, err := os.ReadFile("../examples/grafana/bosun-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{"process_resident_memory_bytes": true}
+	for _, n := range readmeMetrics(t) {
+		documented[n] = true
+	}
+	used := regexp.MustCompile(`\b(bosun|workqueue|rest_client|process)_[a-z_]+`).FindAllString(string(b), -1)
+	if len(used) == 0 {
+		t.Fatal("the dashboard uses no metrics")
+	}
+	for _, name := range used {
+		if base := strings.TrimSuffix(name, "_bucket"); !documented[base] {
+			t.Errorf("the dashboard uses %s, which the README does not document", name)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
@@ -25,9 +26,20 @@ import (
 
 const uidIndex = "uid"
 
-// unknownKindRetry caps the backoff of owners whose templates render a kind the API server does
-// not serve yet.
-const unknownKindRetry = 15 * time.Second
+// transientRetry caps the backoff of owners that failed for reasons that clear by themselves:
+// a kind the API server does not serve yet, or the API server being unreachable or overloaded.
+const transientRetry = 15 * time.Second
+
+// conflictRetry is when an owner whose write hit a stale cache is tried again.
+const conflictRetry = 500 * time.Millisecond
+
+// transient reports errors that clear without anyone changing the owner or the templates.
+func transient(err error) bool {
+	return errors.As(err, new(*applier.UnknownKindError)) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
+		utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || errors.Is(err, context.DeadlineExceeded)
+}
 
 // controller reconciles the owners of one watch.
 type controller struct {
@@ -299,38 +311,46 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	took := time.Since(start)
 	c.metrics.ReconcileDuration.WithLabelValues(c.watch.Name).Observe(took.Seconds())
 	c.reconciled(key)
+	return c.handleErr(key, err, took, work)
+}
+
+// handleErr owns the retry policy: success forgets the owner's failures; a requeue or a
+// conflict with a stale cache comes back soon without counting as a failure; other errors are
+// logged once here and retried with per-owner exponential backoff, capped for errors that
+// clear by themselves. It returns false when the worker should stop (shutting down).
+func (c *controller) handleErr(key cache.ObjectName, err error, took time.Duration, work context.Context) bool {
 	log := c.log.With(zap.String("owner", key.String()), zap.Duration("duration", took))
-	if err == nil {
+	result := "error"
+	defer func() { c.metrics.Reconciles.WithLabelValues(c.watch.Name, result).Inc() }()
+	switch ra, requeue := errors.AsType[*requeueAfter](err); {
+	case err == nil:
+		result = "success"
 		log.Debug("reconciled")
-		c.metrics.Reconciles.WithLabelValues(c.watch.Name, "success").Inc()
 		c.queue.Forget(key)
-		return true
-	}
-	if ra, ok := errors.AsType[*requeueAfter](err); ok {
+	case requeue:
+		result = "requeue"
 		log.Debug("requeued", zap.String("reason", ra.reason), zap.Duration("after", ra.delay))
-		c.metrics.Reconciles.WithLabelValues(c.watch.Name, "requeue").Inc()
 		c.queue.Forget(key)
 		c.queue.AddAfter(key, ra.delay)
-		return true
-	}
-	c.metrics.Reconciles.WithLabelValues(c.watch.Name, "error").Inc()
-	if errors.Is(err, context.Canceled) && work.Err() != nil {
+	case errors.Is(err, context.Canceled) && work.Err() != nil:
 		return false // shutting down; the next start reconciles it again
-	}
-	if apierrors.IsConflict(err) {
-		// Optimistic concurrency: the cache was behind the server. Expected now and then;
-		// the retry reads the newer object.
+	case apierrors.IsConflict(err):
+		// Optimistic concurrency: the cache was behind the server. Retry once the cache
+		// has caught up, without growing the owner's backoff.
+		result = "requeue"
 		log.Debug("conflict; will retry", zap.Error(err))
-	} else {
+		c.queue.AddAfter(key, conflictRetry)
+	default:
 		log.Error("reconcile failed; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
+		delay := c.limiter.When(key)
+		if transient(err) {
+			// A missing CRD is usually installed soon, and an API server that was away is
+			// soon back: keep checking at a steady pace rather than backing off for
+			// minutes. The workers bound how fast owners are retried: no storm.
+			delay = min(delay, transientRetry)
+		}
+		c.queue.AddAfter(key, delay)
 	}
-	delay := c.limiter.When(key)
-	if errors.As(err, new(*applier.UnknownKindError)) {
-		// A missing CRD is usually installed soon: keep checking at a steady pace rather
-		// than backing off for minutes.
-		delay = min(delay, unknownKindRetry)
-	}
-	c.queue.AddAfter(key, delay)
 	return true
 }
 

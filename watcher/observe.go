@@ -59,8 +59,7 @@ func (c *controller) reportProgress(stop <-chan struct{}) {
 	t := time.NewTicker(progressInterval)
 	defer t.Stop()
 	for {
-		done, left, total, took := c.syncProgress()
-		if done {
+		if done, _, total, took := c.syncProgress(); done {
 			c.log.Info("initial sync done", zap.Int("owners", total), zap.Duration("duration", took))
 			return
 		}
@@ -68,6 +67,8 @@ func (c *controller) reportProgress(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
+		}
+		if done, left, total, _ := c.syncProgress(); !done {
 			c.log.Info("initial sync", zap.String("progress", progressText(total-left, total)), zap.Int("owners", total))
 		}
 	}

@@ -51,7 +51,20 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 	case <-ctx.Done():
 		return
 	}
-	m.sweep(ctx, m.listAllChildren(ctx))
+	// The first sweep needs discovery; while the API server is away, try again.
+	for {
+		children, err := m.listAllChildren(ctx)
+		if err == nil {
+			m.sweep(ctx, children)
+			break
+		}
+		m.opts.Log.Warn("orphan sweep: discovery failed; retrying", zap.Error(err))
+		select {
+		case <-time.After(sweepStartDelay):
+		case <-ctx.Done():
+			return
+		}
+	}
 	if period <= 0 {
 		return
 	}
@@ -69,11 +82,10 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 
 // listAllChildren lists bosun's children of every resource type discovery offers that can be
 // listed and deleted. Types bosun may not list (RBAC) are skipped quietly.
-func (m *Manager) listAllChildren(ctx context.Context) []applier.Child {
+func (m *Manager) listAllChildren(ctx context.Context) ([]applier.Child, error) {
 	_, lists, err := m.opts.Discovery.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
-		m.opts.Log.Warn("orphan sweep: discovery failed", zap.Error(err))
-		return nil
+		return nil, err
 	}
 	var out []applier.Child
 	for _, list := range lists {
@@ -103,7 +115,7 @@ func (m *Manager) listAllChildren(ctx context.Context) []applier.Child {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 func hasVerbs(r metav1.APIResource, verbs ...string) bool {

@@ -112,9 +112,11 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	}
 	// Finalizer and inventory go on the owner before any child is applied, so neither a
 	// deletion nor a new kind can slip past a crash between the two.
-	if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all, out.templateHash); err != nil {
+	got, err := c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all, out.templateHash)
+	if err != nil {
 		return fail("", err)
 	}
+	owner = got
 	start = time.Now()
 	defer func() { c.metrics.ApplyDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds()) }()
 	changes, err := c.opts.Applier.Apply(ctx, plan, byRef(live))
@@ -133,9 +135,11 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		return fail("", err)
 	}
 	if !all.Equal(plan.Inventory) {
-		if owner, err = c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, plan.Inventory, out.templateHash); err != nil {
+		got, err := c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, plan.Inventory, out.templateHash)
+		if err != nil {
 			return fail("", err)
 		}
+		owner = got
 	}
 
 	out.ready = true

@@ -28,6 +28,7 @@ const logTailLines = 60
 
 // inProcess is bosun's run loop (cli.Run) in the test process, logging JSON to a file.
 type inProcess struct {
+	logFile
 	cancel context.CancelFunc
 	exited chan struct{}
 	err    error // cli.Run's result, set before exited is closed
@@ -43,7 +44,7 @@ func startInProcess(t *testing.T, config, namespace string) *inProcess {
 	klog.SetLogger(zapr.NewLogger(log.Named("client-go")))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &inProcess{cancel: cancel, exited: make(chan struct{})}
+	b := &inProcess{logFile: logFile(logPath), cancel: cancel, exited: make(chan struct{})}
 	go func() {
 		defer close(b.exited)
 		b.err = cli.Run(ctx, cli.RunOptions{
@@ -83,14 +84,15 @@ func (b *inProcess) checkRunning(t *testing.T) {
 
 // process is the real bosun binary run as `bosun run ... --log-format json --log-level debug`.
 type process struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
-	err     error // cmd.Wait's result, set before exited is closed
+	logFile
+	name   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error // cmd.Wait's result, set before exited is closed
 }
 
-// bosunArgs are the arguments of `bosun run` on the config, restricted to the namespace.
+// bosunArgs are the arguments of `bosun run` on the config, restricted to the namespace. The
+// metrics and health endpoints are off: several runs at once would fight over their ports.
 func bosunArgs(config, namespace string, extra ...string) []string {
 	return append([]string{
 		"run",
@@ -99,6 +101,8 @@ func bosunArgs(config, namespace string, extra ...string) []string {
 		"--namespace", namespace,
 		"--log-format", "json",
 		"--log-level", "debug",
+		"--metrics-addr", "0",
+		"--health-addr", "0",
 	}, extra...)
 }
 
@@ -107,8 +111,9 @@ func bosunArgs(config, namespace string, extra ...string) []string {
 func startProcess(t *testing.T, name string, args []string) *process {
 	t.Helper()
 	f, logPath := createLog(t, name)
-	p := &process{name: name, cmd: exec.Command(bosunBinary, args...), logPath: logPath, exited: make(chan struct{})}
+	p := &process{logFile: logFile(logPath), name: name, cmd: exec.Command(bosunBinary, args...), exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = f, f
+	p.cmd.SysProcAttr = sysProcAttr()
 	if err := p.cmd.Start(); err != nil {
 		f.Close()
 		t.Fatalf("%s: start %s: %v", name, bosunBinary, err)
@@ -153,6 +158,9 @@ func (p *process) checkRunning(t *testing.T) {
 	}
 }
 
+// logFile is the path of a JSON log of bosun.
+type logFile string
+
 // logLine is one JSON log line of bosun.
 type logLine map[string]any
 
@@ -162,9 +170,9 @@ func (l logLine) text(key string) string {
 }
 
 // lines returns the JSON lines of the log so far; other lines (a panic, say) are skipped.
-func (p *process) lines(t *testing.T) []logLine {
+func (f logFile) lines(t *testing.T) []logLine {
 	t.Helper()
-	data, err := os.ReadFile(p.logPath)
+	data, err := os.ReadFile(string(f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,10 +189,10 @@ func (p *process) lines(t *testing.T) []logLine {
 }
 
 // count is how many log lines have the message and, when owner is not empty, that owner.
-func (p *process) count(t *testing.T, msg, owner string) int {
+func (f logFile) count(t *testing.T, msg, owner string) int {
 	t.Helper()
 	n := 0
-	for _, l := range p.lines(t) {
+	for _, l := range f.lines(t) {
 		if l.text("msg") == msg && (owner == "" || l.text("owner") == owner) {
 			n++
 		}
@@ -193,9 +201,9 @@ func (p *process) count(t *testing.T, msg, owner string) int {
 }
 
 // identity is the process's leader election identity, from the first log line that names it.
-func (p *process) identity(t *testing.T) string {
+func (f logFile) identity(t *testing.T) string {
 	t.Helper()
-	for _, l := range p.lines(t) {
+	for _, l := range f.lines(t) {
 		if id := l.text("identity"); id != "" {
 			return id
 		}

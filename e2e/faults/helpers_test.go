@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -119,19 +120,29 @@ func createOwners(t *testing.T, namespace string, names []string) {
 	}
 }
 
+// createOwner creates one Widget, retrying for a while: right after an outage the API server
+// may answer ready before its writes to etcd go through again. A create that timed out on
+// this side may still have happened, so AlreadyExists on a retry is success.
 func createOwner(namespace, name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-	defer cancel()
 	w := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "e2e.bosun.dev/v1",
 		"kind":       "Widget",
 		"metadata":   map[string]any{"name": name, "namespace": namespace},
 		"spec":       map[string]any{"color": "green"},
 	}}
-	if _, err := env.Dynamic.Resource(widgetGVR).Namespace(namespace).Create(ctx, w, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("Widget/%s/%s: create: %w", namespace, name, err)
+	deadline := time.Now().Add(waitTimeout)
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		_, err := env.Dynamic.Resource(widgetGVR).Namespace(namespace).Create(ctx, w, metav1.CreateOptions{})
+		cancel()
+		switch {
+		case err == nil, attempt > 0 && apierrors.IsAlreadyExists(err):
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("Widget/%s/%s: create: %w", namespace, name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return nil
 }
 
 // view reads the owners of one namespace and bosun's children of them, metadata only.
@@ -262,17 +273,23 @@ func (s *state) versions(owners []metav1.PartialObjectMetadata) map[string]strin
 	return out
 }
 
+// runner is a bosun run, in-process or not, that must keep running.
+type runner interface {
+	checkRunning(t *testing.T)
+}
+
 // waitConverged waits until the namespace holds wantOwners converged owners and nothing else
-// of bosun's, ignoring read errors meanwhile, and returns how long that took.
-func waitConverged(t *testing.T, v *view, wantOwners int, timeout time.Duration) time.Duration {
+// of bosun's, ignoring read errors meanwhile. It fails at once when one of the runs ended.
+func waitConverged(t *testing.T, v *view, wantOwners int, timeout time.Duration, runs ...runner) {
 	t.Helper()
-	begin := time.Now()
 	testenv.Eventually(t, timeout, func() error {
+		for _, r := range runs {
+			r.checkRunning(t)
+		}
 		s, err := v.read()
 		if err != nil {
 			return err
 		}
 		return s.problems(wantOwners)
 	})
-	return time.Since(begin).Round(100 * time.Millisecond)
 }

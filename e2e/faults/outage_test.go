@@ -18,8 +18,9 @@ const (
 	// restartTimeout bounds bringing a control-plane component back.
 	restartTimeout = 2 * time.Minute
 	// recoverTimeout bounds the convergence after an outage. Owners that failed during it
-	// wait out their exponential backoff (0.5s doubling per failure), so after a 30s outage
-	// the last ones are retried up to about a minute after the control plane is back.
+	// wait out their exponential backoff (0.5s doubling per failure), and client-go's
+	// informers their own (up to 30s, jittered), so after a 30s outage bosun takes about a
+	// minute to converge once the control plane is back.
 	recoverTimeout = 3 * time.Minute
 )
 
@@ -64,10 +65,12 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 	if created >= len(names)*len(childSuffixes) {
 		t.Fatalf("bosun created all %d children before %s could be stopped; the test needs more owners or fewer workers", created, o.name)
 	}
+	begin := time.Now()
 	if err := o.stop(); err != nil {
 		t.Fatalf("stop %s: %v", o.name, err)
 	}
-	t.Logf("%s stopped with %d of %d children created; back in %s", o.name, created, len(names)*len(childSuffixes), o.duration)
+	t.Logf("%s stopped (in %s) with %d of %d children created; back in %s", o.name, time.Since(begin).Round(100*time.Millisecond),
+		created, len(names)*len(childSuffixes), o.duration)
 	time.Sleep(o.duration)
 	b.checkRunning(t)
 	ctx, cancel := context.WithTimeout(context.Background(), restartTimeout)
@@ -79,9 +82,9 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 
 	late := ownerNames("late", 10)
 	createOwners(t, ns, late)
-	waitConverged(t, v, len(names)+len(late), recoverTimeout)
-	t.Logf("all %d owners converged %s after %s was back", len(names)+len(late), time.Since(back).Round(100*time.Millisecond), o.name)
-	b.checkRunning(t)
+	waitConverged(t, v, len(names)+len(late), recoverTimeout, b)
+	t.Logf("all %d owners converged %s after %s was back; %d reconciles had failed and were retried", len(names)+len(late),
+		time.Since(back).Round(100*time.Millisecond), o.name, b.count(t, "reconcile failed; will retry", ""))
 
 	// The child watches resumed too: a child deleted now is noticed and re-created.
 	uid := deleteChild(t, ns, names[0]+"-a")
@@ -95,7 +98,7 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 		}
 		return nil
 	})
-	waitConverged(t, v, len(names)+len(late), waitTimeout)
+	waitConverged(t, v, len(names)+len(late), waitTimeout, b)
 	b.checkRunning(t)
 }
 

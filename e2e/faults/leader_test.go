@@ -1,0 +1,102 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bosun-dev/bosun/internal/testenv"
+)
+
+const (
+	leaseName     = "bosun-test"
+	leaseDuration = 4 * time.Second
+	// takeoverMargin is what a standby may need beyond the lease duration to notice the
+	// expiry (retry period 1s), take the lease and reconcile a new owner.
+	takeoverMargin = 10 * time.Second
+)
+
+// TestLeaderElectionFailover runs two replicas with leader election: only the leader creates
+// children, and when it is SIGKILLed the standby takes the Lease over and reconciles a new
+// owner within the lease duration and a margin.
+func TestLeaderElectionFailover(t *testing.T) {
+	installWidgetCRD(t)
+	ns := env.CreateNamespace(t, "leader")
+	v := newView(t, ns)
+	args := bosunArgs(writeWatch(t, 2), ns,
+		"--leader-elect",
+		"--leader-election-namespace", ns,
+		"--leader-election-id", leaseName,
+		"--leader-election-lease-duration", leaseDuration.String(),
+		"--leader-election-renew-deadline", "3s",
+		"--leader-election-retry-period", "1s",
+	)
+	replicas := []*process{startProcess(t, "a", args), startProcess(t, "b", args)}
+
+	var leader, standby *process
+	testenv.Eventually(t, waitTimeout, func() error {
+		for _, p := range replicas {
+			p.checkRunning(t)
+		}
+		holder, err := leaseHolder(ns)
+		if err != nil {
+			return err
+		}
+		for i, p := range replicas {
+			if id := p.identity(t); id != "" && id == holder {
+				leader, standby = p, replicas[1-i]
+				return nil
+			}
+		}
+		return fmt.Errorf("Lease/%s/%s: holder %q is neither replica (yet)", ns, leaseName, holder)
+	})
+	oldHolder := leader.identity(t)
+	t.Logf("%s leads as %s", leader.name, oldHolder)
+
+	createOwners(t, ns, []string{"first"})
+	waitConverged(t, v, 1, waitTimeout, leader, standby)
+	if got := leader.count(t, "child created", ns+"/first"); got != len(childSuffixes) {
+		t.Errorf("the leader (%s) logged %d \"child created\" lines for the first owner, want %d", leader.name, got, len(childSuffixes))
+	}
+	if got := standby.count(t, "child created", ""); got != 0 {
+		t.Errorf("the standby (%s) logged %d \"child created\" lines, want none", standby.name, got)
+	}
+	if standby.count(t, "leader", "") == 0 {
+		t.Errorf("the standby (%s) never logged the leader it follows", standby.name)
+	}
+
+	killed := time.Now()
+	leader.kill(t)
+	createOwners(t, ns, []string{"second"})
+	waitConverged(t, v, 2, leaseDuration+takeoverMargin-time.Since(killed), standby)
+	t.Logf("the second owner converged %s after the leader was SIGKILLed", time.Since(killed).Round(100*time.Millisecond))
+	if got := standby.count(t, "child created", ns+"/second"); got != len(childSuffixes) {
+		t.Errorf("the former standby (%s) logged %d \"child created\" lines for the second owner, want %d", standby.name, got, len(childSuffixes))
+	}
+	holder, err := leaseHolder(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := standby.identity(t); holder != want {
+		t.Errorf("Lease/%s/%s: holder = %q, want the former standby %q (the killed leader was %q)", ns, leaseName, holder, want, oldHolder)
+	}
+	standby.checkRunning(t)
+}
+
+// leaseHolder reads the holder of the leader election Lease.
+func leaseHolder(namespace string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	lease, err := env.Clientset.CoordinationV1().Leases(namespace).Get(ctx, leaseName, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		return "", errors.New("Lease/" + namespace + "/" + leaseName + ": no holder")
+	}
+	return *lease.Spec.HolderIdentity, nil
+}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package faults
+
+import "syscall"
+
+// sysProcAttr is nil where there is no parent-death signal: t.Cleanup alone kills the
+// subprocesses.
+func sysProcAttr() *syscall.SysProcAttr { return nil }
