@@ -1,0 +1,117 @@
+package watcher
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/bosun-dev/bosun/config"
+)
+
+func TestDeleteBudgetRefusesMassDeletionWithinTheWindow(t *testing.T) {
+	now := time.Unix(0, 0)
+	b := &deleteBudget{now: func() time.Time { return now }}
+	safety := config.Safety{MaxDeletes: 3, MaxDeletePercent: 10}
+	total := func() int { return 20 } // 10% of 20 is 2: the absolute limit of 3 is the larger
+
+	for i, n := range []int{1, 2} {
+		if err := b.take(n, safety, total); err != nil {
+			t.Fatalf("deletion %d of %d children refused: %v", i, n, err)
+		}
+	}
+	var limit *DeleteLimitError
+	if err := b.take(1, safety, total); !errors.As(err, &limit) || limit.Recent != 3 || limit.Limit != 3 {
+		t.Fatalf("a fourth deletion within the window: err = %v, want a DeleteLimitError with 3 recent of limit 3", err)
+	}
+	now = now.Add(deleteWindow)
+	if err := b.take(3, safety, total); err != nil {
+		t.Errorf("after the window the budget is whole again, got %v", err)
+	}
+	if err := b.take(1000, config.Safety{MaxDeletes: 0}, total); err != nil {
+		t.Errorf("maxDeletes 0 means no limit, got %v", err)
+	}
+	if err := b.take(50, config.Safety{MaxDeletes: 10, MaxDeletePercent: 50}, func() int { return 1000 }); err != nil {
+		t.Errorf("50 of 1000 children is under 50%%: %v", err)
+	}
+}
+
+func TestRolloutHoldsAndPauses(t *testing.T) {
+	r := newRollout("0123456789abcdef-and-more", config.Rollout{MaxInFlight: 2, MaxFailures: 1})
+	if r.hash != "0123456789abcdef" {
+		t.Fatalf("hash = %q, want the first 16 characters", r.hash)
+	}
+	key := func(n string) cache.ObjectName { return cache.ObjectName{Namespace: "ns", Name: n} }
+	old := "an-older-version"
+
+	for _, tc := range []struct {
+		owner, recorded string
+		want            admission
+	}{
+		{"new", "", admitted},         // never rendered: not part of a rollout
+		{"current", r.hash, admitted}, // already on this version
+		{"a", old, admitted},
+		{"b", old, admitted},
+		{"c", old, held}, // two upgraded owners are not Ready yet
+	} {
+		if got, _ := r.admit(key(tc.owner), tc.recorded); got != tc.want {
+			t.Errorf("admit(%s) = %v, want %v", tc.owner, got, tc.want)
+		}
+	}
+	r.done(key("a"), outcome{ready: true})
+	if got, _ := r.admit(key("c"), old); got != admitted {
+		t.Errorf("after a became Ready, c = %v, want admitted", got)
+	}
+	r.done(key("b"), outcome{err: errors.New("broken")})
+	got, announce := r.admit(key("d"), old)
+	if got != paused || !announce {
+		t.Errorf("after a failure, d = %v (announce %v), want paused and announced", got, announce)
+	}
+	if got, announce := r.admit(key("e"), old); got != paused || announce {
+		t.Errorf("e = %v (announce %v), want paused, announced only once", got, announce)
+	}
+	if got, _ := r.admit(key("b"), r.hash); got != admitted {
+		t.Errorf("the failed owner itself may retry, got %v", got)
+	}
+	if d := cmp.Diff([]string{"ns/b"}, r.failures()); d != "" {
+		t.Errorf("failures (-want +got):\n%s", d)
+	}
+	r.done(key("b"), outcome{ready: true})
+	if got, _ := r.admit(key("d"), old); got != admitted {
+		t.Errorf("once the failure is fixed the rollout goes on, got %v", got)
+	}
+}
+
+func TestStatusKeepsTransitionTimesWhileNothingChanges(t *testing.T) {
+	owner := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "x/v1", "kind": "X", "metadata": map[string]any{"name": "o", "generation": int64(2)}}}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ready := outcome{ready: true, children: nil}
+	first := desiredStatus(owner, ready, t0)
+	if !statusChanged(owner, first) {
+		t.Fatal("an owner without status must get one")
+	}
+	owner.Object["status"] = first
+	again := desiredStatus(owner, ready, t0.Add(time.Hour))
+	if statusChanged(owner, again) {
+		t.Errorf("the same outcome an hour later changed the status: %v", again)
+	}
+	failed := desiredStatus(owner, outcome{err: errors.New("boom"), reason: ReasonRenderFailed}, t0.Add(time.Hour))
+	if !statusChanged(owner, failed) {
+		t.Error("a failure did not change the status")
+	}
+	conds := failed["conditions"].([]any)
+	if got := conds[1].(map[string]any)["lastTransitionTime"]; got != "2026-01-02T04:04:05Z" {
+		t.Errorf("Ready's lastTransitionTime = %v, want the time of the transition", got)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 3100: "3,100", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
