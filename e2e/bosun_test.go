@@ -256,3 +256,19 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// countEvents counts the Events with the reason about the named object.
+func countEvents(t *testing.T, namespace, name, reason string) int {
+	t.Helper()
+	list, err := env.Clientset.EventsV1().Events(namespace).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Reason == reason {
+			n++
+		}
+	}
+	return n
+}

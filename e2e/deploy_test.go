@@ -118,16 +118,16 @@ func TestDeployRBACLetsBosunRunTheExamples(t *testing.T) {
 	create(t, characterGVR, ns, fmt.Sprintf("apiVersion: stable.example.bosun.dev/v1\nkind: Character\nmetadata: {name: nemo, namespace: %s}\nspec: {name: Nemo}\n", ns))
 	create(t, configMapGVR, ns, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop, namespace: %s, labels: {bosun.dev/expose: \"true\"}}\ndata: {app: shop, port: \"8080\"}\n", ns))
 
-	// Ready needs the children applied and read back healthy, the status written, and an
-	// Event recorded about it.
+	// Ready needs the children applied and read back healthy, and the status written.
 	waitCondition(t, siteGVR, ns, "hello", watcher.ConditionReady, "True", watcher.ReasonReady)
-	waitEvent(t, ns, "hello", watcher.ReasonReady)
 	waitCondition(t, characterGVR, ns, "nemo", watcher.ConditionApplied, "True", watcher.ReasonApplied)
 	waitObject(t, serviceGVR, ns, "shop-exposed", nil)
 
-	// Deleting an owner deletes its children and drops the finalizer.
+	// Deleting an owner deletes its children, records Events about it, and drops the
+	// finalizer.
 	deleteObject(t, siteGVR, ns, "hello")
 	waitGone(t, configMapGVR, ns, "hello-content")
+	waitEvent(t, ns, "hello", watcher.ReasonDeleted)
 	waitGone(t, siteGVR, ns, "hello")
 }
 

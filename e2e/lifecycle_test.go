@@ -44,7 +44,6 @@ spec: {message: hi, replicas: 2}
 	if !jsonEqualT(want, kids) {
 		t.Errorf("status.children = %v, want %v", kids, want)
 	}
-	waitEvent(t, ns, "web", "Ready")
 
 	// A spec change is observed: the new generation is reported once it is Ready again.
 	mergePatch(t, siteGVR, ns, "web", `{"spec":{"replicas":3}}`)
@@ -227,6 +226,12 @@ func TestBadInputIsReportedOnThatOwnerOnlyAndRecovers(t *testing.T) {
 	}
 	for _, tc := range append(cases, struct{ name, spec, reason, message string }{name: "immutable"}) {
 		waitCondition(t, probeGVR, ns, tc.name, "Ready", "True", "Ready")
+	}
+	// A recovery is announced; a first success is not (it would double the writes of a
+	// cold start).
+	waitEvent(t, ns, "fail", "Ready")
+	if n := countEvents(t, ns, "good", "Ready"); n != 0 {
+		t.Errorf("%d Ready Events for an owner that never failed, want 0", n)
 	}
 }
 

@@ -1,8 +1,13 @@
 package watcher
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/bosun-dev/bosun/applier"
 )
 
 // stripManagedFields drops managedFields before an object enters a cache: bosun never reads
@@ -29,4 +34,58 @@ func sameVersion(old, obj any) bool {
 	o, err1 := meta.Accessor(old)
 	n, err2 := meta.Accessor(obj)
 	return err1 == nil && err2 == nil && o.GetResourceVersion() == n.GetResourceVersion()
+}
+
+// ownerChanged reports an owner update that can change what its templates render or how bosun
+// treats it. bosun's own writes — its finalizer, inventory annotations and label, and the
+// status — are not such changes: reacting to them would reconcile every owner again after
+// each of its own writes. Kinds that count spec changes in metadata.generation are compared
+// by generation, labels, annotations, finalizers and deletion; others by resourceVersion.
+// (A template that reads .Status therefore sees status changes at the next resync.)
+func ownerChanged(old, obj any) bool {
+	o, ok1 := old.(*unstructured.Unstructured)
+	n, ok2 := obj.(*unstructured.Unstructured)
+	switch {
+	case !ok1 || !ok2:
+		return true
+	case o.GetResourceVersion() == n.GetResourceVersion():
+		return false
+	case n.GetGeneration() == 0 || o.GetGeneration() != n.GetGeneration():
+		return true
+	case (o.GetDeletionTimestamp() == nil) != (n.GetDeletionTimestamp() == nil):
+		return true
+	}
+	return !equalExcept(o.GetLabels(), n.GetLabels(), applier.LabelApplySetID) ||
+		!equalExcept(o.GetAnnotations(), n.GetAnnotations(), applier.AnnotationApplySetTooling, applier.AnnotationContainsGroupKinds,
+			applier.AnnotationAdditionalNamespaces, applier.AnnotationTemplateHash) ||
+		!slices.Equal(withoutFinalizer(o.GetFinalizers()), withoutFinalizer(n.GetFinalizers()))
+}
+
+// equalExcept compares two maps, ignoring the given keys.
+func equalExcept(a, b map[string]string, ignore ...string) bool {
+	count := func(m map[string]string) int {
+		n := len(m)
+		for _, k := range ignore {
+			if _, ok := m[k]; ok {
+				n--
+			}
+		}
+		return n
+	}
+	if count(a) != count(b) {
+		return false
+	}
+	for k, v := range a {
+		if slices.Contains(ignore, k) {
+			continue
+		}
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}
+
+func withoutFinalizer(fs []string) []string {
+	return slices.DeleteFunc(slices.Clone(fs), func(f string) bool { return f == applier.Finalizer })
 }

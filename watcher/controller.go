@@ -201,7 +201,7 @@ func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersion
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc: c.enqueue,
 			UpdateFunc: func(old, obj any) {
-				if !sameVersion(old, obj) {
+				if ownerChanged(old, obj) {
 					c.enqueue(obj)
 				}
 			},

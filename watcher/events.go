@@ -26,17 +26,22 @@ func (c *controller) event(owner *unstructured.Unstructured, reason, action, not
 	c.opts.Events.Eventf(owner, nil, eventType(reason), reason, action, "%s", note)
 }
 
-// reported remembers the last state reported for an owner and says whether it is new.
-func (c *controller) reported(owner *unstructured.Unstructured, reason, note string) bool {
+// reported remembers the state reported for an owner and says whether it is new, and which
+// reason was reported before ("" for none).
+func (c *controller) reported(owner *unstructured.Unstructured, reason, note string) (previous string, changed bool) {
 	key := cache.MetaObjectToName(owner)
 	r := report{uid: owner.GetUID(), reason: reason, note: note}
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
-	if c.lastReport[key] == r {
-		return false
+	prev, ok := c.lastReport[key]
+	if ok && prev == r {
+		return prev.reason, false
 	}
 	c.lastReport[key] = r
-	return true
+	if !ok || prev.uid != r.uid {
+		return "", true
+	}
+	return prev.reason, true
 }
 
 // report is the last state reported for an owner.

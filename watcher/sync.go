@@ -41,7 +41,7 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 		if announce {
 			c.log.Error("rollout paused", zap.String("templateHash", c.rollout.hash), zap.Strings("failed", c.rollout.failures()))
 		}
-		if c.reported(owner, ReasonRolloutPaused, msg) {
+		if _, changed := c.reported(owner, ReasonRolloutPaused, msg); changed {
 			c.event(owner, ReasonRolloutPaused, "Rollout", msg)
 		}
 		return nil
@@ -166,7 +166,10 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 	case !out.ready:
 		state, note = ReasonProgressing, out.waiting
 	}
-	if c.reported(owner, state, note) && state != ReasonProgressing {
+	// Failures get an Event each time their message changes; becoming Ready gets one only
+	// after a failure (a recovery), not on every owner's first success.
+	if prev, changed := c.reported(owner, state, note); changed && state != ReasonProgressing &&
+		(state != ReasonReady || (prev != "" && prev != ReasonReady && prev != ReasonProgressing)) {
 		c.event(owner, state, "Reconcile", note)
 	}
 	if !c.statusOn {

@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 )
 
@@ -113,5 +115,63 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestOwnerChangedIgnoresBosunsOwnWrites(t *testing.T) {
+	base := func() *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "x/v1", "kind": "X"}}
+		u.SetName("o")
+		u.SetGeneration(3)
+		u.SetResourceVersion("10")
+		u.SetLabels(map[string]string{"team": "a"})
+		return u
+	}
+	cases := []struct {
+		name   string
+		change func(u *unstructured.Unstructured)
+		want   bool
+	}{
+		{"a resync with the same resourceVersion", func(u *unstructured.Unstructured) {}, false},
+		{"bosun's finalizer and inventory", func(u *unstructured.Unstructured) {
+			u.SetResourceVersion("11")
+			u.SetFinalizers([]string{applier.Finalizer})
+			u.SetAnnotations(map[string]string{applier.AnnotationContainsGroupKinds: "ConfigMap", applier.AnnotationTemplateHash: "abc"})
+			u.SetLabels(map[string]string{"team": "a", applier.LabelApplySetID: "applyset-x-v1"})
+		}, false},
+		{"a status write", func(u *unstructured.Unstructured) {
+			u.SetResourceVersion("11")
+			u.Object["status"] = map[string]any{"observedGeneration": int64(3)}
+		}, false},
+		{"a spec change", func(u *unstructured.Unstructured) { u.SetResourceVersion("11"); u.SetGeneration(4) }, true},
+		{"a label change", func(u *unstructured.Unstructured) {
+			u.SetResourceVersion("11")
+			u.SetLabels(map[string]string{"team": "b"})
+		}, true},
+		{"a user's annotation", func(u *unstructured.Unstructured) {
+			u.SetResourceVersion("11")
+			u.SetAnnotations(map[string]string{"note": "x"})
+		}, true},
+		{"the deletion", func(u *unstructured.Unstructured) {
+			u.SetResourceVersion("11")
+			now := metav1.Now()
+			u.SetDeletionTimestamp(&now)
+		}, true},
+		{"any change of a kind without generation", func(u *unstructured.Unstructured) {
+			u.SetResourceVersion("11")
+			u.SetGeneration(0)
+		}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			old, obj := base(), base()
+			tc.change(obj)
+			if tc.name == "any change of a kind without generation" {
+				old.SetGeneration(0)
+			}
+			if got := ownerChanged(old, obj); got != tc.want {
+				t.Errorf("ownerChanged = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
