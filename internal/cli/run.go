@@ -44,6 +44,8 @@ type RunOptions struct {
 	// serves nothing.
 	MetricsAddr string
 	HealthAddr  string
+	// Profiling serves net/http/pprof next to /metrics.
+	Profiling bool
 	Log         *zap.Logger
 }
 
@@ -64,6 +66,7 @@ func newRunCommand() *cobra.Command {
 			defer func() { _ = log.Sync() }()
 			routeKlog(log)
 			o.Log = log
+			tuneGC()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return Run(ctx, o)
@@ -80,6 +83,7 @@ func newRunCommand() *cobra.Command {
 	addLeaderElectionFlags(f, &o.LeaderElection)
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty or 0: off)")
 	f.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of the /healthz and /readyz endpoints (empty or 0: off)")
+	f.BoolVar(&o.Profiling, "profiling", false, "serve Go's pprof profiles at /debug/pprof/ on --metrics-addr")
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&format, "log-format", "console", "json or console")
 	_ = cmd.MarkFlagRequired("config")
@@ -155,7 +159,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return err
 	}
-	stopMetrics, err := serve(ctx, "metrics", o.MetricsAddr, m.Handler(), log)
+	stopMetrics, err := serve(ctx, "metrics", o.MetricsAddr, metricsHandler(m, o.Profiling), log)
 	if err != nil {
 		return err
 	}
