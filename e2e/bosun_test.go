@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 
 	"github.com/bosun-dev/bosun/internal/cli"
 	"github.com/bosun-dev/bosun/internal/testenv"
@@ -49,6 +50,12 @@ type bosun struct {
 // namespace restricts it (--namespace), which keeps tests that share the cluster apart.
 func startBosun(t *testing.T, config, namespace string) *bosun {
 	t.Helper()
+	return startBosunAs(t, env.RESTConfig(), config, namespace)
+}
+
+// startBosunAs is startBosun with a client configuration of its own.
+func startBosunAs(t *testing.T, cfg *rest.Config, config, namespace string) *bosun {
+	t.Helper()
 	core, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)).Core()))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,7 +64,7 @@ func startBosun(t *testing.T, config, namespace string) *bosun {
 		b.done <- cli.Run(ctx, cli.RunOptions{
 			ConfigPath:      config,
 			Namespace:       namespace,
-			RESTConfig:      env.RESTConfig(),
+			RESTConfig:      cfg,
 			Log:             log,
 			ShutdownTimeout: 10 * time.Second,
 		})

@@ -12,13 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest"
-	"go.uber.org/zap/zaptest/observer"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -129,26 +124,6 @@ func TestDeployRBACLetsBosunRunTheExamples(t *testing.T) {
 	waitGone(t, configMapGVR, ns, "hello-content")
 	waitEvent(t, ns, "hello", watcher.ReasonDeleted)
 	waitGone(t, siteGVR, ns, "hello")
-}
-
-// startBosunAs is startBosun with a client configuration of its own.
-func startBosunAs(t *testing.T, cfg *rest.Config, config, namespace string) *bosun {
-	t.Helper()
-	core, logs := observer.New(zap.DebugLevel)
-	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)).Core()))
-	ctx, cancel := context.WithCancel(context.Background())
-	b := &bosun{t: t, cancel: cancel, done: make(chan error, 1), logs: logs}
-	go func() {
-		b.done <- cli.Run(ctx, cli.RunOptions{
-			ConfigPath:      config,
-			Namespace:       namespace,
-			RESTConfig:      cfg,
-			Log:             log,
-			ShutdownTimeout: 10 * time.Second,
-		})
-	}()
-	t.Cleanup(b.stop)
-	return b
 }
 
 // takeLease creates, reads and renews the leader-election Lease as client-go's leader election
