@@ -45,12 +45,16 @@ func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) error {
 		return nil
 	}
 	ri := m.meta.Resource(o.Resource)
+	// Served from the API server's watch cache, not a quorum read from etcd: this check runs
+	// once per new child, and an object created in the last moments is caught by the apply's
+	// own outcome on the next sync at worst.
+	opts := metav1.GetOptions{ResourceVersion: "0"}
 	var got *metav1.PartialObjectMetadata
 	var err error
 	if o.Namespace != "" {
-		got, err = ri.Namespace(o.Namespace).Get(ctx, o.Name, metav1.GetOptions{})
+		got, err = ri.Namespace(o.Namespace).Get(ctx, o.Name, opts)
 	} else {
-		got, err = ri.Get(ctx, o.Name, metav1.GetOptions{})
+		got, err = ri.Get(ctx, o.Name, opts)
 	}
 	switch {
 	case apierrors.IsNotFound(err):

@@ -79,7 +79,9 @@ func (h *healthChecker) of(ctx context.Context, c applier.Child) (health, error)
 	if c.Namespace != "" {
 		ri = r.Namespace(c.Namespace)
 	}
-	obj, err := ri.Get(ctx, c.Name, metav1.GetOptions{})
+	// At least as new as the version the child cache saw, from the API server's watch cache:
+	// no etcd read per status change of a child.
+	obj, err := ri.Get(ctx, c.Name, metav1.GetOptions{ResourceVersion: c.ResourceVersion})
 	if apierrors.IsNotFound(err) {
 		return health{status: status.NotFoundStatus, message: "not found"}, nil
 	}
