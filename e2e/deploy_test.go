@@ -118,11 +118,13 @@ func TestDeployRBACLetsBosunRunTheExamples(t *testing.T) {
 	waitCondition(t, characterGVR, ns, "nemo", watcher.ConditionApplied, "True", watcher.ReasonApplied)
 	waitObject(t, serviceGVR, ns, "shop-exposed", nil)
 
-	// Deleting an owner deletes its children, records Events about it, and drops the
-	// finalizer.
+	// A failure is recorded as an Event: the permission to write Events is there.
+	create(t, configMapGVR, ns, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken, namespace: %s, labels: {bosun.dev/expose: \"true\"}}\ndata: {port: \"8080\"}\n", ns))
+	waitEvent(t, ns, "broken", watcher.ReasonRenderFailed)
+
+	// Deleting an owner deletes its children and drops the finalizer.
 	deleteObject(t, siteGVR, ns, "hello")
 	waitGone(t, configMapGVR, ns, "hello-content")
-	waitEvent(t, ns, "hello", watcher.ReasonDeleted)
 	waitGone(t, siteGVR, ns, "hello")
 }
 

@@ -111,29 +111,6 @@ func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.Gro
 	return out, err
 }
 
-// listLive is list straight from the API server: for cleanup on owner deletion, where a cache
-// that has not yet seen a child just created would leave it behind.
-func (c *children) listLive(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
-	var out []applier.Child
-	err := c.eachResource(kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
-		ns := c.namespace
-		if !namespaced {
-			ns = metav1.NamespaceAll
-		}
-		list, err := c.client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{
-			LabelSelector: applier.LabelOwnerUID + "=" + string(owner),
-		})
-		if err != nil {
-			return fmt.Errorf("%s: list children: %w", gvr, err)
-		}
-		for i := range list.Items {
-			out = append(out, childOf(gk, gvr, &list.Items[i]))
-		}
-		return nil
-	})
-	return out, err
-}
-
 // eachResource calls fn with the resource of every kind the API server serves; kinds it does
 // not serve (a CRD that was removed) have no children and are skipped.
 func (c *children) eachResource(kinds []schema.GroupKind, fn func(schema.GroupKind, schema.GroupVersionResource, bool) error) error {

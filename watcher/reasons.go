@@ -24,7 +24,6 @@ const (
 	ReasonPruneRefused  = "PruneRefused"
 	ReasonApplyFailed   = "ApplyFailed"
 	ReasonPruned        = "Pruned"
-	ReasonDeleted       = "Deleted"
 	ReasonRecreated     = "Recreated"
 	ReasonRolloutPaused = "RolloutPaused"
 )

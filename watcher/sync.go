@@ -208,15 +208,16 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 }
 
 // finalize deletes every child of an owner that is being deleted, then drops bosun's
-// finalizer so the deletion can complete. The children are listed from the API server, not
-// the cache: a child created a moment ago must not be left behind.
+// finalizer so the deletion can complete. The children come from the child caches: a child
+// created a moment ago that the cache has not seen yet is still caught — in the owner's
+// namespace by the garbage collector (it has an ownerReference), elsewhere by the orphan sweep.
 func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructured) error {
 	if !slices.Contains(owner.GetFinalizers(), applier.Finalizer) {
 		return nil
 	}
 	ref := applier.OwnerRef(owner)
 	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()))
-	live, err := c.kids.listLive(ctx, owner.GetUID(), applier.InventoryOf(owner).Kinds)
+	live, err := c.kids.list(ctx, owner.GetUID(), applier.InventoryOf(owner).Kinds)
 	if err != nil {
 		return fmt.Errorf("%s: cleanup: %w", ref, err)
 	}
@@ -247,7 +248,8 @@ func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructure
 		case applier.Pruned:
 			c.event(owner, ReasonPruned, "Prune", ch.Ref.String()+" is no longer rendered: deleted")
 		case applier.Deleted:
-			c.event(owner, ReasonDeleted, "Delete", ch.Ref.String()+" deleted with its owner")
+			// No Event: its owner is going away with it, and an Event per child would double
+			// the writes of deleting many owners.
 		case applier.Recreated:
 			c.event(owner, ReasonRecreated, "Recreate", ch.Ref.String()+" re-created: an immutable field changed")
 		}
