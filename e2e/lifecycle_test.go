@@ -105,6 +105,13 @@ func TestChildEditedByHandIsRestoredWithOneWrite(t *testing.T) {
 		}
 		return nil
 	})
+	// The restore is visible before bosun logs it.
+	testenv.Eventually(t, waitTimeout, func() error {
+		if configured() == before {
+			return fmt.Errorf("the restoring apply is not logged yet")
+		}
+		return nil
+	})
 	b.waitReconciled(t, ns+"/w")
 	if n := configured() - before; n != 1 {
 		t.Errorf("bosun wrote the child %d times to restore it, want 1", n)

@@ -27,21 +27,22 @@ func (c *controller) event(owner *unstructured.Unstructured, reason, action, not
 }
 
 // reported remembers the state reported for an owner and says whether it is new, and which
-// reason was reported before ("" for none).
-func (c *controller) reported(owner *unstructured.Unstructured, reason, note string) (previous string, changed bool) {
+// settled reason (not Progressing) was reported before it ("" for none): an owner that
+// recovers from a failure passes through Progressing, and is still a recovery.
+func (c *controller) reported(owner *unstructured.Unstructured, reason, note string) (settled string, changed bool) {
 	key := cache.MetaObjectToName(owner)
-	r := report{uid: owner.GetUID(), reason: reason, note: note}
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
 	prev, ok := c.lastReport[key]
-	if ok && prev == r {
-		return prev.reason, false
+	if !ok || prev.uid != owner.GetUID() {
+		prev = report{uid: owner.GetUID()}
+	}
+	r := report{uid: owner.GetUID(), reason: reason, note: note, settled: prev.settled}
+	if reason != ReasonProgressing {
+		r.settled = reason
 	}
 	c.lastReport[key] = r
-	if !ok || prev.uid != r.uid {
-		return "", true
-	}
-	return prev.reason, true
+	return prev.settled, prev.reason != reason || prev.note != note
 }
 
 // report is the last state reported for an owner.
@@ -49,6 +50,8 @@ type report struct {
 	uid    types.UID
 	reason string
 	note   string
+	// settled is the last reason other than Progressing.
+	settled string
 }
 
 // forgetOwner drops what is remembered of an owner that is gone.

@@ -168,8 +168,8 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 	}
 	// Failures get an Event each time their message changes; becoming Ready gets one only
 	// after a failure (a recovery), not on every owner's first success.
-	if prev, changed := c.reported(owner, state, note); changed && state != ReasonProgressing &&
-		(state != ReasonReady || (prev != "" && prev != ReasonReady && prev != ReasonProgressing)) {
+	if settled, changed := c.reported(owner, state, note); changed && state != ReasonProgressing &&
+		(state != ReasonReady || (settled != "" && settled != ReasonReady)) {
 		c.event(owner, state, "Reconcile", note)
 	}
 	if !c.statusOn {
