@@ -46,8 +46,10 @@ func newHealthChecker(dyn dynamic.Interface) *healthChecker {
 }
 
 // check returns whether every planned child exists and is Current by kstatus rules, and
-// otherwise a message naming the first child that is not.
-func (h *healthChecker) check(ctx context.Context, p *applier.Plan, live map[applier.Ref]applier.Child) (bool, string, error) {
+// otherwise a message naming the first child that is not. A child changed by this very
+// reconcile is not ready yet, whatever its last status said: that status was of the previous
+// version, and its controller has not seen the new one (the child's next event brings it).
+func (h *healthChecker) check(ctx context.Context, p *applier.Plan, live map[applier.Ref]applier.Child, changed map[applier.Ref]bool) (bool, string, error) {
 	for _, o := range p.Objects {
 		c, ok := live[o.Ref]
 		if !ok {
@@ -55,6 +57,9 @@ func (h *healthChecker) check(ctx context.Context, p *applier.Plan, live map[app
 		}
 		if statusless[o.Kind] && builtin(o.Group) {
 			continue
+		}
+		if changed[o.Ref] {
+			return false, fmt.Sprintf("%s: updated, waiting for its new status", o.Ref), nil
 		}
 		hs, err := h.of(ctx, c)
 		if err != nil {

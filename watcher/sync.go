@@ -124,6 +124,12 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	if err != nil {
 		return fail("", err)
 	}
+	changed := map[applier.Ref]bool{}
+	for _, ch := range changes {
+		if ch.Action == applier.Created || ch.Action == applier.Configured || ch.Action == applier.Recreated {
+			changed[ch.Ref] = true
+		}
+	}
 	stale := applier.Stale(plan, live)
 	if err := c.budget.take(len(stale), c.watch.Safety, c.childCount); err != nil {
 		return fail(ReasonPruneRefused, fmt.Errorf("%s: prune: %w", ref, err))
@@ -148,7 +154,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		if live, err = c.kids.list(ctx, owner.GetUID(), plan.Inventory.Kinds); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
-		if out.ready, out.waiting, err = c.health.check(ctx, plan, byRef(live)); err != nil {
+		if out.ready, out.waiting, err = c.health.check(ctx, plan, byRef(live), changed); err != nil {
 			return fail("", err)
 		}
 	}
