@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/renderer"
+)
+
+// bench holds what every size shares: the options, the bosun binary built once, and the watch
+// config and renderer the raw generator uses to produce bosun's exact request bodies.
+type bench struct {
+	o          options
+	root       string
+	work       string // temp dir: the binary, bosun's logs, the clusters' state
+	configPath string
+	log        io.Writer
+	bin        *bosunBin
+	watch      *config.Watch
+	render     *renderer.Renderer
+	results    *Results
+}
+
+func newBench(ctx context.Context, o options, root string, log io.Writer) (*bench, error) {
+	work, err := os.MkdirTemp("", "bosun-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("work dir: %w", err)
+	}
+	b := &bench{o: o, root: root, work: work, log: log, configPath: o.config}
+	if !filepath.IsAbs(b.configPath) {
+		b.configPath = filepath.Join(root, b.configPath)
+	}
+	if b.watch, err = config.LoadFile(b.configPath); err != nil {
+		return nil, err
+	}
+	if b.render, err = renderer.New(b.watch.Templates, renderer.Options{Values: b.watch.Values}); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.configPath, err)
+	}
+	b.logf("building bosun (go build -trimpath) ...")
+	if b.bin, err = buildBosun(ctx, root, work); err != nil {
+		return nil, err
+	}
+	b.results = newResults(o, root, b.bin, b.configPath)
+	return b, nil
+}
+
+// close removes the binary; the work dir keeps bosun's logs (and, with -keep, the clusters).
+func (b *bench) close() {
+	_ = os.Remove(b.bin.path)
+	b.logf("logs kept in %s", b.work)
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// runSize measures one N: the raw ceiling on one fresh cluster, bosun's phases on another.
+// A failure ends that part of the run and is recorded; the next size still runs.
+func (b *bench) runSize(ctx context.Context, n int) Run {
+	start := time.Now()
+	r := Run{N: n, Namespaces: b.o.namespaces, Started: start}
+	b.logf("==== N=%d ====", n)
+	if b.o.has(phaseRaw) {
+		raw, err := b.raw(ctx, n)
+		r.Raw = raw
+		if err != nil {
+			r.problem("raw: %v", err)
+		}
+	}
+	if b.bosunPhasesSelected() && ctx.Err() == nil {
+		b.bosunPhases(ctx, n, &r)
+	}
+	review(&r)
+	r.Seconds = since(start)
+	return r
+}
+
+func (b *bench) bosunPhasesSelected() bool {
+	for _, p := range b.o.phases {
+		if p != phaseRaw {
+			return true
+		}
+	}
+	return false
+}
+
+// phaseTimeout is -phase-timeout, or by default generous for a two-core machine: phases that
+// wait for Ready also wait for kube-controller-manager and kwok to roll out every Deployment.
+func (b *bench) phaseTimeout(n int) time.Duration {
+	if b.o.phaseTimeout > 0 {
+		return b.o.phaseTimeout
+	}
+	return 10*time.Minute + time.Duration(n)*600*time.Millisecond
+}
+
+func since(t time.Time) float64 { return time.Since(t).Seconds() }
+
+// prefixWriter prefixes every line written to w, for the control plane's progress lines.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line != "" {
+			fmt.Fprintf(p.w, "%s %s%s", time.Now().Format("15:04:05"), p.prefix, line)
+		}
+	}
+	return len(b), nil
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Phase names, in the order they run against one bosun cluster.
+const (
+	phaseRaw     = "raw"
+	phaseCold    = "cold"
+	phaseIdle    = "idle"
+	phaseRestart = "restart"
+	phaseCreate  = "create"
+	phaseLatency = "latency"
+	phaseUpdate  = "update"
+	phaseDelete  = "delete"
+)
+
+var allPhases = []string{phaseRaw, phaseCold, phaseIdle, phaseRestart, phaseCreate, phaseLatency, phaseUpdate, phaseDelete}
+
+type options struct {
+	sizes           []int
+	namespaces      int
+	fsync           bool
+	out             string
+	phases          []string
+	config          string
+	concurrency     []int
+	latencyOwners   int
+	latencyRate     float64
+	latencyDuration time.Duration
+	idleWindow      time.Duration
+	restartWindow   time.Duration
+	phaseTimeout    time.Duration
+	proxy           bool
+	keep            bool
+	note            string
+	summarize       bool
+}
+
+func (o options) has(phase string) bool { return slices.Contains(o.phases, phase) }
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sizes := fs.String("n", "1000,5000,10000", "owner counts to measure, comma-separated")
+	fs.IntVar(&o.namespaces, "namespaces", 10, "namespaces each batch of Sites is spread over")
+	fs.BoolVar(&o.fsync, "fsync", true, "run etcd with fsync (false: --unsafe-no-fsync, as the tests do)")
+	fs.StringVar(&o.out, "out", "", "JSON results file (default hack/bench/results/<date>-<cores>c-<mem>g.json)")
+	phases := fs.String("phases", strings.Join(allPhases, ","), "phases to run, comma-separated")
+	fs.StringVar(&o.config, "config", "examples/site/watch.yaml", "watch config bosun and the raw generator use")
+	conc := fs.String("concurrency", "8,16,32,64", "raw generator concurrencies to try on a sample; the best is used")
+	fs.IntVar(&o.latencyOwners, "latency-owners", 5000, "owners in the cluster for the latency phase (at most those that exist)")
+	fs.Float64Var(&o.latencyRate, "latency-rate", 20, "edits per second in the latency phase")
+	fs.DurationVar(&o.latencyDuration, "latency-duration", 30*time.Second, "how long the latency phase edits")
+	fs.DurationVar(&o.idleWindow, "idle-window", 60*time.Second, "how long the idle phase counts requests")
+	fs.DurationVar(&o.restartWindow, "restart-window", 30*time.Second, "how long after a restart requests are counted (at least until bosun logs its initial sync done)")
+	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 0, "give up on a phase after this long (0: 10m + 0.6s per owner)")
+	fs.BoolVar(&o.proxy, "proxy", true, "count bosun's requests with a proxy in front of the API server (the raw generator goes through it too)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' state directories (logs) after the run")
+	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory")
+	fs.StringVar(&o.note, "note", "", "a remark stored with the results and shown in the summary (e.g. what else ran on the machine)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var err error
+	if o.sizes, err = intList(*sizes); err != nil {
+		return o, fmt.Errorf("-n: %w", err)
+	}
+	if o.concurrency, err = intList(*conc); err != nil {
+		return o, fmt.Errorf("-concurrency: %w", err)
+	}
+	for _, p := range strings.Split(*phases, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(allPhases, p) {
+			return o, fmt.Errorf("-phases: unknown phase %q (want some of %s)", p, strings.Join(allPhases, ","))
+		}
+		o.phases = append(o.phases, p)
+	}
+	if o.namespaces < 1 {
+		return o, fmt.Errorf("-namespaces: %d is less than 1", o.namespaces)
+	}
+	if o.latencyRate <= 0 {
+		return o, fmt.Errorf("-latency-rate: %g is not positive", o.latencyRate)
+	}
+	return o, nil
+}
+
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return
+		}
+		os.Exit(2)
+	}
+	if err := dieWithParent(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run measures every size in turn and writes the results after each, so an interrupted run
+// keeps what it finished.
+func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if o.summarize {
+		dir := filepath.Join(root, "hack", "bench", "results")
+		if o.out != "" {
+			dir = filepath.Dir(o.out)
+		}
+		return writeREADME(dir)
+	}
+	b, err := newBench(ctx, o, root, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if b.results.Out, err = resultsPath(o.out, root, b.results.Machine); err != nil {
+		return err
+	}
+	b.logf("results go to %s; fsync %s; work dir %s", b.results.Out, onOff(o.fsync), b.work)
+	for _, n := range o.sizes {
+		r := b.runSize(ctx, n)
+		b.results.Runs = append(b.results.Runs, r)
+		b.results.Finished = time.Now()
+		if err := b.results.write(); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	printTable(stdout, b.results)
+	if err := writeREADME(filepath.Dir(b.results.Out)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\nsummary: %s\n", b.results.Out, filepath.Join(filepath.Dir(b.results.Out), "README.md"))
+	return ctx.Err()
+}
+
+// moduleRoot finds the directory of bosun's go.mod from the working directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(data), "module github.com/bosun-dev/bosun\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("bosun's go.mod not found above the working directory: run from the repository")
+		}
+		dir = parent
+	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// idleSettle passes before the idle window opens: the last Deployments' status updates after
+// convergence may still queue owners, which is convergence, not idling.
+const idleSettle = 10 * time.Second
+
+// cold: N Sites exist, bosun starts; done when every Site is Ready for its generation with all
+// three children and the ConfigMap showing the message. The clock includes bosun's start-up
+// and cache sync.
+func (s *session) cold(ctx context.Context) *PhaseResult {
+	p := &PhaseResult{Name: phaseCold, Owners: s.n}
+	m := s.mark()
+	start := time.Now()
+	if err := s.startBosun(); err != nil {
+		p.Failed = err.Error()
+		return p
+	}
+	var childrenAt float64
+	conv := &convergence{start: start}
+	s.wait(ctx, p, start, func() (bool, string) {
+		st := s.tr.state(batchA, "hello")
+		if childrenAt == 0 && st.children() == 3*s.n {
+			childrenAt = round(since(start), 2)
+		}
+		return conv.done(st, s.n), st.String()
+	})
+	p.ChildrenSeconds = childrenAt
+	conv.record(p)
+	s.measure(p, m)
+	return p
+}
+
+// idle: converged owners, nothing changes; bosun should send no writes.
+func (s *session) idle(ctx context.Context) *PhaseResult {
+	p := &PhaseResult{Name: phaseIdle, Owners: s.n}
+	if err := sleep(ctx, idleSettle); err != nil {
+		p.Failed = err.Error()
+		return p
+	}
+	m := s.mark()
+	start := time.Now()
+	s.b.logf("idle: counting bosun's requests for %s", s.b.o.idleWindow)
+	if err := sleep(ctx, s.b.o.idleWindow); err != nil {
+		p.Failed = err.Error()
+	}
+	p.Seconds = round(since(start), 2)
+	s.measure(p, m)
+	return p
+}
+
+// restart: SIGTERM, start again with nothing changed; bosun should send no writes while it
+// re-syncs every owner.
+func (s *session) restart(ctx context.Context) *PhaseResult {
+	p := &PhaseResult{Name: phaseRestart, Owners: s.n}
+	d, err := s.stopBosun()
+	p.StopSeconds = round(d.Seconds(), 3)
+	if err != nil {
+		p.Notes = append(p.Notes, fmt.Sprintf("stop: %v", err))
+	}
+	m := s.mark()
+	start := time.Now()
+	if err := s.startBosun(); err != nil {
+		p.Failed = err.Error()
+		return p
+	}
+	s.wait(ctx, p, start, func() (bool, string) {
+		done := s.logs.initialSyncDone()
+		if done.IsZero() {
+			if s.b.bin.logsInitialSync || time.Since(start) < s.b.o.restartWindow {
+				return false, "waiting for bosun's initial sync"
+			}
+			return true, ""
+		}
+		if p.InitialSyncSeconds == 0 {
+			p.InitialSyncSeconds = round(done.Sub(start).Seconds(), 2)
+		}
+		return time.Since(start) >= s.b.o.restartWindow && time.Since(done) >= 5*time.Second, "initial sync done"
+	})
+	if p.InitialSyncSeconds == 0 {
+		p.Notes = append(p.Notes, "bosun logged no \"initial sync done\"; counted for the restart window only")
+	} else {
+		p.Notes = append(p.Notes, "bosun checks its initial sync every 10s, so initialSyncSeconds is late by up to 10s")
+	}
+	s.measure(p, m)
+	return p
+}
+
+// create: N new Sites in other namespaces while bosun runs; the clock starts with the first
+// create.
+func (s *session) create(ctx context.Context) *PhaseResult {
+	p := &PhaseResult{Name: phaseCreate, Owners: s.n}
+	m := s.mark()
+	start := time.Now()
+	act := s.act(ctx, p, start, func(ctx context.Context) error {
+		_, err := s.e.createSites(ctx, batchB, "", s.n, s.b.o.namespaces)
+		return err
+	})
+	var childrenAt float64
+	conv := &convergence{start: start}
+	s.wait(ctx, p, start, func() (bool, string) {
+		if err := act.err(); err != nil {
+			return true, err.Error() // finishAct fails the phase
+		}
+		st := s.tr.state(batchB, "hello")
+		if childrenAt == 0 && st.children() == 3*s.n {
+			childrenAt = round(since(start), 2)
+		}
+		return conv.done(st, s.n), st.String()
+	})
+	p.ChildrenSeconds = childrenAt
+	conv.record(p)
+	finishAct(p, act)
+	s.measure(p, m)
+	return p
+}
+
+// update: a new spec.message on every Site of the first batch; done when every ConfigMap shows
+// it and every Site is Ready for its new generation (which waits for the Deployments' rollout:
+// the pod template carries a hash of the message).
+func (s *session) update(ctx context.Context) *PhaseResult {
+	p := &PhaseResult{Name: phaseUpdate, Owners: s.n}
+	keys := s.keysOf(batchA)
+	m := s.mark()
+	start := time.Now()
+	act := s.act(ctx, p, start, func(ctx context.Context) error {
+		return s.editAll(ctx, keys, func(name string) string { return "updated " + name })
+	})
+	var contentAt float64
+	conv := &convergence{start: start}
+	s.wait(ctx, p, start, func() (bool, string) {
+		if err := act.err(); err != nil {
+			return true, err.Error() // finishAct fails the phase
+		}
+		st := s.tr.state(batchA, "updated")
+		if contentAt == 0 && st.Updated == s.n && st.ContentOK == s.n {
+			contentAt = round(since(start), 2)
+		}
+		return conv.done(st, s.n), st.String()
+	})
+	p.ChildrenSeconds = contentAt
+	conv.record(p)
+	finishAct(p, act)
+	s.measure(p, m)
+	return p
+}
+
+// delete: every Site of the first batch is deleted; done when its children and the Sites are
+// gone (bosun deletes the children, then drops its finalizer).
+func (s *session) delete(ctx context.Context) *PhaseResult {
+	p := &PhaseResult{Name: phaseDelete, Owners: s.n}
+	keys := s.keysOf(batchA)
+	m := s.mark()
+	start := time.Now()
+	act := s.act(ctx, p, start, func(ctx context.Context) error {
+		_, err := forEach(ctx, len(keys), setupConcurrency, func(ctx context.Context, i int) error {
+			ns, name := splitKey(keys[i])
+			err := retry(ctx, func() error {
+				return s.e.dyn.Resource(siteGVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{})
+			})
+			if apierrors.IsNotFound(err) {
+				return nil // an earlier attempt that timed out went through
+			}
+			return err
+		})
+		return err
+	})
+	var childrenAt float64
+	s.wait(ctx, p, start, func() (bool, string) {
+		if err := act.err(); err != nil {
+			return true, err.Error() // finishAct fails the phase
+		}
+		st := s.tr.state(batchA, "")
+		if childrenAt == 0 && st.left() == 0 {
+			childrenAt = round(since(start), 2)
+		}
+		return st.Sites == 0 && st.left() == 0, fmt.Sprintf("sites left %d, children left %d", st.Sites, st.left())
+	})
+	p.ChildrenSeconds = childrenAt
+	finishAct(p, act)
+	s.measure(p, m)
+	return p
+}
+
+// failGrace is how long owners that bosun reports as failed must stay failed, once every
+// other owner converged, before the phase ends with them counted as failed: a failure that
+// bosun's retry clears (a conflict) is not an end state.
+const failGrace = 30 * time.Second
+
+// convergence tells converged owners from owners that bosun gave up on for now (Ready=False
+// with a failure reason for the current generation): one broken owner must not hold a phase
+// until it times out.
+type convergence struct {
+	start time.Time
+	allAt time.Time // first time every owner had converged or failed
+	last  batchState
+}
+
+func (c *convergence) done(st batchState, n int) bool {
+	c.last = st
+	switch {
+	case st.converged(n):
+		return true
+	case !st.settled(n):
+		c.allAt = time.Time{}
+		return false
+	case c.allAt.IsZero():
+		c.allAt = time.Now()
+	}
+	return time.Since(c.allAt) >= failGrace
+}
+
+// record puts the failed owners on the phase, which ended when the others had converged.
+func (c *convergence) record(p *PhaseResult) {
+	if p.Failed != "" || c.last.Failed == 0 || c.allAt.IsZero() {
+		return
+	}
+	p.Seconds = round(c.allAt.Sub(c.start).Seconds(), 2)
+	p.FailedOwners = c.last.Failed
+	p.Notes = append(p.Notes, fmt.Sprintf("%d owners failed, e.g. %s", c.last.Failed, strings.Join(c.last.FailedExamples, "; ")))
+}
+
+// action is the harness's own work in a phase (creating, editing, deleting Sites), run beside
+// the wait so that the clock covers both.
+type action struct {
+	done chan struct{}
+	fail error // valid once done is closed
+}
+
+// err is the action's error once it ended with one.
+func (a *action) err() error {
+	select {
+	case <-a.done:
+		return a.fail
+	default:
+		return nil
+	}
+}
+
+func (s *session) act(ctx context.Context, p *PhaseResult, start time.Time, fn func(context.Context) error) *action {
+	a := &action{done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.fail = fn(ctx)
+		p.ActionSeconds = round(since(start), 2)
+		s.b.logf("%s: the harness's own requests took %.1fs", p.Name, p.ActionSeconds)
+	}()
+	return a
+}
+
+// finishAct waits for the action before the phase is measured, and fails the phase with its
+// error.
+func finishAct(p *PhaseResult, a *action) {
+	<-a.done
+	if a.fail != nil && p.Failed == "" {
+		p.Failed = a.fail.Error()
+	}
+}
+
+// editAll sets spec.message of every Site with a merge patch.
+func (s *session) editAll(ctx context.Context, keys []string, message func(name string) string) error {
+	failed, err := forEach(ctx, len(keys), setupConcurrency, func(ctx context.Context, i int) error {
+		ns, name := splitKey(keys[i])
+		return retry(ctx, func() error { return s.edit(ctx, ns, name, message(name)) })
+	})
+	if err != nil {
+		return fmt.Errorf("edit %d Sites: %d failed, first: %w", len(keys), failed, err)
+	}
+	return nil
+}
+
+func (s *session) edit(ctx context.Context, ns, name, message string) error {
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"message": message}})
+	if err != nil {
+		return err
+	}
+	_, err = s.e.dyn.Resource(siteGVR).Namespace(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// keysOf lists the Sites of a batch as namespace/name.
+func (s *session) keysOf(batch string) []string {
+	var keys []string
+	for _, k := range s.tr.siteKeys() {
+		if strings.HasPrefix(k, "bench-"+batch+"-") {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func splitKey(key string) (namespace, name string) {
+	ns, name, _ := strings.Cut(key, "/")
+	return ns, name
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Results is one invocation of the harness: what ran where, and the figures per N.
+type Results struct {
+	Out      string    `json:"-"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Command  string    `json:"command"`
+	Note     string    `json:"note,omitempty"`
+	Machine  Machine   `json:"machine"`
+	Fsync    bool      `json:"fsync"`
+	Proxy    bool      `json:"proxy"`
+	Bosun    BuildInfo `json:"bosun"`
+	Settings Settings  `json:"settings"`
+	Runs     []Run     `json:"runs"`
+}
+
+// Machine is where the run happened.
+type Machine struct {
+	CPUs      int     `json:"cpus"`
+	MemoryGiB float64 `json:"memoryGiB"`
+	CPUModel  string  `json:"cpuModel"`
+	Kernel    string  `json:"kernel"`
+	Go        string  `json:"go"`
+}
+
+// BuildInfo says which bosun was measured and how it was run.
+type BuildInfo struct {
+	Commit      string `json:"commit"`
+	Dirty       bool   `json:"dirty"`
+	Config      string `json:"config"`
+	Args        string `json:"args"`
+	MetricsFlag string `json:"metricsFlag,omitempty"`
+}
+
+// Settings are the harness options that shape the figures.
+type Settings struct {
+	Namespaces      int     `json:"namespaces"`
+	Phases          string  `json:"phases"`
+	LatencyOwners   int     `json:"latencyOwners"`
+	LatencyRate     float64 `json:"latencyRate"`
+	LatencySeconds  float64 `json:"latencySeconds"`
+	IdleSeconds     float64 `json:"idleSeconds"`
+	RestartSeconds  float64 `json:"restartSeconds"`
+	HarnessRequests int     `json:"harnessConcurrency"`
+}
+
+// Run is one N.
+type Run struct {
+	N          int            `json:"n"`
+	Namespaces int            `json:"namespaces"`
+	Started    time.Time      `json:"started"`
+	Seconds    float64        `json:"seconds"`
+	Raw        *RawResult     `json:"raw,omitempty"`
+	Phases     []*PhaseResult `json:"phases,omitempty"`
+	Bosun      *BosunTotals   `json:"bosun,omitempty"`
+	Problems   []string       `json:"problems,omitempty"`
+}
+
+func (r *Run) problem(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+func (r *Run) phase(name string) *PhaseResult {
+	for _, p := range r.Phases {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// PhaseResult is one phase of bosun's run.
+type PhaseResult struct {
+	Name   string `json:"name"`
+	Owners int    `json:"owners"` // owners the phase is about (edits, for latency)
+	// Seconds until done: every owner Ready for its generation with its children (cold,
+	// create, update), everything gone (delete), or the window (idle, restart).
+	Seconds float64 `json:"seconds"`
+	// ChildrenSeconds until every child existed (cold, create), every ConfigMap showed the
+	// new message (update), or every child was gone (delete).
+	ChildrenSeconds float64 `json:"childrenSeconds,omitempty"`
+	// ActionSeconds is how long the harness's own creates, edits or deletes took.
+	ActionSeconds      float64            `json:"actionSeconds,omitempty"`
+	StopSeconds        float64            `json:"stopSeconds,omitempty"`        // restart: SIGTERM to exit
+	InitialSyncSeconds float64            `json:"initialSyncSeconds,omitempty"` // restart: start to "initial sync done"
+	Failed             string             `json:"failed,omitempty"`
+	FailedOwners       int                `json:"failedOwners,omitempty"` // owners bosun reported failed at the end
+	Progress           string             `json:"progress,omitempty"`     // the state when it failed
+	CPUSeconds         float64            `json:"cpuSeconds"`
+	PeakRSSMiB         float64            `json:"peakRSSMiB"`
+	RSSStartMiB        float64            `json:"rssStartMiB"`
+	RSSEndMiB          float64            `json:"rssEndMiB"`
+	Requests           Requests           `json:"requests"`
+	RequestsPerOwner   float64            `json:"requestsPerOwner"` // reads + writes
+	Changes            map[string]int64   `json:"objectEvents,omitempty"`
+	ErrorLogs          int                `json:"errorLogs"`
+	Metrics            map[string]float64 `json:"metrics,omitempty"` // bosun's counters that moved
+	Latency            *LatencyResult     `json:"latency,omitempty"`
+	Notes              []string           `json:"notes,omitempty"`
+}
+
+// BosunTotals is what bosun cost over the whole session, from the kernel's accounting of
+// every bosun process.
+type BosunTotals struct {
+	CPUSeconds      float64        `json:"cpuSeconds"`
+	PeakRSSMiB      float64        `json:"peakRSSMiB"`
+	ShutdownSeconds float64        `json:"shutdownSeconds"`
+	ExitError       string         `json:"exitError,omitempty"`
+	LogLevels       map[string]int `json:"logLevels"`
+	Messages        []MessageCount `json:"messages,omitempty"` // warnings and errors, names folded
+	NotJSON         []string       `json:"notJSON,omitempty"`  // output that was not a log line
+	RSS             []rssPoint     `json:"rss,omitempty"`      // every 5 s
+}
+
+// MessageCount is one folded log message and how often it came.
+type MessageCount struct {
+	Message string `json:"message"`
+	Count   int    `json:"count"`
+}
+
+func newResults(o options, root string, bin *bosunBin, configPath string) *Results {
+	rel, _ := filepath.Rel(root, configPath)
+	return &Results{
+		Started: time.Now(),
+		Command: commandLine(os.Args[1:]),
+		Note:    o.note,
+		Machine: readMachine(),
+		Fsync:   o.fsync,
+		Proxy:   o.proxy,
+		Bosun: BuildInfo{
+			Commit: gitCommit(root), Dirty: gitDirty(root), Config: rel, MetricsFlag: bin.metricsFlag,
+			Args: "run --config " + rel + " --kubeconfig KUBECONFIG --log-format json",
+		},
+		Settings: Settings{
+			Namespaces: o.namespaces, Phases: strings.Join(o.phases, ","),
+			LatencyOwners: o.latencyOwners, LatencyRate: o.latencyRate, LatencySeconds: o.latencyDuration.Seconds(),
+			IdleSeconds: o.idleWindow.Seconds(), RestartSeconds: o.restartWindow.Seconds(), HarnessRequests: setupConcurrency,
+		},
+	}
+}
+
+// commandLine is how the harness was run, quoting arguments with spaces.
+func commandLine(args []string) string {
+	parts := []string{"go run ./hack/bench"}
+	for _, a := range args {
+		if strings.ContainsAny(a, " \t'\"") {
+			a = strconv.Quote(a)
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
+
+func readMachine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+				kib, _ := strconv.ParseFloat(f[1], 64)
+				m.MemoryGiB = round(kib/1024/1024, 1)
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(data))
+	}
+	return m
+}
+
+func gitCommit(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// gitDirty reports uncommitted changes; --no-optional-locks keeps git status from touching
+// the index.
+func gitDirty(root string) bool {
+	out, err := exec.Command("git", "--no-optional-locks", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+	return err == nil && len(strings.TrimSpace(string(out))) > 0
+}
+
+// resultsPath is -out, or hack/bench/results/<date>-<cores>c-<mem>g.json without overwriting
+// an earlier run of the same day.
+func resultsPath(out, root string, m Machine) (string, error) {
+	if out != "" {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return "", err
+		}
+		return out, nil
+	}
+	dir := filepath.Join(root, "hack", "bench", "results")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	base := fmt.Sprintf("%s-%dc-%.0fg", time.Now().Format("2006-01-02"), m.CPUs, m.MemoryGiB)
+	path := filepath.Join(dir, base+".json")
+	for i := 2; ; i++ {
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			return path, nil
+		}
+		path = filepath.Join(dir, fmt.Sprintf("%s-%d.json", base, i))
+	}
+}
+
+func (r *Results) write() error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(r.Out, append(data, '\n'), 0o644)
+}
+
+func readResults(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &Results{}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.Out = path
+	return r, nil
+}

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+type table struct {
+	headers []string
+	rows    [][]string
+}
+
+// summaryTable has one row per N: the ceiling, bosun's times and their ratios, idle and restart
+// writes, latency and cost.
+func summaryTable(res *Results) table {
+	t := table{headers: []string{"N", "T_raw s", "T_children s", "conc", "raw→Current s",
+		"cold s", "cold/raw", "cold/Current", "cold children s", "children/T_children",
+		"create s", "create/raw", "update s", "update/raw",
+		"delete s", "raw delete s", "delete/raw", "idle writes", "restart writes",
+		"p50 ms", "p99 ms", "peak RSS MiB", "CPU s", "req/owner cold"}}
+	for _, r := range res.Runs {
+		raw := r.Raw
+		if raw == nil {
+			raw = &RawResult{}
+		}
+		ok := func(p *PhaseResult) bool { return p != nil && p.Failed == "" }
+		cold, create, update, del := r.phase(phaseCold), r.phase(phaseCreate), r.phase(phaseUpdate), r.phase(phaseDelete)
+		row := []string{fmt.Sprint(r.N), secs(raw.Seconds), secs(raw.ChildrenSeconds), count(raw.Concurrency), secs(raw.ReadySeconds)}
+		row = append(row, phaseSecs(cold), ratioIf(ok(cold), cold, raw.Seconds), ratioIf(ok(cold), cold, raw.ReadySeconds))
+		if ok(cold) {
+			row = append(row, secs(cold.ChildrenSeconds), ratio(cold.ChildrenSeconds, raw.ChildrenSeconds))
+		} else {
+			row = append(row, "-", "-")
+		}
+		row = append(row, phaseSecs(create), ratioIf(ok(create), create, raw.Seconds))
+		row = append(row, phaseSecs(update), ratioIf(ok(update), update, raw.Seconds))
+		row = append(row, phaseSecs(del), secs(raw.DeleteSeconds), ratioIf(ok(del), del, raw.DeleteSeconds))
+		for _, p := range []*PhaseResult{r.phase(phaseIdle), r.phase(phaseRestart)} {
+			if ok(p) {
+				row = append(row, fmt.Sprint(p.Requests.Writes))
+			} else {
+				row = append(row, "-")
+			}
+		}
+		if p := r.phase(phaseLatency); p != nil && p.Latency != nil && p.Latency.Count > 0 {
+			row = append(row, fmt.Sprintf("%.0f", p.Latency.P50Ms), fmt.Sprintf("%.0f", p.Latency.P99Ms))
+		} else {
+			row = append(row, "-", "-")
+		}
+		if r.Bosun != nil {
+			row = append(row, fmt.Sprintf("%.0f", r.Bosun.PeakRSSMiB), fmt.Sprintf("%.1f", r.Bosun.CPUSeconds))
+		} else {
+			row = append(row, "-", "-")
+		}
+		if cold != nil {
+			row = append(row, fmt.Sprintf("%.2f", cold.RequestsPerOwner))
+		} else {
+			row = append(row, "-")
+		}
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+// phaseTable details the cost of every phase of one N.
+func phaseTable(r Run) table {
+	t := table{headers: []string{"phase", "owners", "s", "children s", "harness s", "CPU s", "peak RSS MiB",
+		"writes", "reads", "watches", "failed", "409", "req/owner", "error logs", "result"}}
+	for _, p := range r.Phases {
+		failed := 0
+		for _, v := range p.Requests.Failed {
+			failed += v
+		}
+		result := "ok"
+		switch {
+		case p.Failed != "":
+			result = "FAILED: " + p.Failed
+		case p.FailedOwners > 0:
+			result = fmt.Sprintf("%d owners failed", p.FailedOwners)
+		}
+		t.rows = append(t.rows, []string{p.Name, fmt.Sprint(p.Owners), secs(p.Seconds), secs(p.ChildrenSeconds), secs(p.ActionSeconds),
+			fmt.Sprintf("%.1f", p.CPUSeconds), fmt.Sprintf("%.0f", p.PeakRSSMiB),
+			fmt.Sprint(p.Requests.Writes), fmt.Sprint(p.Requests.Reads), fmt.Sprint(p.Requests.Watches),
+			fmt.Sprint(failed), fmt.Sprint(p.Requests.conflicts()), fmt.Sprintf("%.2f", p.RequestsPerOwner),
+			fmt.Sprint(p.ErrorLogs), result})
+	}
+	return t
+}
+
+func secs(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func phaseSecs(p *PhaseResult) string {
+	switch {
+	case p == nil:
+		return "-"
+	case p.Failed != "":
+		return "FAILED"
+	}
+	return secs(p.Seconds)
+}
+
+func ratio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
+// ratioIf is the phase's time over b, for a phase that finished.
+func ratioIf(ok bool, p *PhaseResult, b float64) string {
+	if !ok {
+		return "-"
+	}
+	return ratio(p.Seconds, b)
+}
+
+func count(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
+
+func (t table) text(w io.Writer) {
+	widths := make([]int, len(t.headers))
+	for i, h := range t.headers {
+		widths[i] = len(h)
+	}
+	for _, row := range t.rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	line := func(cells []string) {
+		for i, c := range cells {
+			fmt.Fprintf(w, "%-*s  ", widths[i], c)
+		}
+		fmt.Fprintln(w)
+	}
+	line(t.headers)
+	for _, row := range t.rows {
+		line(row)
+	}
+}
+
+func (t table) markdown(w io.Writer) {
+	fmt.Fprintf(w, "| %s |\n", strings.Join(t.headers, " | "))
+	fmt.Fprintf(w, "|%s\n", strings.Repeat(" --- |", len(t.headers)))
+	for _, row := range t.rows {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+	}
+}
+
+// review turns what the figures show into plain problems: failed requests, errors logged,
+// writes while idle or after a restart, memory that grew while idle, a bosun that exited.
+func review(r *Run) {
+	for _, p := range r.Phases {
+		if n := len(p.Requests.Failed); n > 0 {
+			r.problem("%s: bosun's requests that failed: %s", p.Name, topCounts(p.Requests.Failed, 5))
+		}
+		if p.FailedOwners > 0 {
+			r.problem("%s: %s", p.Name, strings.Join(p.Notes, "; "))
+		}
+		if p.ErrorLogs > 0 {
+			r.problem("%s: bosun logged %d errors", p.Name, p.ErrorLogs)
+		}
+		if (p.Name == phaseIdle || p.Name == phaseRestart) && p.Requests.Writes > 0 {
+			r.problem("%s: bosun sent %d writes with nothing to change (%s); objects changed: %v",
+				p.Name, p.Requests.Writes, topCounts(writesOnly(p.Requests.ByVerb), 6), p.Changes)
+		}
+		if p.Name == phaseIdle && p.RSSStartMiB > 0 && p.RSSEndMiB > 1.1*p.RSSStartMiB {
+			r.problem("idle: bosun's RSS grew from %.0f to %.0f MiB in %.0fs", p.RSSStartMiB, p.RSSEndMiB, p.Seconds)
+		}
+	}
+	if r.Bosun != nil {
+		if r.Bosun.ExitError != "" {
+			r.problem("bosun exit: %s", r.Bosun.ExitError)
+		}
+		if len(r.Bosun.NotJSON) > 0 {
+			r.problem("bosun printed %d lines that are not log lines, first: %s", len(r.Bosun.NotJSON), r.Bosun.NotJSON[0])
+		}
+	}
+}
+
+func writesOnly(byVerb map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range byVerb {
+		if verb, _, _ := strings.Cut(k, " "); isWrite(verb) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// topCounts formats the largest counts: "409 PATCH sites: 12, 500 APPLY configmaps: 1".
+func topCounts(m map[string]int, n int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		if m[keys[a]] != m[keys[b]] {
+			return m[keys[a]] > m[keys[b]]
+		}
+		return keys[a] < keys[b]
+	})
+	var parts []string
+	for i, k := range keys {
+		if i == n {
+			parts = append(parts, "...")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printTable(w io.Writer, res *Results) {
+	fmt.Fprintf(w, "\nbosun %s%s on %d cores, %.0f GiB (%s); etcd fsync %s; requests counted by proxy: %v\n\n",
+		res.Bosun.Commit, dirtyMark(res.Bosun.Dirty), res.Machine.CPUs, res.Machine.MemoryGiB, res.Machine.CPUModel, onOff(res.Fsync), res.Proxy)
+	summaryTable(res).text(w)
+	for _, r := range res.Runs {
+		fmt.Fprintf(w, "\nN=%d phases:\n", r.N)
+		phaseTable(r).text(w)
+		if r.Raw != nil {
+			fmt.Fprintf(w, "raw: %d writes in %.1fs (%.0f/s; owner patches %.1fs, children %.1fs, status %.1fs), %d failed; every Deployment Current after %.1fs\n",
+				r.Raw.Writes, r.Raw.Seconds, r.Raw.WritesPerSecond, r.Raw.OwnerSeconds, r.Raw.ChildrenSeconds, r.Raw.StatusSeconds, r.Raw.Failed, r.Raw.ReadySeconds)
+		}
+		if p := r.phase(phaseLatency); p != nil && p.Latency != nil {
+			l := p.Latency
+			fmt.Fprintf(w, "latency: %d edits at %.1f/s over %d owners, %d landed: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms; p50 per %s of edits: %s\n",
+				l.Edits, l.Rate, l.Owners, l.Landed, l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs, latencyWindow, l.windowText())
+		}
+		for _, pr := range r.Problems {
+			fmt.Fprintf(w, "problem: %s\n", pr)
+		}
+	}
+}
+
+func dirtyMark(d bool) string {
+	if d {
+		return " (uncommitted changes)"
+	}
+	return ""
+}
+
+// writeREADME regenerates the summary from every results file in dir, newest first.
+func writeREADME(dir string) error {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return err
+	}
+	var all []*Results
+	for _, p := range paths {
+		r, err := readResults(p)
+		if err != nil {
+			return err
+		}
+		all = append(all, r)
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a].Started.After(all[b].Started) })
+	var sb strings.Builder
+	sb.WriteString(readmeHeader)
+	for _, r := range all {
+		writeRun(&sb, r)
+	}
+	return os.WriteFile(filepath.Join(dir, "README.md"), []byte(sb.String()), 0o644)
+}
+
+const readmeHeader = `# bosun benchmark results
+
+Generated by ` + "`go run ./hack/bench`" + ` from the JSON files in this directory, newest first;
+hack/bench/doc.go says what every phase does. A quick run: ` + "`go run ./hack/bench -n 200`" + `
+(a few minutes); N = 1,000 takes about ten minutes on two cores; the default is N = 1,000,
+5,000 and 10,000. ` + "`go run ./hack/bench -summarize`" + ` rewrites this file from the JSON files.
+
+How to read the figures:
+
+- Times are wall-clock seconds. T_raw is the ceiling: the five writes per owner bosun's design
+  needs (owner patch, three child applies, status apply), with no reads, at the best of the
+  tried concurrencies; T_children is its 3·N child applies alone. Ratios are bosun's time over
+  T_raw (delete: over the raw 3·N child deletes).
+- Ready waits for the Deployments to be Available, which kube-controller-manager and kwok
+  do; raw→Current is how long after the first raw write every Deployment was Current, so
+  cold/Current compares bosun's cold start with what the cluster itself needs, and "cold
+  children" (every child exists) against T_children is bosun's own apply throughput. Before
+  localcluster raised kube-controller-manager's client limits (commit a05aada) it made only
+  about five Deployments per second Available and paced every Ready figure.
+- bosun's requests are counted by a TLS proxy in front of the API server (the raw generator
+  goes through it too), by verb and resource; 404s of reads (the ownership check before a
+  child's first apply) are expected and not counted as failures.
+- Peak RSS is VmHWM from /proc (reset per phase), CPU is utime+stime of the bosun process.
+- The machine may be shared; T_raw in particular varies from run to run.
+
+`
+
+func writeRun(sb *strings.Builder, r *Results) {
+	m := r.Machine
+	fmt.Fprintf(sb, "## %s\n\n", filepath.Base(r.Out))
+	fmt.Fprintf(sb, "- machine: %d cores (%s), %.1f GiB, Linux %s, %s\n", m.CPUs, m.CPUModel, m.MemoryGiB, m.Kernel, m.Go)
+	fmt.Fprintf(sb, "- etcd fsync: **%s**; requests counted by proxy: %v\n", onOff(r.Fsync), r.Proxy)
+	fmt.Fprintf(sb, "- bosun %s%s: `bosun %s`\n", r.Bosun.Commit, dirtyMark(r.Bosun.Dirty), r.Bosun.Args)
+	fmt.Fprintf(sb, "- command: `%s`, started %s, took %s\n", r.Command, r.Started.Format("2006-01-02 15:04"), r.Finished.Sub(r.Started).Round(1e9))
+	if r.Note != "" {
+		fmt.Fprintf(sb, "- note: %s\n", r.Note)
+	}
+	sb.WriteString("\n")
+	summaryTable(r).markdown(sb)
+	for _, run := range r.Runs {
+		fmt.Fprintf(sb, "\n### N=%d\n\n", run.N)
+		phaseTable(run).markdown(sb)
+		if run.Raw != nil {
+			fmt.Fprintf(sb, "\nRaw: %d writes in %.1fs at concurrency %d (%.0f/s: owner patches %.1fs, children %.1fs, status %.1fs), %d failed; every Deployment Current after %.1fs; %d child deletes in %.1fs at concurrency %d.\n",
+				run.Raw.Writes, run.Raw.Seconds, run.Raw.Concurrency, run.Raw.WritesPerSecond, run.Raw.OwnerSeconds, run.Raw.ChildrenSeconds,
+				run.Raw.StatusSeconds, run.Raw.Failed, run.Raw.ReadySeconds, 3*run.N, run.Raw.DeleteSeconds, run.Raw.DeleteConcurrency)
+		}
+		if p := run.phase(phaseLatency); p != nil && p.Latency != nil {
+			l := p.Latency
+			fmt.Fprintf(sb, "\nLatency: %d edits at %.1f/s over %d owners, %d landed: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms",
+				l.Edits, l.Rate, l.Owners, l.Landed, l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs)
+			if len(l.Windows) > 0 {
+				fmt.Fprintf(sb, "; p50 per %s of edits: %s", latencyWindow, l.windowText())
+			}
+			sb.WriteString(".\n")
+		}
+		if len(run.Problems) > 0 {
+			sb.WriteString("\nProblems seen:\n\n")
+			for _, p := range run.Problems {
+				fmt.Fprintf(sb, "- %s\n", p)
+			}
+		}
+		if run.Bosun != nil && len(run.Bosun.Messages) > 0 {
+			sb.WriteString("\nbosun's warnings and errors (names and numbers folded):\n\n")
+			for _, m := range run.Bosun.Messages {
+				fmt.Fprintf(sb, "- %d× `%s`\n", m.Count, strings.ReplaceAll(m.Message, "`", "'"))
+			}
+		}
+	}
+	sb.WriteString("\n")
+}

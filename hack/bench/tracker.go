@@ -1,0 +1,340 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/bosun-dev/bosun/applier"
+)
+
+// tracker watches the Sites and bosun's children and answers "how far is batch X" from its
+// caches. Watches cost the API server far less than listing 10,000 Sites every second. Objects
+// are cut down to the few fields the checks read, so the harness stays small next to bosun.
+type tracker struct {
+	sites, configMaps, deployments, services cache.SharedIndexInformer
+	stop                                     context.CancelFunc
+
+	// changes counts add, update and delete events per kind, to tell whether a phase in which
+	// nobody else writes changed anything.
+	changes [4]atomic.Int64
+
+	hookMu sync.RWMutex
+	hook   func(namespace, owner, content string, at time.Time)
+}
+
+// Kinds in tracker.changes.
+const (
+	kindSite = iota
+	kindConfigMap
+	kindDeployment
+	kindService
+)
+
+var kindNames = [4]string{"Site", "ConfigMap", "Deployment", "Service"}
+
+type siteInfo struct {
+	metav1.ObjectMeta
+	observed int64
+	ready    bool
+	message  string
+	// failure is the reason and message of a Ready=False condition that is not
+	// Progressing: bosun gave up on this generation for now and reported why.
+	failure string
+}
+
+type configMapInfo struct {
+	metav1.ObjectMeta
+	content string
+}
+
+type deploymentInfo struct {
+	metav1.ObjectMeta
+	current bool
+}
+
+func startTracker(ctx context.Context, e *env) (*tracker, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	t := &tracker{stop: cancel}
+	dynFactory := dynamicinformer.NewDynamicSharedInformerFactory(e.dyn, 0)
+	t.sites = dynFactory.ForResource(siteGVR).Informer()
+	factory := informers.NewSharedInformerFactoryWithOptions(e.cs, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue
+	}))
+	t.configMaps = factory.Core().V1().ConfigMaps().Informer()
+	t.deployments = factory.Apps().V1().Deployments().Informer()
+	t.services = factory.Core().V1().Services().Informer()
+	for i, inf := range []cache.SharedIndexInformer{t.sites, t.configMaps, t.deployments, t.services} {
+		_ = inf.SetTransform(compact)
+		_, _ = inf.AddEventHandler(t.handler(i))
+	}
+	dynFactory.Start(ctx.Done())
+	factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), t.sites.HasSynced, t.configMaps.HasSynced, t.deployments.HasSynced, t.services.HasSynced) {
+		cancel()
+		return nil, fmt.Errorf("tracker: caches did not sync: %w", ctx.Err())
+	}
+	return t, nil
+}
+
+func (t *tracker) close() { t.stop() }
+
+func (t *tracker) handler(kind int) cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			t.changes[kind].Add(1)
+			t.observe(kind, obj)
+		},
+		UpdateFunc: func(old, obj any) {
+			if o, n := metaOf(old), metaOf(obj); o != nil && n != nil && o.ResourceVersion == n.ResourceVersion {
+				return
+			}
+			t.changes[kind].Add(1)
+			t.observe(kind, obj)
+		},
+		DeleteFunc: func(any) { t.changes[kind].Add(1) },
+	}
+}
+
+// observe passes ConfigMap contents to the latency hook, stamped on receipt.
+func (t *tracker) observe(kind int, obj any) {
+	if kind != kindConfigMap {
+		return
+	}
+	at := time.Now()
+	cm, ok := obj.(*configMapInfo)
+	if !ok {
+		return
+	}
+	t.hookMu.RLock()
+	hook := t.hook
+	t.hookMu.RUnlock()
+	if hook != nil {
+		hook(cm.Namespace, strings.TrimSuffix(cm.Name, "-content"), cm.content, at)
+	}
+}
+
+func (t *tracker) setHook(h func(namespace, owner, content string, at time.Time)) {
+	t.hookMu.Lock()
+	defer t.hookMu.Unlock()
+	t.hook = h
+}
+
+func (t *tracker) changeCounts() [4]int64 {
+	var out [4]int64
+	for i := range t.changes {
+		out[i] = t.changes[i].Load()
+	}
+	return out
+}
+
+func metaOf(obj any) *metav1.ObjectMeta {
+	switch o := obj.(type) {
+	case *siteInfo:
+		return &o.ObjectMeta
+	case *configMapInfo:
+		return &o.ObjectMeta
+	case *deploymentInfo:
+		return &o.ObjectMeta
+	case *metav1.ObjectMeta:
+		return o
+	}
+	return nil
+}
+
+// compact keeps what the checks read. It may see an object it already compacted.
+func compact(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *unstructured.Unstructured:
+		s := &siteInfo{ObjectMeta: slim(o.GetNamespace(), o.GetName(), string(o.GetUID()), o.GetResourceVersion(), o.GetGeneration())}
+		if spec, ok := o.Object["spec"].(map[string]any); ok {
+			s.message, _ = spec["message"].(string)
+		}
+		if status, ok := o.Object["status"].(map[string]any); ok {
+			s.observed = toInt64(status["observedGeneration"])
+			conds, _ := status["conditions"].([]any)
+			for _, c := range conds {
+				m, ok := c.(map[string]any)
+				if !ok || m["type"] != "Ready" {
+					continue
+				}
+				switch {
+				case m["status"] == "True":
+					s.ready = true
+				case m["reason"] != "Progressing":
+					s.failure = fmt.Sprintf("%v: %v", m["reason"], m["message"])
+				}
+			}
+		}
+		return s, nil
+	case *corev1.ConfigMap:
+		return &configMapInfo{ObjectMeta: slim(o.Namespace, o.Name, string(o.UID), o.ResourceVersion, 0), content: o.Data["index.html"]}, nil
+	case *appsv1.Deployment:
+		return &deploymentInfo{ObjectMeta: slim(o.Namespace, o.Name, string(o.UID), o.ResourceVersion, o.Generation), current: deploymentCurrent(o)}, nil
+	case *corev1.Service:
+		m := slim(o.Namespace, o.Name, string(o.UID), o.ResourceVersion, 0)
+		return &m, nil
+	}
+	return obj, nil
+}
+
+func slim(namespace, name, uid, rv string, generation int64) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: namespace, Name: name, UID: types.UID(uid), ResourceVersion: rv, Generation: generation}
+}
+
+func toInt64(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case float64:
+		return int64(n)
+	case int:
+		return int64(n)
+	}
+	return 0
+}
+
+// deploymentCurrent follows kstatus, which bosun's Ready uses: the controller saw the
+// current spec, and every replica is updated, ready and available, with no old ones left.
+func deploymentCurrent(d *appsv1.Deployment) bool {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	s := d.Status
+	return s.ObservedGeneration >= d.Generation && s.Replicas == want && s.UpdatedReplicas == want &&
+		s.ReadyReplicas == want && s.AvailableReplicas == want
+}
+
+// batchState is how far the Sites of one batch (and their children) are.
+type batchState struct {
+	Sites, Ready, Updated              int // Ready: Ready=True for the current generation
+	ConfigMaps, Deployments, Services  int // children of the batch's Sites that exist
+	ContentOK, DeploymentsCurrent      int // ConfigMap shows the Site's message; Deployment Current
+	LeftConfigMaps, LeftDeps, LeftSvcs int // any children in the batch's namespaces
+	// Done: Ready for the current generation, all three children there, the ConfigMap
+	// showing the message. Failed: bosun reports a failure for the current generation.
+	Done, Failed int
+	// FailedExamples names a few failed Sites with the reason bosun reported.
+	FailedExamples []string
+}
+
+func (s batchState) plus(o batchState) batchState {
+	return batchState{
+		Sites: s.Sites + o.Sites, Ready: s.Ready + o.Ready, Updated: s.Updated + o.Updated,
+		ConfigMaps: s.ConfigMaps + o.ConfigMaps, Deployments: s.Deployments + o.Deployments, Services: s.Services + o.Services,
+		ContentOK: s.ContentOK + o.ContentOK, DeploymentsCurrent: s.DeploymentsCurrent + o.DeploymentsCurrent,
+		LeftConfigMaps: s.LeftConfigMaps + o.LeftConfigMaps, LeftDeps: s.LeftDeps + o.LeftDeps, LeftSvcs: s.LeftSvcs + o.LeftSvcs,
+		Done: s.Done + o.Done, Failed: s.Failed + o.Failed,
+		FailedExamples: append(append([]string(nil), s.FailedExamples...), o.FailedExamples...),
+	}
+}
+
+func (s batchState) children() int { return s.ConfigMaps + s.Deployments + s.Services }
+
+func (s batchState) left() int { return s.LeftConfigMaps + s.LeftDeps + s.LeftSvcs }
+
+// converged: n Sites whose message starts with msgPrefix, all Ready for their generation,
+// with all three children and the ConfigMap showing the message.
+func (s batchState) converged(n int) bool {
+	return s.Sites == n && s.Updated == n && s.Done == n
+}
+
+// settled: like converged, but Sites bosun reports as failed count as settled.
+func (s batchState) settled(n int) bool {
+	return s.Sites == n && s.Updated == n && s.Done+s.Failed == n
+}
+
+func (s batchState) String() string {
+	text := fmt.Sprintf("sites %d, ready %d, children %d (configmaps %d, deployments %d current %d, services %d), content ok %d",
+		s.Sites, s.Ready, s.children(), s.ConfigMaps, s.Deployments, s.DeploymentsCurrent, s.Services, s.ContentOK)
+	if s.Failed > 0 {
+		text += fmt.Sprintf(", failed %d (%s)", s.Failed, strings.Join(s.FailedExamples, "; "))
+	}
+	return text
+}
+
+// state reports on the batch; Updated counts Sites whose spec.message starts with msgPrefix.
+func (t *tracker) state(batch, msgPrefix string) batchState {
+	prefix := "bench-" + batch + "-"
+	var st batchState
+	cms, deps, svcs := t.configMaps.GetIndexer(), t.deployments.GetIndexer(), t.services.GetIndexer()
+	for _, obj := range t.sites.GetIndexer().List() {
+		s, ok := obj.(*siteInfo)
+		if !ok || !strings.HasPrefix(s.Namespace, prefix) {
+			continue
+		}
+		st.Sites++
+		current := s.observed == s.Generation
+		ready := s.ready && current
+		if ready {
+			st.Ready++
+		}
+		if strings.HasPrefix(s.message, msgPrefix) {
+			st.Updated++
+		}
+		key := s.Namespace + "/" + s.Name
+		content, deployment, service := false, false, false
+		if obj, ok, _ := cms.GetByKey(key + "-content"); ok {
+			st.ConfigMaps++
+			if cm, ok := obj.(*configMapInfo); ok && strings.Contains(cm.content, "<h1>"+s.message+"</h1>") {
+				st.ContentOK++
+				content = true
+			}
+		}
+		if obj, ok, _ := deps.GetByKey(key); ok {
+			st.Deployments++
+			deployment = true
+			if d, ok := obj.(*deploymentInfo); ok && d.current {
+				st.DeploymentsCurrent++
+			}
+		}
+		if _, ok, _ := svcs.GetByKey(key); ok {
+			st.Services++
+			service = true
+		}
+		switch {
+		case ready && content && deployment && service:
+			st.Done++
+		case current && s.failure != "":
+			st.Failed++
+			if len(st.FailedExamples) < 3 {
+				st.FailedExamples = append(st.FailedExamples, key+": "+s.failure)
+			}
+		}
+	}
+	st.LeftConfigMaps = countPrefix(cms.ListKeys(), prefix)
+	st.LeftDeps = countPrefix(deps.ListKeys(), prefix)
+	st.LeftSvcs = countPrefix(svcs.ListKeys(), prefix)
+	return st
+}
+
+func countPrefix(keys []string, prefix string) int {
+	n := 0
+	for _, k := range keys {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// siteKeys are the namespace/name keys of every Site, sorted.
+func (t *tracker) siteKeys() []string {
+	keys := t.sites.GetIndexer().ListKeys()
+	sort.Strings(keys)
+	return keys
+}
