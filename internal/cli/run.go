@@ -46,7 +46,7 @@ type RunOptions struct {
 	HealthAddr  string
 	// Profiling serves net/http/pprof next to /metrics.
 	Profiling bool
-	Log         *zap.Logger
+	Log       *zap.Logger
 }
 
 func newRunCommand() *cobra.Command {
