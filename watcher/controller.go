@@ -3,6 +3,7 @@ package watcher
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,11 +34,17 @@ const transientRetry = 15 * time.Second
 // conflictRetry is when an owner whose write hit a stale cache is tried again.
 const conflictRetry = 500 * time.Millisecond
 
+// badPatch recognises the API server's 500 for an applied value of the wrong type (a number
+// where the schema wants a string): permanent until the templates or the owner change.
+func badPatch(err error) bool {
+	return strings.Contains(err.Error(), "failed to create typed patch object")
+}
+
 // transient reports errors that clear without anyone changing the owner or the templates.
 func transient(err error) bool {
 	return errors.As(err, new(*applier.UnknownKindError)) ||
 		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
+		apierrors.IsServiceUnavailable(err) || (apierrors.IsInternalError(err) && !badPatch(err)) ||
 		utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || errors.Is(err, context.DeadlineExceeded)
 }
 

@@ -54,7 +54,7 @@ func reasonOf(err error) string {
 		return ReasonImmutable
 	case apierrors.IsForbidden(err):
 		return ReasonForbidden
-	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), errors.As(err, &statusEr) && statusEr.Status().Code == 422:
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), errors.As(err, &statusEr) && statusEr.Status().Code == 422, badPatch(err):
 		return ReasonRejected
 	}
 	return ReasonApplyFailed

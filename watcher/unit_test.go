@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
@@ -173,5 +174,18 @@ func TestOwnerChangedIgnoresBosunsOwnWrites(t *testing.T) {
 				t.Errorf("ownerChanged = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestAWronglyTypedValueIsRejectedNotRetriedAsTransient(t *testing.T) {
+	err := apierrors.NewInternalError(errors.New(`failed to create typed patch object (ns/web; apps/v1, Kind=Deployment): .spec.template.metadata.annotations.x: expected string, got &value.valueUnstructured{Value:1058718111313644}`))
+	if transient(err) {
+		t.Error("a wrongly typed value was taken for a transient server error")
+	}
+	if r := reasonOf(err); r != ReasonRejected {
+		t.Errorf("reason = %s, want %s", r, ReasonRejected)
+	}
+	if !transient(apierrors.NewInternalError(errors.New("etcdserver: request timed out"))) {
+		t.Error("an ordinary internal error is transient")
 	}
 }
