@@ -85,6 +85,9 @@ spec: {message: "Hello from bosun!", replicas: 2}
 	// Deleting the owner deletes its children, then lets the owner go.
 	deleteObject(t, siteGVR, ns, "hello")
 	waitGone(t, siteGVR, ns, "hello")
+	if note := waitEvent(t, ns, "hello", "Deleted"); !strings.Contains(note, "deleted 3 children") {
+		t.Errorf("Deleted Event note %q does not say what was deleted", note)
+	}
 	for _, gvr := range []schema.GroupVersionResource{configMapGVR, deployGVR, serviceGVR} {
 		name := "hello"
 		if gvr == configMapGVR {

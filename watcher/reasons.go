@@ -24,6 +24,7 @@ const (
 	ReasonPruneRefused  = "PruneRefused"
 	ReasonApplyFailed   = "ApplyFailed"
 	ReasonPruned        = "Pruned"
+	ReasonDeleted       = "Deleted"
 	ReasonRecreated     = "Recreated"
 	ReasonRolloutPaused = "RolloutPaused"
 )

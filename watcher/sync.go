@@ -233,6 +233,11 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	if err != nil {
 		return fmt.Errorf("%s: cleanup: %w", ref, err)
 	}
+	if len(changes) > 0 {
+		// One Event for all of them: the owner is on its way out, and an Event per child
+		// would multiply the writes of deleting many owners.
+		c.event(owner, ReasonDeleted, "Delete", fmt.Sprintf("deleted %d children with the owner: %s", len(changes), changeList(changes)))
+	}
 	if err := c.opts.Applier.ReleaseOwner(ctx, owner, c.gvr); err != nil {
 		return err
 	}
@@ -254,8 +259,7 @@ func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructure
 		case applier.Pruned:
 			c.event(owner, ReasonPruned, "Prune", ch.Ref.String()+" is no longer rendered: deleted")
 		case applier.Deleted:
-			// No Event: its owner is going away with it, and an Event per child would double
-			// the writes of deleting many owners.
+			// finalize records one Event for all of them.
 		case applier.Recreated:
 			c.event(owner, ReasonRecreated, "Recreate", ch.Ref.String()+" re-created: an immutable field changed")
 		}
@@ -269,4 +273,13 @@ func byRef(children []applier.Child) map[applier.Ref]applier.Child {
 		m[c.Ref] = c
 	}
 	return m
+}
+
+// changeList names the children of a change set, for an Event's note.
+func changeList(changes applier.ChangeSet) string {
+	names := make([]string, len(changes))
+	for i, ch := range changes {
+		names[i] = ch.Ref.String()
+	}
+	return strings.Join(names, ", ")
 }
