@@ -68,13 +68,3 @@ func (c Change) String() string { return fmt.Sprintf("%s %s", c.Ref, c.Action) }
 
 // ChangeSet lists what one call did, in the order it did it.
 type ChangeSet []Change
-
-// Changed reports whether anything in the cluster was changed (not just confirmed).
-func (cs ChangeSet) Changed() bool {
-	for _, c := range cs {
-		if c.Action != Unchanged && c.Action != Skipped {
-			return true
-		}
-	}
-	return false
-}

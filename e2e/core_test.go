@@ -116,12 +116,7 @@ spec: {withSecret: true}
 	if _, err := get(configMapGVR, ns, "w-config"); err != nil {
 		t.Errorf("the child still rendered was touched by prune: %v", err)
 	}
-	waitObject(t, widgetGVR, ns, "w", func(u *unstructured.Unstructured) error {
-		if got := u.GetAnnotations()[applier.AnnotationContainsGroupKinds]; got != "ConfigMap,ServiceAccount" {
-			return fmt.Errorf("inventory = %q, want ConfigMap,ServiceAccount", got)
-		}
-		return nil
-	})
+	waitInventory(t, ns, "w", "ConfigMap,ServiceAccount")
 }
 
 func TestKindRemovedFromTemplatesIsPruned(t *testing.T) {
@@ -143,12 +138,7 @@ spec: {withSecret: true}
 	startBosun(t, widgetWatch(t, "testdata/widget/templates-v2"), ns)
 	waitGone(t, saGVR, ns, "w-sa")
 	waitGone(t, secretGVR, ns, "w-secret")
-	waitObject(t, widgetGVR, ns, "w", func(u *unstructured.Unstructured) error {
-		if got := u.GetAnnotations()[applier.AnnotationContainsGroupKinds]; got != "ConfigMap" {
-			return fmt.Errorf("inventory = %q, want ConfigMap", got)
-		}
-		return nil
-	})
+	waitInventory(t, ns, "w", "ConfigMap")
 }
 
 func TestOwnerDeletedWhileBosunIsDownIsCleanedUpOnStart(t *testing.T) {
@@ -321,4 +311,15 @@ func versions(t *testing.T, ns string) map[string]string {
 		}
 	}
 	return out
+}
+
+// waitInventory waits until the Widget's ApplySet inventory names exactly kinds.
+func waitInventory(t *testing.T, ns, name, kinds string) {
+	t.Helper()
+	waitObject(t, widgetGVR, ns, name, func(u *unstructured.Unstructured) error {
+		if got := u.GetAnnotations()[applier.AnnotationContainsGroupKinds]; got != kinds {
+			return fmt.Errorf("inventory = %q, want %s", got, kinds)
+		}
+		return nil
+	})
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bosun-dev/bosun/internal/localcluster"
 )
 
 // Phase names, in the order they run against one bosun cluster.
@@ -118,7 +120,7 @@ func main() {
 		}
 		os.Exit(2)
 	}
-	if err := dieWithParent(); err != nil {
+	if err := localcluster.DieWithGoRun(); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}

@@ -61,7 +61,7 @@ func up(dir string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("up: a cluster already runs in %s (pid %d); stop it with: go run ./hack/local-cluster down --dir %s", dir, pid, dir)
 	}
 	// When started by go run, a SIGKILL of go run must still stop the cluster cleanly.
-	if err := dieWithParent(); err != nil {
+	if err := localcluster.DieWithGoRun(); err != nil {
 		return fmt.Errorf("up: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

@@ -1,4 +1,4 @@
-package main
+package localcluster
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// dieWithParent asks the kernel for SIGTERM when the parent dies, if the parent is go run:
+// DieWithGoRun asks the kernel for SIGTERM when the parent dies, if the parent is go run:
 // killing go run must not leave the cluster running unseen. Any other parent, such as a
 // script that starts the cluster in the background and exits, leaves it running.
-func dieWithParent() error {
+func DieWithGoRun() error {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", os.Getppid()))
 	if err != nil {
 		return nil
