@@ -4,32 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 )
 
-// Apply server-side applies every object of the plan in order. live holds the children as
-// last seen (by Ref); it decides created versus configured and lets unchanged children be
-// skipped without a request. All objects are attempted; the errors of those that failed are
-// joined, each prefixed with its child.
+// Apply server-side applies every object of the plan in install order, the objects of one
+// wave at once (see wave). live holds the children as last seen (by Ref); it decides created
+// versus configured and lets unchanged children be skipped without a request. All objects
+// are attempted; the errors of those that failed are joined, each prefixed with its child.
 func (m *Manager) Apply(ctx context.Context, p *Plan, live map[Ref]Child) (ChangeSet, error) {
+	actions := make([]Action, len(p.Objects))
+	errs := make([]error, len(p.Objects))
+	inWaves(p.Objects, Object.GroupKind, func(i int) {
+		if errs[i] = ctx.Err(); errs[i] == nil {
+			actions[i], errs[i] = m.applyOne(ctx, p, p.Objects[i], live)
+		}
+	})
 	var cs ChangeSet
-	var errs []error
-	for _, o := range p.Objects {
-		if err := ctx.Err(); err != nil {
-			return cs, errors.Join(append(errs, err)...)
+	for i, o := range p.Objects {
+		if errs[i] == nil {
+			cs = append(cs, Change{Ref: o.Ref, Action: actions[i]})
 		}
-		action, err := m.applyOne(ctx, p, o, live)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		cs = append(cs, Change{Ref: o.Ref, Action: action})
 	}
-	return cs, errors.Join(errs...)
+	return cs, joinUnique(errs)
+}
+
+// joinUnique joins the errors, each once: a cancelled context would otherwise be reported by
+// every object it stopped.
+func joinUnique(errs []error) error {
+	var out []error
+	for _, err := range errs {
+		if err != nil && !slices.ContainsFunc(out, func(e error) bool { return e == err }) {
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]Child) (Action, error) {
@@ -37,12 +51,25 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 	if existed && m.upToDate(o, prev) {
 		return Skipped, nil
 	}
-	if !existed {
+	var got *unstructured.Unstructured
+	var err error
+	if !existed && !p.Policy.Adopt {
+		// A child the cache does not know is most likely new: try to create it without
+		// touching an object that may hold the name. Only when one does is its ownership
+		// read (usually a child of ours the cache has not seen yet).
+		got, err = m.create(ctx, o)
+		switch {
+		case err == nil:
+			m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
+			return Created, nil
+		case !apierrors.IsConflict(err):
+			return "", fmt.Errorf("%s: apply: %w", o.Ref, err)
+		}
 		if err := m.checkAdoption(ctx, p, o); err != nil {
 			return "", err
 		}
 	}
-	got, err := m.apply(ctx, o)
+	got, err = m.apply(ctx, o)
 	if isImmutable(err) {
 		if !p.Policy.RecreateOnImmutable || !existed {
 			return "", &ImmutableError{Ref: o.Ref, Err: err}
@@ -75,6 +102,22 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 	default:
 		return Configured, nil
 	}
+}
+
+// createOnly is a resourceVersion no object has (etcd counts revisions from 1 and writes
+// start at 2): an apply that carries it as a precondition creates the object when it does not
+// exist and fails with a conflict when it does, so creating a child needs no read first. The
+// server drops it on create; it is never part of the applied configuration.
+const createOnly = "1"
+
+// create server-side applies o only if no object has its name; a conflict means one has.
+func (m *Manager) create(ctx context.Context, o Object) (*unstructured.Unstructured, error) {
+	obj := o.Object.DeepCopy()
+	obj.SetResourceVersion(createOnly)
+	return m.resource(o.Resource, o.Namespace).Apply(ctx, o.Name, obj, metav1.ApplyOptions{
+		FieldManager: m.opts.FieldManager,
+		Force:        true,
+	})
 }
 
 func (m *Manager) apply(ctx context.Context, o Object) (*unstructured.Unstructured, error) {

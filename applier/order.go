@@ -1,6 +1,10 @@
 package applier
 
-import "k8s.io/apimachinery/pkg/runtime/schema"
+import (
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
 
 // installOrder ranks kinds so that what others depend on is applied first (and deleted last):
 // namespaces and CRDs, then policy, identity and configuration, then workloads. The list
@@ -38,4 +42,56 @@ var builtinGroups = map[string]bool{
 	"": true, "apps": true, "batch": true, "policy": true, "networking.k8s.io": true,
 	"rbac.authorization.k8s.io": true, "storage.k8s.io": true, "autoscaling": true,
 	"apiextensions.k8s.io": true, "apiregistration.k8s.io": true, "admissionregistration.k8s.io": true,
+}
+
+// waveBounds split installOrder into waves: what every other object may need (namespaces,
+// CRDs), then policy, identity, configuration and storage, then services and workloads, then
+// API services and webhooks (registered once what serves them exists), then custom kinds.
+// Objects of one wave do not depend on each other to be accepted, so they are sent at once;
+// the next wave starts when the previous one is done. A wave is a range of ranks, so waves
+// keep the install order between them.
+var waveBounds = []int{installOrder["NetworkPolicy"], installOrder["Service"], installOrder["APIService"], len(installOrder)}
+
+// wave returns the wave of a kind; lower goes first.
+func wave(gk schema.GroupKind) int {
+	r := rank(gk)
+	for i, b := range waveBounds {
+		if r < b {
+			return i
+		}
+	}
+	return len(waveBounds)
+}
+
+// perOwnerRequests bounds the requests one owner has in flight within a wave: enough to send
+// a few children at once, not so many that one owner with hundreds of children crowds out
+// the others' workers.
+const perOwnerRequests = 4
+
+// inWaves calls fn for every index of items (already in wave order, or its reverse), running
+// the items of one wave concurrently and the waves one after the other.
+func inWaves[T any](items []T, gk func(T) schema.GroupKind, fn func(i int)) {
+	sem := make(chan struct{}, perOwnerRequests)
+	for start := 0; start < len(items); {
+		w := wave(gk(items[start]))
+		end := start + 1
+		for end < len(items) && wave(gk(items[end])) == w {
+			end++
+		}
+		if end-start == 1 {
+			fn(start)
+		} else {
+			var wg sync.WaitGroup
+			for i := start; i < end; i++ {
+				sem <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					fn(i)
+				}()
+			}
+			wg.Wait()
+		}
+		start = end
+	}
 }

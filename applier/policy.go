@@ -38,23 +38,20 @@ func checkPolicy(policy config.ChildPolicy, owner *unstructured.Unstructured, re
 }
 
 // checkAdoption refuses to apply over an existing object that bosun does not manage for this
-// owner, unless the watch allows adoption. It reads only objects that the child cache does not
-// know, which after the first apply means none.
+// owner, unless the watch allows adoption. It runs only after a create-only apply found the
+// name taken by an object the child cache does not know (see create): rare, so it reads from
+// etcd rather than from a watch cache that may not have the object yet.
 func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) error {
 	if p.Policy.Adopt {
 		return nil
 	}
 	ri := m.meta.Resource(o.Resource)
-	// Served from the API server's watch cache, not a quorum read from etcd: this check runs
-	// once per new child, and an object created in the last moments is caught by the apply's
-	// own outcome on the next sync at worst.
-	opts := metav1.GetOptions{ResourceVersion: "0"}
 	var got *metav1.PartialObjectMetadata
 	var err error
 	if o.Namespace != "" {
-		got, err = ri.Namespace(o.Namespace).Get(ctx, o.Name, opts)
+		got, err = ri.Namespace(o.Namespace).Get(ctx, o.Name, metav1.GetOptions{})
 	} else {
-		got, err = ri.Get(ctx, o.Name, opts)
+		got, err = ri.Get(ctx, o.Name, metav1.GetOptions{})
 	}
 	switch {
 	case apierrors.IsNotFound(err):

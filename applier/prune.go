@@ -2,8 +2,8 @@ package applier
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -28,7 +28,7 @@ func Stale(p *Plan, live []Child) []Child {
 }
 
 // DeleteAll deletes every given child, the dependents (workloads) before what they depend on
-// (namespaces and CRDs last).
+// (namespaces and CRDs last), the children of one wave at once.
 func (m *Manager) DeleteAll(ctx context.Context, live []Child) (ChangeSet, error) {
 	return m.deleteAll(ctx, live, Deleted)
 }
@@ -38,19 +38,17 @@ func (m *Manager) deleteAll(ctx context.Context, children []Child, action Action
 	sort.SliceStable(children, func(a, b int) bool {
 		return rank(children[a].GroupKind()) > rank(children[b].GroupKind())
 	})
+	// Already on its way out: a second delete would change nothing.
+	children = slices.DeleteFunc(children, func(c Child) bool { return c.Deleting })
+	errs := make([]error, len(children))
+	inWaves(children, Child.GroupKind, func(i int) { errs[i] = m.deleteOne(ctx, children[i]) })
 	var cs ChangeSet
-	var errs []error
-	for _, c := range children {
-		if c.Deleting {
-			continue // already on its way out; a second delete would change nothing
+	for i, c := range children {
+		if errs[i] == nil {
+			cs = append(cs, Change{Ref: c.Ref, Action: action})
 		}
-		if err := m.deleteOne(ctx, c); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		cs = append(cs, Change{Ref: c.Ref, Action: action})
 	}
-	return cs, errors.Join(errs...)
+	return cs, joinUnique(errs)
 }
 
 func (m *Manager) deleteOne(ctx context.Context, c Child) error {

@@ -3,27 +3,35 @@ package watcher
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/bosun-dev/bosun/applier"
 )
 
 const ownerIndex = "bosun.dev/owner-uid"
 
-// children tracks, per child resource type in use, a metadata-only informer over the objects
-// bosun manages. Informers start on first use, so bosun only watches the kinds its templates
-// produce.
+// children tracks, per child resource type in use, an informer over the objects bosun manages.
+// Informers start on first use, so bosun only watches the kinds its templates produce. The
+// caches hold metadata only: kinds whose health is read from their status are watched in full,
+// and their health is computed as each version arrives before the rest is dropped, so a health
+// check never reads from the API server.
 type children struct {
 	client    metadata.Interface
+	dyn       dynamic.Interface
 	mapper    meta.RESTMapper
 	namespace string
 	// changed is called with the owner UID of a child that was added, changed or deleted.
@@ -34,19 +42,22 @@ type children struct {
 	mu        sync.Mutex
 	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
 
-	shapesMu sync.Mutex
-	shapes   map[string]string
+	// interned holds one copy of the strings many cached children share (field shapes and
+	// health messages).
+	internMu sync.Mutex
+	interned map[string]string
 }
 
-func newChildren(client metadata.Interface, mapper meta.RESTMapper, namespace string, stop <-chan struct{}, changed func(types.UID)) *children {
+func newChildren(client metadata.Interface, dyn dynamic.Interface, mapper meta.RESTMapper, namespace string, stop <-chan struct{}, changed func(types.UID)) *children {
 	return &children{
 		client:    client,
+		dyn:       dyn,
 		mapper:    mapper,
 		namespace: namespace,
 		changed:   changed,
 		stop:      stop,
 		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
-		shapes:    map[string]string{},
+		interned:  map[string]string{},
 	}
 }
 
@@ -56,7 +67,7 @@ const childSyncTimeout = 30 * time.Second
 
 // informer returns the synced informer for a child resource, starting it on first use.
 // Cluster-scoped resources are always watched cluster-wide.
-func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource, namespaced bool) (cache.SharedIndexInformer, error) {
+func (c *children) informer(ctx context.Context, gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) (cache.SharedIndexInformer, error) {
 	c.mu.Lock()
 	inf, ok := c.informers[gvr]
 	if !ok {
@@ -64,13 +75,17 @@ func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource
 		if !namespaced {
 			ns = metav1.NamespaceAll
 		}
-		inf = metadatainformer.NewFilteredMetadataInformer(c.client, gvr, ns, 0,
-			cache.Indexers{ownerIndex: indexByOwner},
-			func(o *metav1.ListOptions) { o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue },
-		).Informer()
-		// Of the managedFields only the shape of bosun's own entry matters; keeping them all
-		// would multiply the cache's memory.
-		_ = inf.SetTransform(c.keepShape)
+		indexers := cache.Indexers{ownerIndex: indexByOwner}
+		ours := func(o *metav1.ListOptions) { o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue }
+		if hasHealth(gk) {
+			inf = dynamicinformer.NewFilteredDynamicInformer(c.dyn, gvr, ns, 0, indexers, ours).Informer()
+			_ = inf.SetTransform(c.keepHealth)
+		} else {
+			inf = metadatainformer.NewFilteredMetadataInformer(c.client, gvr, ns, 0, indexers, ours).Informer()
+			// Of the managedFields only the shape of bosun's own entry matters; keeping
+			// them all would multiply the cache's memory.
+			_ = inf.SetTransform(c.keepShape)
+		}
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.notify,
 			UpdateFunc: func(old, obj any) { c.notifyUpdate(old, obj) },
@@ -95,7 +110,7 @@ func (c *children) informer(ctx context.Context, gvr schema.GroupVersionResource
 func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
 	var out []applier.Child
 	err := c.eachResource(kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
-		inf, err := c.informer(ctx, gvr, namespaced)
+		inf, err := c.informer(ctx, gk, gvr, namespaced)
 		if err != nil {
 			return err
 		}
@@ -151,15 +166,63 @@ func (c *children) notify(obj any) {
 }
 
 func (c *children) notifyUpdate(old, obj any) {
-	if sameVersion(old, obj) {
+	if sameVersion(old, obj) || statusOnly(old, obj) {
 		return
 	}
 	c.notify(obj)
 }
 
+// statusOnly reports an update of a child that changed neither its spec (a kind that counts
+// spec changes in metadata.generation kept it), nor its metadata, nor its health: a controller
+// reporting progress that changes nothing bosun decides on. A kind without a generation
+// (ConfigMap) has every change reported, since its content is its spec.
+func statusOnly(old, obj any) bool {
+	o, ok1 := old.(*metav1.PartialObjectMetadata)
+	n, ok2 := obj.(*metav1.PartialObjectMetadata)
+	return ok1 && ok2 && n.Generation > 0 && o.Generation == n.Generation &&
+		(o.DeletionTimestamp == nil) == (n.DeletionTimestamp == nil) &&
+		maps.Equal(o.Labels, n.Labels) && maps.Equal(o.Annotations, n.Annotations) &&
+		len(o.OwnerReferences) == len(n.OwnerReferences)
+}
+
 // shapeKey holds, in a cached child's annotations only (it is never sent anywhere), the
-// applier.ManagedShape of bosun's managedFields entry.
-const shapeKey = "bosun.dev/.shape"
+// applier.ManagedShape of bosun's managedFields entry; healthKey and healthMessageKey hold
+// the kstatus status and message of a child whose kind has health (see hasHealth).
+const (
+	shapeKey         = "bosun.dev/.shape"
+	healthKey        = "bosun.dev/.health"
+	healthMessageKey = "bosun.dev/.health-message"
+)
+
+// keepHealth turns a full child into the metadata the cache keeps, with its kstatus health.
+func (c *children) keepHealth(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return c.keepShape(obj)
+	}
+	st, msg := status.UnknownStatus, ""
+	if res, err := status.Compute(u); err != nil {
+		msg = "compute status: " + err.Error()
+	} else {
+		st, msg = res.Status, res.Message
+	}
+	m := &metav1.PartialObjectMetadata{
+		TypeMeta: metav1.TypeMeta{APIVersion: u.GetAPIVersion(), Kind: u.GetKind()},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
+			ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
+			DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
+			Annotations: u.GetAnnotations(), OwnerReferences: u.GetOwnerReferences(),
+			ManagedFields: u.GetManagedFields(),
+		},
+	}
+	if m.Annotations == nil {
+		m.Annotations = map[string]string{}
+	}
+	m.Annotations[healthKey] = c.intern(string(st))
+	m.Annotations[healthMessageKey] = c.intern(msg)
+	return c.keepShape(m)
+}
 
 // keepShape reduces a child's managedFields to the shape of bosun's entry before it enters the
 // cache. Children rendered by one template share their shape, so shapes are interned: a
@@ -176,14 +239,21 @@ func (c *children) keepShape(obj any) (any, error) {
 	return stripManagedFields(obj)
 }
 
+// maxInterned bounds the interned strings: health messages of custom kinds may be free text,
+// and a table that only grows would leak. Starting over costs only some sharing.
+const maxInterned = 4096
+
 // intern returns the one stored copy of s.
 func (c *children) intern(s string) string {
-	c.shapesMu.Lock()
-	defer c.shapesMu.Unlock()
-	if v, ok := c.shapes[s]; ok {
+	c.internMu.Lock()
+	defer c.internMu.Unlock()
+	if v, ok := c.interned[s]; ok {
 		return v
 	}
-	c.shapes[s] = s
+	if len(c.interned) >= maxInterned {
+		clear(c.interned)
+	}
+	c.interned[s] = s
 	return s
 }
 

@@ -56,7 +56,6 @@ type controller struct {
 	log        *zap.Logger
 	queue      workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	limiter    workqueue.TypedRateLimiter[cache.ObjectName]
-	health     *healthChecker
 	budget     *deleteBudget
 	rollout    *rollout
 
@@ -95,7 +94,6 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{
 			Name: w.Name,
 		}),
-		health:     newHealthChecker(opts.Dynamic),
 		synced:     make(chan struct{}),
 		budget:     &deleteBudget{now: time.Now},
 		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),

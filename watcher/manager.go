@@ -130,7 +130,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	// them while they drain.
 	childStop := make(chan struct{})
 	defer close(childStop)
-	kids := newChildren(m.opts.Metadata, m.opts.Mapper, m.childNamespace(), childStop, m.childChanged)
+	kids := newChildren(m.opts.Metadata, m.opts.Dynamic, m.opts.Mapper, m.childNamespace(), childStop, m.childChanged)
 
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -136,7 +136,6 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	}
 	changes, err = c.opts.Applier.Prune(ctx, plan, live)
 	c.logChanges(log, owner, changes)
-	c.health.forget(stale)
 	if err != nil {
 		return fail("", err)
 	}
@@ -154,9 +153,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		if live, err = c.kids.list(ctx, owner.GetUID(), plan.Inventory.Kinds); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
-		if out.ready, out.waiting, err = c.health.check(ctx, plan, byRef(live), changed); err != nil {
-			return fail("", err)
-		}
+		out.ready, out.waiting = checkHealth(plan, byRef(live), changed)
 	}
 	return out, owner
 }
@@ -229,7 +226,6 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	}
 	changes, err := c.opts.Applier.DeleteAll(ctx, live)
 	c.logChanges(log, owner, changes)
-	c.health.forget(live)
 	if err != nil {
 		return fmt.Errorf("%s: cleanup: %w", ref, err)
 	}
