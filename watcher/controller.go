@@ -195,7 +195,7 @@ func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersion
 			o.LabelSelector = c.watch.SelectorText
 		})
 		inf := factory.ForResource(gvr).Informer()
-		_ = inf.SetTransform(stripManagedFields)
+		_ = inf.SetTransform(compactOwner)
 		_ = inf.AddIndexers(cache.Indexers{uidIndex: func(obj any) ([]string, error) {
 			m, err := meta.Accessor(obj)
 			if err != nil {
@@ -278,7 +278,7 @@ func (c *controller) ownerCount() int {
 }
 
 // owner reads the owner from the informer cache; ok is false when it no longer exists.
-func (c *controller) owner(key cache.ObjectName) (*unstructured.Unstructured, bool) {
+func (c *controller) owner(key cache.ObjectName) (*unstructured.Unstructured, bool, error) {
 	c.mu.RLock()
 	inf := c.informers[key.Namespace]
 	if inf == nil {
@@ -286,14 +286,18 @@ func (c *controller) owner(key cache.ObjectName) (*unstructured.Unstructured, bo
 	}
 	c.mu.RUnlock()
 	if inf == nil {
-		return nil, false
+		return nil, false, nil
 	}
 	obj, exists, err := inf.GetIndexer().GetByKey(key.String())
 	if err != nil || !exists {
-		return nil, false
+		return nil, false, nil
 	}
-	u, ok := obj.(*unstructured.Unstructured)
-	return u, ok
+	co, ok := obj.(*cachedOwner)
+	if !ok {
+		return nil, false, nil
+	}
+	u, err := co.decode()
+	return u, err == nil, err
 }
 
 // processNextWorkItem takes one key from the queue, syncs it and decides on retry. It alone

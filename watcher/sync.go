@@ -25,7 +25,10 @@ import (
 // the cache was either deleted — success: its finalizer saw to its children — or stopped
 // matching the watch's selector, and is then let go like a deleted one.
 func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
-	owner, ok := c.owner(key)
+	owner, ok, err := c.owner(key)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return c.release(ctx, key)
 	}

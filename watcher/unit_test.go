@@ -173,6 +173,12 @@ func TestOwnerChangedIgnoresBosunsOwnWrites(t *testing.T) {
 			if got := ownerChanged(old, obj); got != tc.want {
 				t.Errorf("ownerChanged = %v, want %v", got, tc.want)
 			}
+			// The same decision on the compact form the owner caches hold.
+			co, _ := compactOwner(old.DeepCopy())
+			cn, _ := compactOwner(obj.DeepCopy())
+			if got := ownerChanged(co, cn); got != tc.want {
+				t.Errorf("ownerChanged on cached owners = %v, want %v", got, tc.want)
+			}
 		})
 	}
 }
@@ -187,5 +193,40 @@ func TestAWronglyTypedValueIsRejectedNotRetriedAsTransient(t *testing.T) {
 	}
 	if !transient(apierrors.NewInternalError(errors.New("etcdserver: request timed out"))) {
 		t.Error("an ordinary internal error is transient")
+	}
+}
+
+func TestCachedOwnerDecodesToTheObjectWithoutManagedFields(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "example.bosun.dev/v1", "kind": "Site",
+		"metadata": map[string]any{"name": "web", "namespace": "ns", "uid": "u1", "resourceVersion": "7",
+			"generation": int64(3), "labels": map[string]any{"team": "a"}, "finalizers": []any{"bosun.dev/cleanup"}},
+		"spec":   map[string]any{"message": "hi", "replicas": int64(2)},
+		"status": map[string]any{"observedGeneration": int64(3)},
+	}}
+	u.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}})
+	want := u.DeepCopy()
+	want.SetManagedFields(nil)
+
+	obj, err := compactOwner(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := obj.(*cachedOwner)
+	if co.Name != "web" || co.Namespace != "ns" || co.UID != "u1" || co.Generation != 3 || co.Labels["team"] != "a" || len(co.Finalizers) != 1 {
+		t.Errorf("cached metadata = %+v", co.ObjectMeta)
+	}
+	got, err := co.decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want.Object, got.Object); d != "" {
+		t.Errorf("decoded owner differs (-want +got):\n%s", d)
+	}
+	// Every decode is a copy of its own: a reconcile cannot change the cache.
+	got.Object["spec"].(map[string]any)["message"] = "changed"
+	again, _ := co.decode()
+	if again.Object["spec"].(map[string]any)["message"] != "hi" {
+		t.Error("a decoded owner shares state with the cache")
 	}
 }

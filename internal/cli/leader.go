@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
-	"k8s.io/client-go/kubernetes"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 )
@@ -45,7 +45,7 @@ type election struct {
 	log     *zap.Logger
 }
 
-func newElection(cs kubernetes.Interface, le LeaderElection, log *zap.Logger, gauge prometheus.Gauge) (*election, error) {
+func newElection(leases coordinationv1.LeasesGetter, le LeaderElection, log *zap.Logger, gauge prometheus.Gauge) (*election, error) {
 	ns := le.Namespace
 	if ns == "" {
 		ns = podNamespace()
@@ -56,7 +56,7 @@ func newElection(cs kubernetes.Interface, le LeaderElection, log *zap.Logger, ga
 	e.config = leaderelection.LeaderElectionConfig{
 		Lock: &resourcelock.LeaseLock{
 			LeaseMeta:  metaName(ns, le.Name),
-			Client:     cs.CoordinationV1(),
+			Client:     leases,
 			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
 		},
 		LeaseDuration: le.LeaseDuration,

@@ -13,8 +13,9 @@ import (
 	"go.uber.org/zap"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	eventsv1 "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -120,13 +121,19 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return fmt.Errorf("discovery client: %w", err)
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	// Only the two typed clients bosun needs: the whole clientset would link every API
+	// group's client into the binary, and its resident size is most of bosun's memory.
+	ev, err := eventsv1.NewForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("clientset: %w", err)
+		return fmt.Errorf("events client: %w", err)
+	}
+	coord, err := coordinationv1.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("coordination client: %w", err)
 	}
 
 	// Events go out through client-go's broadcaster, which folds repeats into series.
-	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: ev})
 	broadcaster.StartRecordingToSink(ctx.Done())
 	defer broadcaster.Shutdown()
 
@@ -148,7 +155,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	le := o.LeaderElection
 	var elected *election
 	if le.Enabled {
-		if elected, err = newElection(cs, le, log, m.Leader); err != nil {
+		if elected, err = newElection(coord, le, log, m.Leader); err != nil {
 			return err
 		}
 		wopts.Elected = elected.leading
