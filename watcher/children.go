@@ -181,8 +181,7 @@ func statusOnly(old, obj any) bool {
 	n, ok2 := obj.(*metav1.PartialObjectMetadata)
 	return ok1 && ok2 && n.Generation > 0 && o.Generation == n.Generation &&
 		(o.DeletionTimestamp == nil) == (n.DeletionTimestamp == nil) &&
-		maps.Equal(o.Labels, n.Labels) && maps.Equal(o.Annotations, n.Annotations) &&
-		len(o.OwnerReferences) == len(n.OwnerReferences)
+		maps.Equal(o.Labels, n.Labels) && maps.Equal(o.Annotations, n.Annotations)
 }
 
 // shapeKey holds, in a cached child's annotations only (it is never sent anywhere), the
@@ -206,16 +205,12 @@ func (c *children) keepHealth(obj any) (any, error) {
 	} else {
 		st, msg = res.Status, res.Message
 	}
-	m := &metav1.PartialObjectMetadata{
-		TypeMeta: metav1.TypeMeta{APIVersion: u.GetAPIVersion(), Kind: u.GetKind()},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
-			ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
-			DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
-			Annotations: u.GetAnnotations(), OwnerReferences: u.GetOwnerReferences(),
-			ManagedFields: u.GetManagedFields(),
-		},
-	}
+	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
+		ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
+		DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
+		Annotations: u.GetAnnotations(), ManagedFields: u.GetManagedFields(),
+	}}
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}
@@ -224,24 +219,38 @@ func (c *children) keepHealth(obj any) (any, error) {
 	return c.keepShape(m)
 }
 
-// keepShape reduces a child's managedFields to the shape of bosun's entry before it enters the
-// cache. Children rendered by one template share their shape, so shapes are interned: a
-// thousand Deployments hold one copy.
+// keepShape reduces a child to what bosun reads of it before it enters the cache: its name,
+// versions, deletion, labels and annotations, and of its managedFields only the shape of
+// bosun's entry. Children rendered by one template share their shape and their label and
+// annotation keys, so those strings are interned: a thousand Deployments hold one copy.
 func (c *children) keepShape(obj any) (any, error) {
-	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
-		if shape := applier.ManagedShape(m.ManagedFields, applier.FieldManager); shape != "" {
-			if m.Annotations == nil {
-				m.Annotations = map[string]string{}
-			}
-			m.Annotations[shapeKey] = c.intern(shape)
-		}
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return stripManagedFields(obj)
 	}
-	return stripManagedFields(obj)
+	slim := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+		Name: m.Name, Namespace: c.intern(m.Namespace), UID: m.UID, ResourceVersion: m.ResourceVersion,
+		Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp,
+		Labels: c.internKeys(m.Labels, 0), Annotations: c.internKeys(m.Annotations, 1),
+	}}
+	if shape := applier.ManagedShape(m.ManagedFields, applier.FieldManager); shape != "" {
+		slim.Annotations[shapeKey] = c.intern(shape)
+	}
+	return slim, nil
+}
+
+// internKeys copies m with interned keys, leaving room for extra entries.
+func (c *children) internKeys(m map[string]string, extra int) map[string]string {
+	out := make(map[string]string, len(m)+extra)
+	for k, v := range m {
+		out[c.intern(k)] = v
+	}
+	return out
 }
 
 // maxInterned bounds the interned strings: health messages of custom kinds may be free text,
 // and a table that only grows would leak. Starting over costs only some sharing.
-const maxInterned = 4096
+const maxInterned = 16384
 
 // intern returns the one stored copy of s.
 func (c *children) intern(s string) string {
