@@ -73,21 +73,12 @@ func (b *bench) runSize(ctx context.Context, n int) Run {
 			r.problem("raw: %v", err)
 		}
 	}
-	if b.bosunPhasesSelected() && ctx.Err() == nil {
+	if b.o.bosunSelected() && ctx.Err() == nil {
 		b.bosunPhases(ctx, n, &r)
 	}
 	review(&r)
 	r.Seconds = since(start)
 	return r
-}
-
-func (b *bench) bosunPhasesSelected() bool {
-	for _, p := range b.o.phases {
-		if p != phaseRaw {
-			return true
-		}
-	}
-	return false
 }
 
 // phaseTimeout is -phase-timeout, or by default generous for a two-core machine: phases that

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +114,87 @@ func TestLogStatsFoldsNamesAndNumbers(t *testing.T) {
 	}
 	if l.initialSyncDone().IsZero() {
 		t.Errorf("initial sync done was logged but not seen")
+	}
+}
+
+func TestPhaseOrder(t *testing.T) {
+	tests := []struct {
+		phases string
+		want   []string
+	}{
+		{"", allPhases},
+		{"raw,cold,delete", []string{"raw", "cold", "delete"}},
+		{"latency", []string{"cold", "latency"}},
+		{"create,delete,update", []string{"cold", "update", "delete", "create"}},
+		{"latency-rollout,latency", []string{"cold", "latency", "latency-rollout"}},
+		{"raw", []string{"raw"}},
+	}
+	for _, tt := range tests {
+		var args []string
+		if tt.phases != "" {
+			args = []string{"-phases", tt.phases}
+		}
+		o, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatalf("parseFlags(%q): %v", args, err)
+		}
+		if diff := cmp.Diff(tt.want, o.order()); diff != "" {
+			t.Errorf("order of -phases %q (-want +got):\n%s", tt.phases, diff)
+		}
+	}
+	// create comes last: no phase runs with more than N owners.
+	if allPhases[len(allPhases)-1] != phaseCreate {
+		t.Errorf("create is not the last phase: %v", allPhases)
+	}
+}
+
+func TestNextPortAlwaysChanges(t *testing.T) {
+	for i := range 3000 {
+		for _, cur := range []int64{defaultPort, 8000 + int64(i%1000), 8000 + int64((i+1)%1000)} {
+			p := nextPort(i, cur)
+			if p == cur || p < 8000 || p > 8999 {
+				t.Fatalf("nextPort(%d, %d) = %d", i, cur, p)
+			}
+		}
+	}
+}
+
+func TestOldResultsReadAsLatencyRollout(t *testing.T) {
+	old := `{"settings": {"phases": "raw,cold,idle,restart,create,update,latency,delete"},
+		"runs": [{"n": 10, "phases": [{"name": "cold"}, {"name": "create"},
+		{"name": "latency", "owners": 600, "latency": {"edits": 600, "landed": 600, "latency": {"count": 600, "p50Ms": 4990}}}]}]}`
+	path := filepath.Join(t.TempDir(), "old.json")
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := readResults(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := r.Runs[0]
+	if run.phase(phaseLatency) != nil {
+		t.Errorf("the old message latency is still read as the port latency")
+	}
+	p := run.phase(phaseLatencyRollout)
+	if p == nil || p.Latency == nil || p.Latency.P50Ms != 4990 || p.Latency.what() != "spec.message → ConfigMap" {
+		t.Fatalf("latency-rollout = %+v", p)
+	}
+	if !r.createAtTwoN() {
+		t.Errorf("an old file with create is not marked as creating at 2N")
+	}
+	var sb strings.Builder
+	writeRun(&sb, r)
+	for _, want := range []string{"Latency with rollout (spec.message → ConfigMap", "old phase order"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sb.String())
+		}
+	}
+	tab := summaryTable(r)
+	p50, p99 := slices.Index(tab.headers, "latency p50 ms"), slices.Index(tab.headers, "latency p99 ms")
+	if p50 < 0 || p99 < 0 {
+		t.Fatalf("no latency columns in %q", tab.headers)
+	}
+	if row := tab.rows[0]; row[p50] != "-" || row[p99] != "-" {
+		t.Errorf("latency columns of an old file = %q, %q; want -", row[p50], row[p99])
 	}
 }

@@ -17,19 +17,23 @@ import (
 	"github.com/bosun-dev/bosun/internal/localcluster"
 )
 
-// Phase names, in the order they run against one bosun cluster.
+// Phase names.
 const (
-	phaseRaw     = "raw"
-	phaseCold    = "cold"
-	phaseIdle    = "idle"
-	phaseRestart = "restart"
-	phaseCreate  = "create"
-	phaseLatency = "latency"
-	phaseUpdate  = "update"
-	phaseDelete  = "delete"
+	phaseRaw            = "raw"
+	phaseCold           = "cold"
+	phaseIdle           = "idle"
+	phaseRestart        = "restart"
+	phaseUpdate         = "update"
+	phaseLatency        = "latency"
+	phaseLatencyRollout = "latency-rollout"
+	phaseDelete         = "delete"
+	phaseCreate         = "create"
 )
 
-var allPhases = []string{phaseRaw, phaseCold, phaseIdle, phaseRestart, phaseCreate, phaseLatency, phaseUpdate, phaseDelete}
+// allPhases is the order the phases run in, whatever the order of -phases: raw on its own
+// cluster, then bosun's phases on one cluster. create comes after delete, so that no phase
+// runs with more than N owners and a phase's peak RSS at N is bosun's at N owners.
+var allPhases = []string{phaseRaw, phaseCold, phaseIdle, phaseRestart, phaseUpdate, phaseLatency, phaseLatencyRollout, phaseDelete, phaseCreate}
 
 type options struct {
 	sizes           []int
@@ -53,6 +57,23 @@ type options struct {
 
 func (o options) has(phase string) bool { return slices.Contains(o.phases, phase) }
 
+// bosunSelected tells whether any of bosun's phases runs.
+func (o options) bosunSelected() bool {
+	return slices.ContainsFunc(o.phases, func(p string) bool { return p != phaseRaw })
+}
+
+// order is the phases that run, in the order they run: the selected ones, and cold
+// convergence whenever any of bosun's phases runs (the others need converged owners).
+func (o options) order() []string {
+	var out []string
+	for _, p := range allPhases {
+		if o.has(p) || (p == phaseCold && o.bosunSelected()) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -61,12 +82,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.namespaces, "namespaces", 10, "namespaces each batch of Sites is spread over")
 	fs.BoolVar(&o.fsync, "fsync", true, "run etcd with fsync (false: --unsafe-no-fsync, as the tests do)")
 	fs.StringVar(&o.out, "out", "", "JSON results file (default hack/bench/results/<date>-<cores>c-<mem>g.json)")
-	phases := fs.String("phases", strings.Join(allPhases, ","), "phases to run, comma-separated")
+	phases := fs.String("phases", strings.Join(allPhases, ","), "phases to run, comma-separated; they run in the default's order, and cold whenever another of bosun's phases runs")
 	fs.StringVar(&o.config, "config", "examples/site/watch.yaml", "watch config bosun and the raw generator use")
 	conc := fs.String("concurrency", "8,16,32,64", "raw generator concurrencies to try on a sample; the best is used")
-	fs.IntVar(&o.latencyOwners, "latency-owners", 5000, "owners in the cluster for the latency phase (at most those that exist)")
-	fs.Float64Var(&o.latencyRate, "latency-rate", 20, "edits per second in the latency phase")
-	fs.DurationVar(&o.latencyDuration, "latency-duration", 30*time.Second, "how long the latency phase edits")
+	fs.IntVar(&o.latencyOwners, "latency-owners", 5000, "owners the latency phases edit (at most those that exist)")
+	fs.Float64Var(&o.latencyRate, "latency-rate", 20, "edits per second in the latency phases")
+	fs.DurationVar(&o.latencyDuration, "latency-duration", 30*time.Second, "how long each latency phase edits")
 	fs.DurationVar(&o.idleWindow, "idle-window", 60*time.Second, "how long the idle phase counts requests")
 	fs.DurationVar(&o.restartWindow, "restart-window", 30*time.Second, "how long after a restart requests are counted (at least until bosun logs its initial sync done)")
 	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 0, "give up on a phase after this long (0: 10m + 0.6s per owner)")

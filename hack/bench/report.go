@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,9 @@ type Settings struct {
 	IdleSeconds     float64 `json:"idleSeconds"`
 	RestartSeconds  float64 `json:"restartSeconds"`
 	HarnessRequests int     `json:"harnessConcurrency"`
+	// Order is the phases as they ran (allPhases' order). Files without it are from before
+	// create moved after delete: their create ran with the N Sites of cold still there.
+	Order string `json:"order,omitempty"`
 }
 
 // Run is one N.
@@ -145,7 +149,7 @@ func newResults(o options, root string, bin *bosunBin, configPath string) *Resul
 			Args: "run --config " + rel + " --kubeconfig KUBECONFIG --log-format json",
 		},
 		Settings: Settings{
-			Namespaces: o.namespaces, Phases: strings.Join(o.phases, ","),
+			Namespaces: o.namespaces, Phases: strings.Join(o.phases, ","), Order: strings.Join(o.order(), ","),
 			LatencyOwners: o.latencyOwners, LatencyRate: o.latencyRate, LatencySeconds: o.latencyDuration.Seconds(),
 			IdleSeconds: o.idleWindow.Seconds(), RestartSeconds: o.restartWindow.Seconds(), HarnessRequests: setupConcurrency,
 		},
@@ -244,5 +248,26 @@ func readResults(path string) (*Results, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r.Out = path
+	r.upgrade()
 	return r, nil
+}
+
+// upgrade reads a results file from before the two latency variants in today's terms: its
+// "latency" phase edited spec.message and timed the ConfigMap, which is latency-rollout now.
+func (r *Results) upgrade() {
+	for i := range r.Runs {
+		run := &r.Runs[i]
+		p := run.phase(phaseLatency)
+		if p == nil || p.Latency == nil || p.Latency.Edit != "" || run.phase(phaseLatencyRollout) != nil {
+			continue
+		}
+		p.Name = phaseLatencyRollout
+		p.Latency.Edit, p.Latency.Child = "spec.message", "ConfigMap"
+	}
+}
+
+// createAtTwoN tells whether create ran while the N Sites of cold still existed, as it did
+// before the phase order put it after delete.
+func (r *Results) createAtTwoN() bool {
+	return r.Settings.Order == "" && slices.Contains(strings.Split(r.Settings.Phases, ","), phaseCreate)
 }

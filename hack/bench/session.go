@@ -29,8 +29,8 @@ type session struct {
 	begin   time.Time
 }
 
-// bosunPhases runs bosun's phases on a fresh cluster. Cold convergence always runs: the other
-// phases need converged owners.
+// bosunPhases runs bosun's phases on a fresh cluster, in the order of allPhases. Cold
+// convergence always runs: the other phases need converged owners.
 func (b *bench) bosunPhases(ctx context.Context, n int, r *Run) {
 	e, err := b.startEnv(ctx, fmt.Sprintf("bosun-%d", n))
 	if err != nil {
@@ -51,18 +51,16 @@ func (b *bench) bosunPhases(ctx context.Context, n int, r *Run) {
 	}
 	s := &session{b: b, n: n, e: e, tr: tr, logs: newLogStats(), logPath: filepath.Join(b.work, fmt.Sprintf("bosun-%d.log", n)), begin: time.Now()}
 	b.logf("bosun: log in %s", s.logPath)
-	phases := []struct {
-		name string
-		run  func(context.Context) *PhaseResult
-	}{
-		{phaseCold, s.cold}, {phaseIdle, s.idle}, {phaseRestart, s.restart}, {phaseCreate, s.create},
-		{phaseLatency, s.latency}, {phaseUpdate, s.update}, {phaseDelete, s.delete},
+	phases := map[string]func(context.Context) *PhaseResult{
+		phaseCold: s.cold, phaseIdle: s.idle, phaseRestart: s.restart, phaseUpdate: s.update,
+		phaseLatency: s.latency, phaseLatencyRollout: s.latencyRollout, phaseDelete: s.delete, phaseCreate: s.create,
 	}
-	for _, ph := range phases {
-		if ph.name != phaseCold && !b.o.has(ph.name) {
-			continue
+	for _, name := range b.o.order() {
+		run, ok := phases[name]
+		if !ok {
+			continue // raw ran on its own cluster
 		}
-		p := ph.run(ctx)
+		p := run(ctx)
 		r.Phases = append(r.Phases, p)
 		if p.Failed != "" {
 			r.problem("%s: %s", p.Name, p.Failed)

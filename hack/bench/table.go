@@ -15,13 +15,13 @@ type table struct {
 }
 
 // summaryTable has one row per N: the ceiling, bosun's times and their ratios, idle and restart
-// writes, latency and cost.
+// writes, latency (the spec.port variant) and cost.
 func summaryTable(res *Results) table {
 	t := table{headers: []string{"N", "T_raw s", "T_children s", "conc", "raw→Current s",
 		"cold s", "cold/raw", "cold/Current", "cold children s", "children/T_children",
 		"create s", "create/raw", "update s", "update/raw",
 		"delete s", "raw delete s", "delete/raw", "idle writes", "restart writes",
-		"p50 ms", "p99 ms", "peak RSS MiB", "CPU s", "req/owner cold"}}
+		"latency p50 ms", "latency p99 ms", "peak RSS MiB", "CPU s", "req/owner cold"}}
 	for _, r := range res.Runs {
 		raw := r.Raw
 		if raw == nil {
@@ -235,15 +235,31 @@ func printTable(w io.Writer, res *Results) {
 			fmt.Fprintf(w, "raw: %d writes in %.1fs (%.0f/s; owner patches %.1fs, children %.1fs, status %.1fs), %d failed; every Deployment Current after %.1fs\n",
 				r.Raw.Writes, r.Raw.Seconds, r.Raw.WritesPerSecond, r.Raw.OwnerSeconds, r.Raw.ChildrenSeconds, r.Raw.StatusSeconds, r.Raw.Failed, r.Raw.ReadySeconds)
 		}
-		if p := r.phase(phaseLatency); p != nil && p.Latency != nil {
-			l := p.Latency
-			fmt.Fprintf(w, "latency: %d edits at %.1f/s over %d owners, %d landed: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms; p50 per %s of edits: %s\n",
-				l.Edits, l.Rate, l.Owners, l.Landed, l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs, latencyWindow, l.windowText())
+		for _, name := range []string{phaseLatency, phaseLatencyRollout} {
+			if p := r.phase(name); p != nil && p.Latency != nil {
+				fmt.Fprintf(w, "%s (%s): %s\n", name, p.Latency.what(), p.Latency.text())
+			}
 		}
 		for _, pr := range r.Problems {
 			fmt.Fprintf(w, "problem: %s\n", pr)
 		}
 	}
+}
+
+// what is the edit and the child a latency phase timed: "spec.port → Service".
+func (l *LatencyResult) what() string { return l.Edit + " → " + l.Child }
+
+// text sums up a latency phase: edits, how many landed, quantiles and the windows' p50s.
+func (l *LatencyResult) text() string {
+	t := fmt.Sprintf("%d edits at %.1f/s over %d owners, %d landed: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms",
+		l.Edits, l.Rate, l.Owners, l.Landed, l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs)
+	if l.Failed > 0 {
+		t += fmt.Sprintf(", %d edits failed", l.Failed)
+	}
+	if len(l.Windows) > 0 {
+		t += fmt.Sprintf("; p50 per %s of edits: %s", latencyWindow, l.windowText())
+	}
+	return t
 }
 
 func dirtyMark(d bool) string {
@@ -298,6 +314,18 @@ How to read the figures:
 - bosun's requests are counted by a TLS proxy in front of the API server (the raw generator
   goes through it too), by verb and resource; 404s of reads (the ownership check before a
   child's first apply) are expected and not counted as failures.
+- Phases run in the order raw, cold, idle, restart, update, latency, latency-rollout, delete,
+  create, so bosun never has more than N owners and peak RSS at N is at N owners: create
+  bulk-creates N Sites while bosun runs with none left. Runs marked "old phase order" ran
+  create right after restart, with the N Sites of cold still there (2N owners).
+- The latency columns are the ` + "`latency`" + ` phase: from the response to an edit of spec.port
+  until the harness's watch delivers the Service with that port. A port edit changes only the
+  Service, so it times bosun. The "Latency with rollout" line is ` + "`latency-rollout`" + `: an
+  edit of spec.message until the ConfigMap shows it; the Deployment's pod template carries a
+  hash of the message, so every edit also rolls a Deployment out (some 20 writes by
+  kube-controller-manager and kwok), and at 20 edits/s the cluster itself saturates. Runs
+  before the port variant had only the message edit (stored as "latency"); it is shown as
+  latency-rollout, and their latency columns are empty.
 - Peak RSS is VmHWM from /proc (reset per phase), CPU is utime+stime of the bosun process.
 - The machine may be shared; T_raw in particular varies from run to run.
 
@@ -313,6 +341,9 @@ func writeRun(sb *strings.Builder, r *Results) {
 	if r.Note != "" {
 		fmt.Fprintf(sb, "- note: %s\n", r.Note)
 	}
+	if r.createAtTwoN() {
+		sb.WriteString("- old phase order: create ran while the N Sites of cold still existed, so create and peak RSS are at 2N owners\n")
+	}
 	sb.WriteString("\n")
 	summaryTable(r).markdown(sb)
 	for _, run := range r.Runs {
@@ -324,13 +355,10 @@ func writeRun(sb *strings.Builder, r *Results) {
 				run.Raw.StatusSeconds, run.Raw.Failed, run.Raw.ReadySeconds, 3*run.N, run.Raw.DeleteSeconds, run.Raw.DeleteConcurrency)
 		}
 		if p := run.phase(phaseLatency); p != nil && p.Latency != nil {
-			l := p.Latency
-			fmt.Fprintf(sb, "\nLatency: %d edits at %.1f/s over %d owners, %d landed: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms",
-				l.Edits, l.Rate, l.Owners, l.Landed, l.P50Ms, l.P90Ms, l.P99Ms, l.MaxMs)
-			if len(l.Windows) > 0 {
-				fmt.Fprintf(sb, "; p50 per %s of edits: %s", latencyWindow, l.windowText())
-			}
-			sb.WriteString(".\n")
+			fmt.Fprintf(sb, "\nLatency (%s, no rollout): %s.\n", p.Latency.what(), p.Latency.text())
+		}
+		if p := run.phase(phaseLatencyRollout); p != nil && p.Latency != nil {
+			fmt.Fprintf(sb, "\nLatency with rollout (%s, and the Deployment rolls out): %s.\n", p.Latency.what(), p.Latency.text())
 		}
 		if len(run.Problems) > 0 {
 			sb.WriteString("\nProblems seen:\n\n")

@@ -33,7 +33,17 @@ type tracker struct {
 	changes [4]atomic.Int64
 
 	hookMu sync.RWMutex
-	hook   func(namespace, owner, content string, at time.Time)
+	hook   func(childEvent)
+}
+
+// childEvent is a ConfigMap or Service as the tracker's watch delivered it, for the latency
+// phases' hook.
+type childEvent struct {
+	kind             int // kindConfigMap or kindService
+	namespace, owner string
+	content          string    // ConfigMap: data index.html
+	port             int64     // Service: its http port
+	at               time.Time // stamped on receipt
 }
 
 // Kinds in tracker.changes.
@@ -51,6 +61,7 @@ type siteInfo struct {
 	observed int64
 	ready    bool
 	message  string
+	port     int64 // spec.port, 0 when unset
 	// failure is the reason and message of a Ready=False condition that is not
 	// Progressing: bosun gave up on this generation for now and reported why.
 	failure string
@@ -64,6 +75,22 @@ type configMapInfo struct {
 type deploymentInfo struct {
 	metav1.ObjectMeta
 	current bool
+}
+
+type serviceInfo struct {
+	metav1.ObjectMeta
+	port int64
+}
+
+// defaultPort is the Service port of a Site without spec.port (templates/site/service.yaml).
+const defaultPort = 80
+
+// wantPort is the port the Site's Service should show.
+func (s *siteInfo) wantPort() int64 {
+	if s.port == 0 {
+		return defaultPort
+	}
+	return s.port
 }
 
 func startTracker(ctx context.Context, e *env) (*tracker, error) {
@@ -109,25 +136,29 @@ func (t *tracker) handler(kind int) cache.ResourceEventHandler {
 	}
 }
 
-// observe passes ConfigMap contents to the latency hook, stamped on receipt.
+// observe passes ConfigMap contents and Service ports to the latency hook, stamped on receipt.
 func (t *tracker) observe(kind int, obj any) {
-	if kind != kindConfigMap {
+	if kind != kindConfigMap && kind != kindService {
 		return
 	}
-	at := time.Now()
-	cm, ok := obj.(*configMapInfo)
-	if !ok {
+	ev := childEvent{kind: kind, at: time.Now()}
+	switch o := obj.(type) {
+	case *configMapInfo:
+		ev.namespace, ev.owner, ev.content = o.Namespace, strings.TrimSuffix(o.Name, "-content"), o.content
+	case *serviceInfo:
+		ev.namespace, ev.owner, ev.port = o.Namespace, o.Name, o.port
+	default:
 		return
 	}
 	t.hookMu.RLock()
 	hook := t.hook
 	t.hookMu.RUnlock()
 	if hook != nil {
-		hook(cm.Namespace, strings.TrimSuffix(cm.Name, "-content"), cm.content, at)
+		hook(ev)
 	}
 }
 
-func (t *tracker) setHook(h func(namespace, owner, content string, at time.Time)) {
+func (t *tracker) setHook(h func(childEvent)) {
 	t.hookMu.Lock()
 	defer t.hookMu.Unlock()
 	t.hook = h
@@ -149,8 +180,8 @@ func metaOf(obj any) *metav1.ObjectMeta {
 		return &o.ObjectMeta
 	case *deploymentInfo:
 		return &o.ObjectMeta
-	case *metav1.ObjectMeta:
-		return o
+	case *serviceInfo:
+		return &o.ObjectMeta
 	}
 	return nil
 }
@@ -162,6 +193,7 @@ func compact(obj any) (any, error) {
 		s := &siteInfo{ObjectMeta: slim(o.GetNamespace(), o.GetName(), string(o.GetUID()), o.GetResourceVersion(), o.GetGeneration())}
 		if spec, ok := o.Object["spec"].(map[string]any); ok {
 			s.message, _ = spec["message"].(string)
+			s.port = toInt64(spec["port"])
 		}
 		if status, ok := o.Object["status"].(map[string]any); ok {
 			s.observed = toInt64(status["observedGeneration"])
@@ -185,10 +217,22 @@ func compact(obj any) (any, error) {
 	case *appsv1.Deployment:
 		return &deploymentInfo{ObjectMeta: slim(o.Namespace, o.Name, string(o.UID), o.ResourceVersion, o.Generation), current: deploymentCurrent(o)}, nil
 	case *corev1.Service:
-		m := slim(o.Namespace, o.Name, string(o.UID), o.ResourceVersion, 0)
-		return &m, nil
+		return &serviceInfo{ObjectMeta: slim(o.Namespace, o.Name, string(o.UID), o.ResourceVersion, 0), port: servicePort(o)}, nil
 	}
 	return obj, nil
+}
+
+// servicePort is the Service's port named http (the one spec.port sets), else its first.
+func servicePort(s *corev1.Service) int64 {
+	for _, p := range s.Spec.Ports {
+		if p.Name == "http" {
+			return int64(p.Port)
+		}
+	}
+	if len(s.Spec.Ports) > 0 {
+		return int64(s.Spec.Ports[0].Port)
+	}
+	return 0
 }
 
 func slim(namespace, name, uid, rv string, generation int64) metav1.ObjectMeta {
@@ -224,9 +268,10 @@ type batchState struct {
 	Sites, Ready, Updated              int // Ready: Ready=True for the current generation
 	ConfigMaps, Deployments, Services  int // children of the batch's Sites that exist
 	ContentOK, DeploymentsCurrent      int // ConfigMap shows the Site's message; Deployment Current
+	PortOK                             int // Service shows the Site's spec.port (default 80)
 	LeftConfigMaps, LeftDeps, LeftSvcs int // any children in the batch's namespaces
 	// Done: Ready for the current generation, all three children there, the ConfigMap
-	// showing the message. Failed: bosun reports a failure for the current generation.
+	// showing the message and the Service the port. Failed: bosun reports a failure for the current generation.
 	Done, Failed int
 	// FailedExamples names a few failed Sites with the reason bosun reported.
 	FailedExamples []string
@@ -236,7 +281,7 @@ func (s batchState) plus(o batchState) batchState {
 	return batchState{
 		Sites: s.Sites + o.Sites, Ready: s.Ready + o.Ready, Updated: s.Updated + o.Updated,
 		ConfigMaps: s.ConfigMaps + o.ConfigMaps, Deployments: s.Deployments + o.Deployments, Services: s.Services + o.Services,
-		ContentOK: s.ContentOK + o.ContentOK, DeploymentsCurrent: s.DeploymentsCurrent + o.DeploymentsCurrent,
+		ContentOK: s.ContentOK + o.ContentOK, DeploymentsCurrent: s.DeploymentsCurrent + o.DeploymentsCurrent, PortOK: s.PortOK + o.PortOK,
 		LeftConfigMaps: s.LeftConfigMaps + o.LeftConfigMaps, LeftDeps: s.LeftDeps + o.LeftDeps, LeftSvcs: s.LeftSvcs + o.LeftSvcs,
 		Done: s.Done + o.Done, Failed: s.Failed + o.Failed,
 		FailedExamples: append(append([]string(nil), s.FailedExamples...), o.FailedExamples...),
@@ -248,7 +293,7 @@ func (s batchState) children() int { return s.ConfigMaps + s.Deployments + s.Ser
 func (s batchState) left() int { return s.LeftConfigMaps + s.LeftDeps + s.LeftSvcs }
 
 // converged: n Sites whose message starts with msgPrefix, all Ready for their generation,
-// with all three children and the ConfigMap showing the message.
+// with all three children, the ConfigMap showing the message and the Service the port.
 func (s batchState) converged(n int) bool {
 	return s.Sites == n && s.Updated == n && s.Done == n
 }
@@ -259,8 +304,8 @@ func (s batchState) settled(n int) bool {
 }
 
 func (s batchState) String() string {
-	text := fmt.Sprintf("sites %d, ready %d, children %d (configmaps %d, deployments %d current %d, services %d), content ok %d",
-		s.Sites, s.Ready, s.children(), s.ConfigMaps, s.Deployments, s.DeploymentsCurrent, s.Services, s.ContentOK)
+	text := fmt.Sprintf("sites %d, ready %d, children %d (configmaps %d, deployments %d current %d, services %d), content ok %d, port ok %d",
+		s.Sites, s.Ready, s.children(), s.ConfigMaps, s.Deployments, s.DeploymentsCurrent, s.Services, s.ContentOK, s.PortOK)
 	if s.Failed > 0 {
 		text += fmt.Sprintf(", failed %d (%s)", s.Failed, strings.Join(s.FailedExamples, "; "))
 	}
@@ -269,7 +314,14 @@ func (s batchState) String() string {
 
 // state reports on the batch; Updated counts Sites whose spec.message starts with msgPrefix.
 func (t *tracker) state(batch, msgPrefix string) batchState {
-	prefix := "bench-" + batch + "-"
+	return t.stateIn("bench-"+batch+"-", msgPrefix)
+}
+
+// all reports on every Site there is, whatever its batch.
+func (t *tracker) all(msgPrefix string) batchState { return t.stateIn("bench-", msgPrefix) }
+
+// stateIn reports on the Sites in the namespaces that start with prefix.
+func (t *tracker) stateIn(prefix, msgPrefix string) batchState {
 	var st batchState
 	cms, deps, svcs := t.configMaps.GetIndexer(), t.deployments.GetIndexer(), t.services.GetIndexer()
 	for _, obj := range t.sites.GetIndexer().List() {
@@ -302,9 +354,12 @@ func (t *tracker) state(batch, msgPrefix string) batchState {
 				st.DeploymentsCurrent++
 			}
 		}
-		if _, ok, _ := svcs.GetByKey(key); ok {
+		if obj, ok, _ := svcs.GetByKey(key); ok {
 			st.Services++
-			service = true
+			if svc, ok := obj.(*serviceInfo); ok && svc.port == s.wantPort() {
+				st.PortOK++
+				service = true
+			}
 		}
 		switch {
 		case ready && content && deployment && service:
@@ -330,6 +385,16 @@ func countPrefix(keys []string, prefix string) int {
 		}
 	}
 	return n
+}
+
+// sitePort is the port the Site's Service should show, as the tracker last saw the Site.
+func (t *tracker) sitePort(key string) int64 {
+	if obj, ok, _ := t.sites.GetIndexer().GetByKey(key); ok {
+		if s, ok := obj.(*siteInfo); ok {
+			return s.wantPort()
+		}
+	}
+	return defaultPort
 }
 
 // siteKeys are the namespace/name keys of every Site, sorted.
