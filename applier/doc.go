@@ -7,7 +7,10 @@
 //   - Every child is applied with one field manager ("bosun") and force on conflicts, carries
 //     app.kubernetes.io/managed-by=bosun, a label with its owner's UID and the ApplySet
 //     (KEP-3659) part-of label, and, where Kubernetes allows it, a controller ownerReference.
-//   - Namespaces and CRDs are applied first and deleted last.
+//   - Children are applied in waves that follow Helm's install order (Namespaces and CRDs
+//     first, custom kinds last), the children of one wave at once, and deleted in the reverse.
+//   - A child not seen before is created with a create-only apply; only when its name is taken
+//     is the object read, and one bosun does not manage is refused unless adoption is on.
 //   - The owner records which group-kinds its children may have (the ApplySet
 //     contains-group-kinds annotation) before any child of a new kind is applied, so a kind that
 //     later disappears from the templates is still found and pruned — also after a restart.

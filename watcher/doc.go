@@ -7,9 +7,12 @@
 // cleans up and drops the finalizer → processNextWorkItem alone decides on retries, through
 // the queue's rate limiter with exponential backoff.
 //
-// Children are watched too, as metadata only and selected by bosun's managed-by label, so a
-// child that changes or disappears requeues its owner, and prune reads the children from that
-// cache instead of listing them from the API server on every sync.
+// Children are watched too, selected by bosun's managed-by label, so a child that changes or
+// disappears requeues its owner, and prune reads the children from that cache instead of
+// listing them from the API server on every sync. The caches keep what bosun decides on and
+// no more: owners as metadata plus their JSON (decoded per reconcile), children as metadata,
+// with the kstatus health of kinds that have a status computed as each version arrives, so
+// a reconcile of an owner whose children are as bosun left them sends no request at all.
 //
 // This package decides logging and retries; the renderer and the applier only return errors.
 package watcher
