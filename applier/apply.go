@@ -20,7 +20,7 @@ import (
 func (m *Manager) Apply(ctx context.Context, p *Plan, live map[Ref]Child) (ChangeSet, error) {
 	actions := make([]Action, len(p.Objects))
 	errs := make([]error, len(p.Objects))
-	inWaves(p.Objects, Object.GroupKind, func(i int) {
+	inWaves(p.Objects, func(o Object) int { return wave(o.GroupKind()) }, func(i int) {
 		if errs[i] = ctx.Err(); errs[i] == nil {
 			actions[i], errs[i] = m.applyOne(ctx, p, p.Objects[i], live)
 		}

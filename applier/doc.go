@@ -8,7 +8,8 @@
 //     app.kubernetes.io/managed-by=bosun, a label with its owner's UID and the ApplySet
 //     (KEP-3659) part-of label, and, where Kubernetes allows it, a controller ownerReference.
 //   - Children are applied in waves that follow Helm's install order (Namespaces and CRDs
-//     first, custom kinds last), the children of one wave at once, and deleted in the reverse.
+//     first, custom kinds last), the children of one wave at once; deletes go webhooks first,
+//     Namespaces and CRDs last, and all others at once.
 //   - A child not seen before is created with a create-only apply; only when its name is taken
 //     is the object read, and one bosun does not manage is refused unless adoption is on.
 //   - The owner records which group-kinds its children may have (the ApplySet

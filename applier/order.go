@@ -63,19 +63,34 @@ func wave(gk schema.GroupKind) int {
 	return len(waveBounds)
 }
 
+// deleteWave orders deletes: webhooks and API services first (so they cannot block the
+// deletes of what they serve), then every other kind at once — dependents going before what
+// they use matters only while they run, and they are all on their way out — and Namespaces
+// and CRDs last (deleting them takes what is in them along).
+func deleteWave(gk schema.GroupKind) int {
+	switch w := wave(gk); {
+	case w == 0:
+		return 2
+	case w == len(waveBounds)-1:
+		return 0
+	default:
+		return 1
+	}
+}
+
 // perOwnerRequests bounds the requests one owner has in flight within a wave: enough to send
 // a few children at once, not so many that one owner with hundreds of children crowds out
 // the others' workers.
 const perOwnerRequests = 4
 
-// inWaves calls fn for every index of items (already in wave order, or its reverse), running
-// the items of one wave concurrently and the waves one after the other.
-func inWaves[T any](items []T, gk func(T) schema.GroupKind, fn func(i int)) {
+// inWaves calls fn for every index of items (sorted by waveOf), running the items of one wave
+// concurrently and the waves one after the other.
+func inWaves[T any](items []T, waveOf func(T) int, fn func(i int)) {
 	sem := make(chan struct{}, perOwnerRequests)
 	for start := 0; start < len(items); {
-		w := wave(gk(items[start]))
+		w := waveOf(items[start])
 		end := start + 1
-		for end < len(items) && wave(gk(items[end])) == w {
+		for end < len(items) && waveOf(items[end]) == w {
 			end++
 		}
 		if end-start == 1 {

@@ -44,7 +44,7 @@ func TestInWavesRunsAWaveAtOnceAndWavesInTurn(t *testing.T) {
 	var mu sync.Mutex
 	var started, finished []int
 	running, peak := 0, 0
-	inWaves(items, func(gk schema.GroupKind) schema.GroupKind { return gk }, func(i int) {
+	inWaves(items, wave, func(i int) {
 		mu.Lock()
 		for _, f := range finished {
 			if wave(items[f]) > wave(items[i]) {
@@ -71,5 +71,20 @@ func TestInWavesRunsAWaveAtOnceAndWavesInTurn(t *testing.T) {
 	}
 	if peak != perOwnerRequests {
 		t.Errorf("at most %d ran at once, want the per-owner bound %d (six workloads in one wave)", peak, perOwnerRequests)
+	}
+}
+
+func TestDeletesGoWebhooksFirstNamespacesAndCRDsLast(t *testing.T) {
+	cases := map[schema.GroupKind]int{
+		{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}: 0,
+		{Group: "apiregistration.k8s.io", Kind: "APIService"}:                         0,
+		{Kind: "ConfigMap"}: 1, {Kind: "Service"}: 1, {Group: "apps", Kind: "Deployment"}: 1,
+		{Group: "example.com", Kind: "Widget"}: 1,
+		{Kind: "Namespace"}:                    2, {Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}: 2,
+	}
+	for gk, want := range cases {
+		if got := deleteWave(gk); got != want {
+			t.Errorf("deleteWave(%s) = %d, want %d", gk, got, want)
+		}
 	}
 }

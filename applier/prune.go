@@ -27,21 +27,20 @@ func Stale(p *Plan, live []Child) []Child {
 	return stale
 }
 
-// DeleteAll deletes every given child, the dependents (workloads) before what they depend on
-// (namespaces and CRDs last), the children of one wave at once.
+// DeleteAll deletes every given child: webhooks first, Namespaces and CRDs last, and all others
+// at once in between (see deleteWave).
 func (m *Manager) DeleteAll(ctx context.Context, live []Child) (ChangeSet, error) {
 	return m.deleteAll(ctx, live, Deleted)
 }
 
 func (m *Manager) deleteAll(ctx context.Context, children []Child, action Action) (ChangeSet, error) {
 	children = append([]Child(nil), children...)
-	sort.SliceStable(children, func(a, b int) bool {
-		return rank(children[a].GroupKind()) > rank(children[b].GroupKind())
-	})
+	waveOf := func(c Child) int { return deleteWave(c.GroupKind()) }
+	sort.SliceStable(children, func(a, b int) bool { return waveOf(children[a]) < waveOf(children[b]) })
 	// Already on its way out: a second delete would change nothing.
 	children = slices.DeleteFunc(children, func(c Child) bool { return c.Deleting })
 	errs := make([]error, len(children))
-	inWaves(children, Child.GroupKind, func(i int) { errs[i] = m.deleteOne(ctx, children[i]) })
+	inWaves(children, waveOf, func(i int) { errs[i] = m.deleteOne(ctx, children[i]) })
 	var cs ChangeSet
 	for i, c := range children {
 		if errs[i] == nil {

@@ -53,9 +53,8 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 	}
 	// The first sweep needs discovery; while the API server is away, try again.
 	for {
-		children, err := m.listAllChildren(ctx)
+		err := m.sweepAll(ctx, kids)
 		if err == nil {
-			m.sweep(ctx, children)
 			break
 		}
 		m.opts.Log.Warn("orphan sweep: discovery failed; retrying", zap.Error(err))
@@ -80,14 +79,15 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 	}
 }
 
-// listAllChildren lists bosun's children of every resource type discovery offers that can be
-// listed and deleted. Types bosun may not list (RBAC) are skipped quietly.
-func (m *Manager) listAllChildren(ctx context.Context) ([]applier.Child, error) {
+// sweepAll sweeps bosun's children of every resource type discovery offers that can be listed
+// and deleted, one type at a time so that only one type's list is held at once; the types
+// bosun already caches are read from the cache. Types bosun may not list (RBAC) are skipped
+// quietly.
+func (m *Manager) sweepAll(ctx context.Context, kids *children) error {
 	_, lists, err := m.opts.Discovery.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
-		return nil, err
+		return err
 	}
-	var out []applier.Child
 	for _, list := range lists {
 		gv, err := schema.ParseGroupVersion(list.GroupVersion)
 		if err != nil {
@@ -98,6 +98,11 @@ func (m *Manager) listAllChildren(ctx context.Context) ([]applier.Child, error) 
 				continue
 			}
 			gvr := gv.WithResource(r.Name)
+			gk := schema.GroupKind{Group: gv.Group, Kind: r.Kind}
+			if cached, ok := kids.cached(gk, gvr); ok {
+				m.sweep(ctx, cached)
+				continue
+			}
 			ns := metav1.NamespaceAll
 			if r.Namespaced {
 				ns = m.childNamespace()
@@ -109,13 +114,15 @@ func (m *Manager) listAllChildren(ctx context.Context) ([]applier.Child, error) 
 			if err != nil {
 				continue
 			}
-			gk := schema.GroupKind{Group: gv.Group, Kind: r.Kind}
+			found := make([]applier.Child, 0, len(items.Items))
 			for i := range items.Items {
-				out = append(out, childOf(gk, gvr, &items.Items[i]))
+				items.Items[i].ManagedFields = nil // a sweep needs no field shapes
+				found = append(found, childOf(gk, gvr, &items.Items[i]))
 			}
+			m.sweep(ctx, found)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func hasVerbs(r metav1.APIResource, verbs ...string) bool {
@@ -220,6 +227,24 @@ func (c *controller) isSynced() bool {
 	default:
 		return false
 	}
+}
+
+// cached returns the children of one resource from its cache, when bosun caches it and the
+// cache has synced.
+func (c *children) cached(gk schema.GroupKind, gvr schema.GroupVersionResource) ([]applier.Child, bool) {
+	c.mu.Lock()
+	inf, ok := c.informers[gvr]
+	c.mu.Unlock()
+	if !ok || !inf.HasSynced() {
+		return nil, false
+	}
+	var out []applier.Child
+	for _, o := range inf.GetStore().List() {
+		if m, ok := o.(*metav1.PartialObjectMetadata); ok {
+			out = append(out, childOf(gk, gvr, m))
+		}
+	}
+	return out, true
 }
 
 // all returns every child the caches hold.

@@ -198,6 +198,17 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 // watch (its labels changed): its children are deleted and the finalizer dropped, as bosun
 // will not see it again.
 func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
+	c.releasedMu.Lock()
+	gone := c.released[key]
+	delete(c.released, key)
+	c.releasedMu.Unlock()
+	if gone {
+		// bosun removed its finalizer from this owner while it was being deleted: it left the
+		// cache because it is gone (a deletion cannot be undone), no read needed to tell.
+		c.forgetOwner(key)
+		c.rollout.forget(key)
+		return nil
+	}
 	owner, err := c.opts.Dynamic.Resource(c.gvr).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		c.forgetOwner(key)
@@ -239,6 +250,11 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	}
 	if err := c.opts.Applier.ReleaseOwner(ctx, owner, c.gvr); err != nil {
 		return err
+	}
+	if owner.GetDeletionTimestamp() != nil {
+		c.releasedMu.Lock()
+		c.released[cache.MetaObjectToName(owner)] = true
+		c.releasedMu.Unlock()
 	}
 	c.settling(owner, false)
 	log.Info("owner released; children deleted", zap.Int("children", len(live)))
