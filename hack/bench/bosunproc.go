@@ -36,10 +36,13 @@ type bosunBin struct {
 
 func buildBosun(ctx context.Context, root, dir string) (*bosunBin, error) {
 	path := filepath.Join(dir, "bosun")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", path, ".")
+	// Built as the Dockerfile builds the image: static, without symbol tables.
+	args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", path, "."}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build -trimpath -o %s .: %w\n%s", path, err, out)
+		return nil, fmt.Errorf("CGO_ENABLED=0 go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	b := &bosunBin{path: path}
 	help, _ := exec.CommandContext(ctx, path, "run", "--help").CombinedOutput()

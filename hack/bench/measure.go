@@ -28,7 +28,10 @@ func usageOf(ps *os.ProcessState) procUsage {
 // procSample is one reading of /proc/<pid>.
 type procSample struct {
 	RSSKiB, HWMKiB int64
-	CPUSeconds     float64
+	// AnonKiB and FileKiB split the resident set: the process's own memory (heap, stacks)
+	// and the pages of files it maps — the binary's code and data, shared and reclaimable.
+	AnonKiB, FileKiB int64
+	CPUSeconds       float64
 }
 
 // readProc reads the resident set (VmRSS), its peak (VmHWM) and utime+stime of pid.
@@ -48,6 +51,10 @@ func readProc(pid int) (procSample, error) {
 			s.RSSKiB, _ = strconv.ParseInt(f[1], 10, 64)
 		case "VmHWM:":
 			s.HWMKiB, _ = strconv.ParseInt(f[1], 10, 64)
+		case "RssAnon:":
+			s.AnonKiB, _ = strconv.ParseInt(f[1], 10, 64)
+		case "RssFile:":
+			s.FileKiB, _ = strconv.ParseInt(f[1], 10, 64)
 		}
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -77,6 +84,7 @@ type sampler struct {
 	mu      sync.Mutex
 	last    procSample
 	maxRSS  int64
+	maxAnon int64 // since the last takeMaxAnon
 	samples []rssPoint
 }
 
@@ -93,6 +101,7 @@ func (s *sampler) run(p *bosunProc, begin time.Time) {
 			s.mu.Lock()
 			s.last = cur
 			s.maxRSS = max(s.maxRSS, cur.RSSKiB)
+			s.maxAnon = max(s.maxAnon, cur.AnonKiB)
 			if len(s.samples) == 0 || time.Since(begin).Seconds()-s.samples[len(s.samples)-1].T >= 5 {
 				s.samples = append(s.samples, rssPoint{T: round(since(begin), 1), RSSMiB: mib(cur.RSSKiB)})
 			}
@@ -104,6 +113,15 @@ func (s *sampler) run(p *bosunProc, begin time.Time) {
 		case <-t.C:
 		}
 	}
+}
+
+// takeMaxAnon returns the highest anonymous RSS sampled since the last call (and cur's).
+func (s *sampler) takeMaxAnon(cur procSample) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := max(s.maxAnon, cur.AnonKiB)
+	s.maxAnon = 0
+	return m
 }
 
 func (s *sampler) current() procSample {

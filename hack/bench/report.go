@@ -97,23 +97,27 @@ type PhaseResult struct {
 	// new message (update), or every child was gone (delete).
 	ChildrenSeconds float64 `json:"childrenSeconds,omitempty"`
 	// ActionSeconds is how long the harness's own creates, edits or deletes took.
-	ActionSeconds      float64            `json:"actionSeconds,omitempty"`
-	StopSeconds        float64            `json:"stopSeconds,omitempty"`        // restart: SIGTERM to exit
-	InitialSyncSeconds float64            `json:"initialSyncSeconds,omitempty"` // restart: start to "initial sync done"
-	Failed             string             `json:"failed,omitempty"`
-	FailedOwners       int                `json:"failedOwners,omitempty"` // owners bosun reported failed at the end
-	Progress           string             `json:"progress,omitempty"`     // the state when it failed
-	CPUSeconds         float64            `json:"cpuSeconds"`
-	PeakRSSMiB         float64            `json:"peakRSSMiB"`
-	RSSStartMiB        float64            `json:"rssStartMiB"`
-	RSSEndMiB          float64            `json:"rssEndMiB"`
-	Requests           Requests           `json:"requests"`
-	RequestsPerOwner   float64            `json:"requestsPerOwner"` // reads + writes
-	Changes            map[string]int64   `json:"objectEvents,omitempty"`
-	ErrorLogs          int                `json:"errorLogs"`
-	Metrics            map[string]float64 `json:"metrics,omitempty"` // bosun's counters that moved
-	Latency            *LatencyResult     `json:"latency,omitempty"`
-	Notes              []string           `json:"notes,omitempty"`
+	ActionSeconds      float64 `json:"actionSeconds,omitempty"`
+	StopSeconds        float64 `json:"stopSeconds,omitempty"`        // restart: SIGTERM to exit
+	InitialSyncSeconds float64 `json:"initialSyncSeconds,omitempty"` // restart: start to "initial sync done"
+	Failed             string  `json:"failed,omitempty"`
+	FailedOwners       int     `json:"failedOwners,omitempty"` // owners bosun reported failed at the end
+	Progress           string  `json:"progress,omitempty"`     // the state when it failed
+	CPUSeconds         float64 `json:"cpuSeconds"`
+	PeakRSSMiB         float64 `json:"peakRSSMiB"`
+	RSSStartMiB        float64 `json:"rssStartMiB"`
+	RSSEndMiB          float64 `json:"rssEndMiB"`
+	// PeakAnonMiB is the highest anonymous RSS (heap, stacks) sampled once a second;
+	// FileRSSMiB the resident pages of mapped files (the binary) at the end of the phase.
+	PeakAnonMiB      float64            `json:"peakAnonMiB,omitempty"`
+	FileRSSMiB       float64            `json:"fileRSSMiB,omitempty"`
+	Requests         Requests           `json:"requests"`
+	RequestsPerOwner float64            `json:"requestsPerOwner"` // reads + writes
+	Changes          map[string]int64   `json:"objectEvents,omitempty"`
+	ErrorLogs        int                `json:"errorLogs"`
+	Metrics          map[string]float64 `json:"metrics,omitempty"` // bosun's counters that moved
+	Latency          *LatencyResult     `json:"latency,omitempty"`
+	Notes            []string           `json:"notes,omitempty"`
 }
 
 // BosunTotals is what bosun cost over the whole session, from the kernel's accounting of

@@ -137,6 +137,9 @@ func (s *session) mark() mark {
 	if s.proc != nil {
 		_ = resetPeak(s.proc.pid)
 		m.proc, _ = readProc(s.proc.pid)
+		if s.smp != nil {
+			s.smp.takeMaxAnon(m.proc)
+		}
 		m.metrics = s.proc.scrape()
 	}
 	return m
@@ -150,6 +153,10 @@ func (s *session) measure(p *PhaseResult, m mark) {
 		p.PeakRSSMiB = mib(cur.HWMKiB)
 		s.peakKiB = max(s.peakKiB, cur.HWMKiB)
 		p.RSSStartMiB, p.RSSEndMiB = mib(m.proc.RSSKiB), mib(cur.RSSKiB)
+		p.FileRSSMiB = mib(cur.FileKiB)
+		if s.smp != nil {
+			p.PeakAnonMiB = mib(s.smp.takeMaxAnon(cur))
+		}
 		p.Metrics = diffCounters(m.metrics, s.proc.scrape())
 	}
 	p.Requests = diffRequests(m.req, s.e.proxy.snapshot())
