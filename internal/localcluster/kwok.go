@@ -47,12 +47,13 @@ func (c *Cluster) startKwok(ctx context.Context) error {
 }
 
 // fakeNode is the Node kwok plays the kubelet for. It has no taint, so ordinary workloads
-// land on it, and room for far more pods than a test creates.
+// land on it, and room for more pods than the benchmark's 10,000 Deployments run during a
+// rollout (kwok's pod CIDR, a /16, is the real bound).
 func fakeNode() *corev1.Node {
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("32"),
 		corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods:   resource.MustParse("1000"),
+		corev1.ResourcePods:   resource.MustParse("60000"),
 	}
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
