@@ -10,7 +10,7 @@ import (
 
 // Defaults and limits for the optional settings of a watch config.
 const (
-	DefaultWorkers = 16
+	DefaultWorkers = 32
 	MaxWorkers     = 256
 	DefaultResync  = 10 * time.Minute
 	// MinResync keeps a misconfigured resync from turning into a relist storm

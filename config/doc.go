@@ -30,7 +30,7 @@
 //	templates: [site/]            # files and directories, relative to this file
 //	examples: []                  # files of sample owners for `bosun check`, relative to this file
 //	values: {}                    # .Values of the templates, keys case-sensitive
-//	workers: 16                   # 1..256
+//	workers: 32                   # 1..256
 //	resync: 10m                   # 0 (off) or at least 30s
 //	children:                     # what an owner may ask bosun to create
 //	  namespaces: []              # besides the owner's own; ["*"] alone = any

@@ -68,7 +68,7 @@ type controller struct {
 	// released holds the owners whose deletion bosun let complete (finalizer removed) until
 	// the cache sees them gone, so that their last sync needs no read to tell.
 	releasedMu sync.Mutex
-	released   map[cache.ObjectName]bool
+	released   map[cache.ObjectName]types.UID
 
 	metrics    *metrics.Metrics
 	progressMu sync.Mutex
@@ -105,7 +105,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		lastReport: map[cache.ObjectName]report{},
 		metrics:    opts.Metrics,
 		settle:     map[types.UID]settleSince{},
-		released:   map[cache.ObjectName]bool{},
+		released:   map[cache.ObjectName]types.UID{},
 	}
 }
 

@@ -32,6 +32,7 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if !ok {
 		return c.release(ctx, key)
 	}
+	c.isReleased(owner) // drops what is known of a deleted owner of the same name
 	if owner.GetDeletionTimestamp() != nil {
 		return c.finalize(ctx, owner)
 	}
@@ -198,11 +199,7 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 // watch (its labels changed): its children are deleted and the finalizer dropped, as bosun
 // will not see it again.
 func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
-	c.releasedMu.Lock()
-	gone := c.released[key]
-	delete(c.released, key)
-	c.releasedMu.Unlock()
-	if gone {
+	if c.takeReleased(key) {
 		// bosun removed its finalizer from this owner while it was being deleted: it left the
 		// cache because it is gone (a deletion cannot be undone), no read needed to tell.
 		c.forgetOwner(key)
@@ -229,8 +226,8 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 // created a moment ago that the cache has not seen yet is still caught — in the owner's
 // namespace by the garbage collector (it has an ownerReference), elsewhere by the orphan sweep.
 func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructured) error {
-	if !slices.Contains(owner.GetFinalizers(), applier.Finalizer) {
-		return nil
+	if !slices.Contains(owner.GetFinalizers(), applier.Finalizer) || c.isReleased(owner) {
+		return nil // done before; the cache has not seen the finalizer go yet
 	}
 	ref := applier.OwnerRef(owner)
 	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()))
@@ -253,7 +250,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	}
 	if owner.GetDeletionTimestamp() != nil {
 		c.releasedMu.Lock()
-		c.released[cache.MetaObjectToName(owner)] = true
+		c.released[cache.MetaObjectToName(owner)] = owner.GetUID()
 		c.releasedMu.Unlock()
 	}
 	c.settling(owner, false)
@@ -297,4 +294,27 @@ func changeList(changes applier.ChangeSet) string {
 		names[i] = ch.Ref.String()
 	}
 	return strings.Join(names, ", ")
+}
+
+// isReleased reports whether bosun already let the deletion of this very owner complete.
+func (c *controller) isReleased(owner *unstructured.Unstructured) bool {
+	c.releasedMu.Lock()
+	defer c.releasedMu.Unlock()
+	key := cache.MetaObjectToName(owner)
+	uid, ok := c.released[key]
+	if ok && uid != owner.GetUID() {
+		delete(c.released, key) // a new owner of the same name: the old one is gone
+		ok = false
+	}
+	return ok
+}
+
+// takeReleased reports whether bosun let the deletion of the owner last known by this name
+// complete, and forgets it: the owner left the cache.
+func (c *controller) takeReleased(key cache.ObjectName) bool {
+	c.releasedMu.Lock()
+	defer c.releasedMu.Unlock()
+	_, gone := c.released[key]
+	delete(c.released, key)
+	return gone
 }

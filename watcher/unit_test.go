@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/applier"
@@ -228,5 +229,32 @@ func TestCachedOwnerDecodesToTheObjectWithoutManagedFields(t *testing.T) {
 	again, _ := co.decode()
 	if again.Object["spec"].(map[string]any)["message"] != "hi" {
 		t.Error("a decoded owner shares state with the cache")
+	}
+}
+
+func TestAReleasedOwnerIsKnownByUIDNotByName(t *testing.T) {
+	c := &controller{released: map[cache.ObjectName]types.UID{}}
+	owner := func(uid string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		u.SetNamespace("ns")
+		u.SetName("web")
+		u.SetUID(types.UID(uid))
+		return u
+	}
+	key := cache.ObjectName{Namespace: "ns", Name: "web"}
+	c.released[key] = "u1"
+	if !c.isReleased(owner("u1")) {
+		t.Error("the released owner is not known as released")
+	}
+	// A new owner of the same name is not the released one, and its arrival forgets it.
+	if c.isReleased(owner("u2")) {
+		t.Error("a new owner of the same name counts as released: its finalizer would never be removed")
+	}
+	if c.takeReleased(key) {
+		t.Error("the old owner is still remembered after a new one of its name was seen")
+	}
+	c.released[key] = "u1"
+	if !c.takeReleased(key) || c.takeReleased(key) {
+		t.Error("takeReleased must report the released owner once")
 	}
 }
