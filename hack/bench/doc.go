@@ -9,7 +9,8 @@
 // Available), installs the Site CRD and spreads N Sites over the namespaces. On the first it
 // runs a raw load generator that sends exactly the writes bosun's design needs for the same end
 // state, with no reads (the ceiling T_raw); on the second it runs the bosun binary, built from
-// this tree with -trimpath, as a subprocess and times cold convergence, update, delete and bulk
+// this tree as the image builds it (CGO_ENABLED=0, -trimpath, -ldflags "-s -w"), as a
+// subprocess and times cold convergence, update, delete and bulk
 // create, counts the requests it sends while idle and after a restart, and measures the
 // latency from an edit to its child. bosun's peak RSS and CPU come from /proc, its requests
 // from a counting TLS proxy between it and the API server. A quick run: -n 200.
@@ -35,7 +36,9 @@
 //	                 so at 20 edits/s the cluster itself saturates
 //	delete           delete every Site: until their children and the Sites are gone
 //	create           N new Sites while bosun runs with no owners left: until all are Ready. If
-//	                 Sites are left (delete not selected) they are deleted first, unmeasured.
+//	                 Sites are left (delete not selected) they are deleted first, unmeasured;
+//	                 it starts once the garbage collector removed the deleted Deployments'
+//	                 ReplicaSets and pods (the ceiling was measured on a quiet cluster too).
 //
 // update, the latency phases and delete act on the Sites that exist (the N of cold); the
 // latency phases edit the first -latency-owners of them and, like update, wait for every Site
