@@ -9,6 +9,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -76,9 +78,36 @@ func metricsHandler(m *metrics.Metrics, profiling bool) http.Handler {
 // which is most of bosun's memory. 50 trades a little CPU for a third less peak memory.
 const gcPercent = 50
 
-// tuneGC applies gcPercent unless the user set GOGC.
+// tuneGC applies gcPercent unless the user set GOGC, and, in a container with a memory limit,
+// a soft memory limit of 90% of it unless the user set GOMEMLIMIT: near the limit the garbage
+// collector works harder instead of letting the heap's headroom get bosun OOM-killed.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		if limit, ok := cgroupMemoryLimit(cgroupMemoryFiles); ok {
+			debug.SetMemoryLimit(limit / 10 * 9)
+		}
+	}
+}
+
+// cgroupMemoryFiles hold the memory limit of the process's cgroup: v2, then v1.
+var cgroupMemoryFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+
+// cgroupMemoryLimit reads the first of files that holds a limit. "max" (v2) and v1's
+// near-2^63 "unlimited" are no limit.
+func cgroupMemoryLimit(files []string) (int64, bool) {
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil || v <= 0 || v >= 1<<62 {
+			return 0, false
+		}
+		return v, true
+	}
+	return 0, false
 }
