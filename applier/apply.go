@@ -62,7 +62,7 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 		case err == nil:
 			m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
 			return Created, nil
-		case !apierrors.IsConflict(err):
+		case !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err): // the latter: created meanwhile
 			return "", fmt.Errorf("%s: apply: %w", o.Ref, err)
 		}
 		if err := m.checkAdoption(ctx, p, o); err != nil {
