@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/applier"
 )
@@ -238,13 +239,7 @@ func (c *children) cached(gk schema.GroupKind, gvr schema.GroupVersionResource) 
 	if !ok || !inf.HasSynced() {
 		return nil, false
 	}
-	var out []applier.Child
-	for _, o := range inf.GetStore().List() {
-		if m, ok := o.(*metav1.PartialObjectMetadata); ok {
-			out = append(out, childOf(gk, gvr, m))
-		}
-	}
-	return out, true
+	return childrenIn(gk, gvr, inf), true
 }
 
 // all returns every child the caches hold.
@@ -253,12 +248,17 @@ func (c *children) all() []applier.Child {
 	defer c.mu.Unlock()
 	var out []applier.Child
 	for gvr, inf := range c.informers {
-		for _, o := range inf.GetStore().List() {
-			m, ok := o.(*metav1.PartialObjectMetadata)
-			if !ok {
-				continue
-			}
-			out = append(out, childOf(c.kindOf(gvr), gvr, m))
+		out = append(out, childrenIn(c.kindOf(gvr), gvr, inf)...)
+	}
+	return out
+}
+
+// childrenIn lists the children one informer's cache holds.
+func childrenIn(gk schema.GroupKind, gvr schema.GroupVersionResource, inf cache.SharedIndexInformer) []applier.Child {
+	var out []applier.Child
+	for _, o := range inf.GetStore().List() {
+		if m, ok := o.(*metav1.PartialObjectMetadata); ok {
+			out = append(out, childOf(gk, gvr, m))
 		}
 	}
 	return out

@@ -32,8 +32,11 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if !ok {
 		return c.release(ctx, key)
 	}
-	c.isReleased(owner) // drops what is known of a deleted owner of the same name
+	released := c.isReleased(owner) // also forgets a deleted owner of the same name
 	if owner.GetDeletionTimestamp() != nil {
+		if released {
+			return nil // done before; the cache has not seen the finalizer go yet
+		}
 		return c.finalize(ctx, owner)
 	}
 	switch a, announce := c.rollout.admit(key, owner.GetAnnotations()[applier.AnnotationTemplateHash]); a {
@@ -226,8 +229,8 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 // created a moment ago that the cache has not seen yet is still caught — in the owner's
 // namespace by the garbage collector (it has an ownerReference), elsewhere by the orphan sweep.
 func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructured) error {
-	if !slices.Contains(owner.GetFinalizers(), applier.Finalizer) || c.isReleased(owner) {
-		return nil // done before; the cache has not seen the finalizer go yet
+	if !slices.Contains(owner.GetFinalizers(), applier.Finalizer) {
+		return nil
 	}
 	ref := applier.OwnerRef(owner)
 	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()))

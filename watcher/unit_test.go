@@ -258,3 +258,54 @@ func TestAReleasedOwnerIsKnownByUIDNotByName(t *testing.T) {
 		t.Error("takeReleased must report the released owner once")
 	}
 }
+
+func TestChildCachesKeepHealthAndOnlyWhatBosunReads(t *testing.T) {
+	c := newChildren(nil, nil, nil, "", nil, func(types.UID) {})
+	deployment := func(generation, observed int64, available string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apps/v1", "kind": "Deployment",
+			"metadata": map[string]any{"name": "web", "namespace": "ns", "uid": "d1", "resourceVersion": "5",
+				"generation": generation, "labels": map[string]any{applier.LabelOwnerUID: "o1"},
+				"ownerReferences": []any{map[string]any{"apiVersion": "v1", "kind": "Site", "name": "web", "uid": "o1"}}},
+			"spec": map[string]any{"replicas": int64(1)},
+			"status": map[string]any{"observedGeneration": observed, "replicas": int64(1), "updatedReplicas": int64(1),
+				"readyReplicas": int64(1), "availableReplicas": int64(1),
+				"conditions": []any{map[string]any{"type": "Available", "status": available}}},
+		}}
+	}
+	got, err := c.keepHealth(deployment(2, 2, "True"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := got.(*metav1.PartialObjectMetadata)
+	if m.Annotations[healthKey] != "Current" || m.Labels[applier.LabelOwnerUID] != "o1" || m.Generation != 2 {
+		t.Errorf("cached child = %+v", m.ObjectMeta)
+	}
+	if m.OwnerReferences != nil || m.Kind != "" {
+		t.Errorf("the cache keeps what bosun does not read: %+v", m)
+	}
+	stale, _ := c.keepHealth(deployment(3, 2, "True"))
+	if st := stale.(*metav1.PartialObjectMetadata).Annotations[healthKey]; st != "InProgress" {
+		t.Errorf("a Deployment whose controller has not seen generation 3 is %s, want InProgress", st)
+	}
+
+	// A status update that leaves generation, metadata and health alone requeues nothing;
+	// any of them changing does.
+	if !statusOnly(got, m.DeepCopy()) {
+		t.Error("an unchanged child counts as changed")
+	}
+	if statusOnly(got, stale) {
+		t.Error("a new generation with another health counts as a status-only change")
+	}
+	relabelled := m.DeepCopy()
+	relabelled.Labels["team"] = "b"
+	if statusOnly(got, relabelled) {
+		t.Error("a label change counts as a status-only change")
+	}
+	cm := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "c", ResourceVersion: "1"}}
+	cm2 := cm.DeepCopy()
+	cm2.ResourceVersion = "2"
+	if statusOnly(cm, cm2) {
+		t.Error("a kind without a generation (ConfigMap) must report every change: its content is its spec")
+	}
+}
