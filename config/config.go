@@ -38,6 +38,21 @@ type Watch struct {
 	// Templates are the template files and directories, cleaned and joined
 	// with the config file's directory unless absolute.
 	Templates []string
+	// Chart is the Helm chart (a directory or a packaged .tgz) rendered instead
+	// of Templates, resolved like them; exactly one of the two is set.
+	Chart string
+	// Charts are other charts (or versions of the chart), by name, that an
+	// owner picks with the AnnotationChart annotation; nil if none.
+	Charts map[string]string
+	// ValuesFrom says what a chart sees of the owner: ValuesFromSpec (the
+	// default) or ValuesFromResource.
+	ValuesFrom string
+	// OverrideValues are forced over the owner's values of a chart, with their
+	// keys' case preserved; nil if none.
+	OverrideValues map[string]any
+	// CRDs is CRDsInstall (the default) or CRDsSkip: what happens to the
+	// files in a chart's crds/ directory.
+	CRDs string
 	// Examples are files of sample owners (multi-document YAML) that
 	// `bosun check` renders, resolved like Templates; nil if none. bosun run
 	// only checks that they exist.
@@ -67,6 +82,24 @@ type Watch struct {
 	// a worker; 10s by default.
 	RenderTimeout time.Duration
 }
+
+// Chart settings.
+const (
+	// AnnotationChart on an owner names the chart of the watch's charts to
+	// render it with; without it the owner gets Chart.
+	AnnotationChart = "bosun.dev/chart"
+	// ValuesFromSpec gives a chart the owner's .spec as .Values
+	// (helm-operator's convention).
+	ValuesFromSpec = "spec"
+	// ValuesFromResource gives a chart .Values.resource.{name,namespace,spec}
+	// (Lostromos' convention).
+	ValuesFromResource = "resource"
+	// CRDsInstall applies the files of a chart's crds/ once at start-up,
+	// before any owner, and never deletes them.
+	CRDsInstall = "install"
+	// CRDsSkip leaves a chart's crds/ alone (installed by other means).
+	CRDsSkip = "skip"
+)
 
 // String describes the watch for humans, e.g. "sites (Site.v1.example.bosun.dev)".
 func (w *Watch) String() string {

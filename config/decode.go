@@ -23,11 +23,21 @@ type rawConfig struct {
 	Selector   string   `mapstructure:"selector"`
 	// Templates is a path or a list of paths, told apart by validate.
 	Templates any `mapstructure:"templates"`
+	// Chart is the path of a Helm chart (a directory or a .tgz), instead of Templates.
+	Chart any `mapstructure:"chart"`
+	// Charts are named charts an owner may pick instead of Chart, with an annotation.
+	Charts map[string]any `mapstructure:"charts"`
+	// ValuesFrom says where on the owner a chart's values come from.
+	ValuesFrom string `mapstructure:"valuesfrom"`
+	// CRDs says what to do with the files in a chart's crds/ directory.
+	CRDs string `mapstructure:"crds"`
 	// Examples is a path or a list of paths of owner files, like Templates.
 	Examples any `mapstructure:"examples"`
 	// Values only claims the key so that UnmarshalExact accepts it: viper has
 	// lower-cased its keys, so the real values come from decodeValues.
 	Values any `mapstructure:"values"`
+	// OverrideValues is claimed like Values and decoded by decodeValues too.
+	OverrideValues any `mapstructure:"overridevalues"`
 	// Pointers tell "not set" (use the default) from an explicit zero.
 	Workers       *int           `mapstructure:"workers"`
 	Resync        *time.Duration `mapstructure:"resync"`
@@ -55,6 +65,7 @@ type rawChildren struct {
 	ClusterScoped       bool        `mapstructure:"clusterscoped"`
 	Kinds               []string    `mapstructure:"kinds"`
 	Adopt               bool        `mapstructure:"adopt"`
+	AdoptHelmReleases   bool        `mapstructure:"adopthelmreleases"`
 	RecreateOnImmutable bool        `mapstructure:"recreateonimmutable"`
 	Ignore              []rawIgnore `mapstructure:"ignore"`
 }
@@ -257,28 +268,27 @@ func yamlKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// decodeValues decodes the values map from the raw file, keeping the case of
-// its keys that viper would lose.
-func decodeValues(data []byte) (map[string]any, error) {
-	var doc struct {
-		Values json.RawMessage `json:"values"`
-	}
+// decodeValues decodes the map under key (values, overrideValues) from the raw
+// file, keeping the case of its keys that viper would lose.
+func decodeValues(data []byte, key string) (map[string]any, error) {
+	var doc map[string]json.RawMessage
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("values: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	values := map[string]any{}
-	if len(doc.Values) == 0 || string(doc.Values) == "null" {
+	raw := doc[key]
+	if len(raw) == 0 || string(raw) == "null" {
 		return values, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(doc.Values))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("values: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("values: expected a map, got %s", yamlKind(v))
+		return nil, fmt.Errorf("%s: expected a map, got %s", key, yamlKind(v))
 	}
 	for k, v := range m {
 		values[k] = typedNumbers(v)

@@ -90,14 +90,24 @@ func LoadFile(path string) (*Watch, error) {
 	}
 	raw, errs, failed := decode(data)
 	if raw != nil {
-		values, err := decodeValues(data)
+		values, err := decodeValues(data, "values")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		override, err := decodeValues(data, "overrideValues")
 		if err != nil {
 			errs = append(errs, err)
 		}
 		w, verrs := validate(path, raw, failed)
 		errs = append(errs, verrs...)
+		if len(override) > 0 && w.Chart == "" {
+			errs = append(errs, errors.New("overrideValues: only charts take it (templates read .Values and the owner directly)"))
+		}
 		if len(errs) == 0 {
 			w.Values = values
+			if len(override) > 0 {
+				w.OverrideValues = override
+			}
 			return w, nil
 		}
 	}

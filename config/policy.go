@@ -41,6 +41,12 @@ type ChildPolicy struct {
 	// otherwise applying over such an object is refused, so that an owner
 	// cannot overwrite objects it did not create.
 	Adopt bool
+	// AdoptHelmReleases lets bosun take over the objects of a Helm release
+	// named after the owner, in its namespace (label
+	// app.kubernetes.io/managed-by=Helm, annotations
+	// meta.helm.sh/release-name and -namespace), moving the fields Helm
+	// owned to bosun so that what leaves the chart is removed.
+	AdoptHelmReleases bool
 	// RecreateOnImmutable deletes and re-creates a child whose apply failed
 	// because an immutable field changed. It is off by default because
 	// re-creating loses the object's state, e.g. a Job's pods.

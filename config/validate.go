@@ -77,11 +77,7 @@ func validate(path string, raw *rawConfig, failed []string) (*Watch, []error) {
 		}
 	}
 
-	if ok("templates") {
-		templates, terrs := resolvePaths("templates", filepath.Dir(path), raw.Templates, true)
-		w.Templates = templates
-		errs = append(errs, terrs...)
-	}
+	errs = append(errs, validateSource(w, raw, filepath.Dir(path), ok)...)
 
 	if ok("examples") {
 		examples, eerrs := resolvePaths("examples", filepath.Dir(path), raw.Examples, false)

@@ -68,6 +68,7 @@ func validateChildren(raw rawChildren, ok func(field string) bool) (ChildPolicy,
 	p := ChildPolicy{
 		ClusterScoped:       raw.ClusterScoped,
 		Adopt:               raw.Adopt,
+		AdoptHelmReleases:   raw.AdoptHelmReleases,
 		RecreateOnImmutable: raw.RecreateOnImmutable,
 	}
 

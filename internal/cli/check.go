@@ -9,11 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bosun-dev/bosun/config"
-	"github.com/bosun-dev/bosun/renderer"
 )
 
 func newCheckCommand() *cobra.Command {
 	var path string
+	var caps capabilities
 	cmd := &cobra.Command{
 		Use:   "check --config PATH",
 		Short: "Validate watch configs and templates, and render their examples, without a cluster",
@@ -28,20 +28,21 @@ built in is taken to be namespaced.`,
   bosun check -c /etc/bosun/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !runCheck(cmd.Context(), path, cmd.OutOrStdout()) {
+			if !runCheck(cmd.Context(), path, caps, cmd.OutOrStdout()) {
 				return exitCode(1)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "", "watch config file, or a directory of them")
+	capabilityFlags(cmd, &caps)
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
 
 // runCheck checks the configs at path and prints a line per watch and example to out; it
 // reports whether everything passed.
-func runCheck(ctx context.Context, path string, out io.Writer) bool {
+func runCheck(ctx context.Context, path string, caps capabilities, out io.Writer) bool {
 	watches, err := config.Load(path)
 	if err != nil {
 		fail(out, "", err)
@@ -49,9 +50,9 @@ func runCheck(ctx context.Context, path string, out io.Writer) bool {
 	}
 	passed := true
 	for _, w := range watches {
-		r, err := renderer.New(w.Templates, renderer.Options{Values: w.Values})
+		r, err := newSource(w, caps)
 		if err != nil {
-			fail(out, w.Name+": "+w.File+": ", err)
+			fail(out, w.Name+": ", err)
 			passed = false
 			continue
 		}
@@ -59,7 +60,7 @@ func runCheck(ctx context.Context, path string, out io.Writer) bool {
 		if n := len(w.Examples); n > 0 {
 			examples = plural(n, "example")
 		}
-		fmt.Fprintf(out, "ok    %s: %s (%s, %s)\n", w.Name, w.File, plural(len(r.Templates()), "template"), examples)
+		fmt.Fprintf(out, "ok    %s: %s (%s, %s)\n", w.Name, w.File, describeSource(r), examples)
 		for _, file := range w.Examples {
 			if !checkExample(ctx, w, r, file, out) {
 				passed = false
@@ -70,7 +71,7 @@ func runCheck(ctx context.Context, path string, out io.Writer) bool {
 }
 
 // checkExample renders every owner of one example file and checks its children offline.
-func checkExample(ctx context.Context, w *config.Watch, r *renderer.Renderer, file string, out io.Writer) bool {
+func checkExample(ctx context.Context, w *config.Watch, r source, file string, out io.Writer) bool {
 	prefix := w.Name + ": "
 	owners, err := readAllOwners(w, []string{file}, nil)
 	if err != nil {

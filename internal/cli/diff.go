@@ -19,7 +19,6 @@ import (
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/restmap"
-	"github.com/bosun-dev/bosun/renderer"
 )
 
 // placeholderUID stands in for the UID of an owner that does not exist in the cluster yet.
@@ -82,7 +81,7 @@ Exit status, as kubectl diff: 0 no differences, 1 differences, 2 an error.`,
 // differ holds what diffing one owner needs.
 type differ struct {
 	watch      *config.Watch
-	renderer   *renderer.Renderer
+	renderer   source
 	applier    *applier.Manager
 	owners     dynamic.NamespaceableResourceInterface
 	namespaced bool
@@ -93,7 +92,7 @@ type differ struct {
 
 // runDiff diffs every owner of o.Files; differs reports whether any child would change.
 func runDiff(ctx context.Context, o diffOptions, stdin io.Reader, stdout, stderr io.Writer) (differs bool, err error) {
-	w, r, err := loadWatch(o.ConfigPath, o.Watch)
+	w, r, err := loadWatch(o.ConfigPath, o.Watch, capabilities{})
 	if err != nil {
 		return false, err
 	}
@@ -127,6 +126,13 @@ func runDiff(ctx context.Context, o diffOptions, stdin io.Reader, stdout, stderr
 	mapping, err := mapper.RESTMapping(w.GVK.GroupKind(), w.GVK.Version)
 	if err != nil {
 		return false, fmt.Errorf("watch %s: kind %s is not served by the API server (is its CRD installed?): %w", w.Name, config.GVKString(w.GVK), err)
+	}
+	caps, err := clusterCapabilities(dc)
+	if err != nil {
+		return false, err
+	}
+	if r, err = withCluster(r, w, caps, dyn, mapper); err != nil {
+		return false, err
 	}
 	d := differ{
 		watch:      w,

@@ -124,7 +124,7 @@ func watchNotes(w *config.Watch, o owner) []string {
 }
 
 // render renders one owner as the watcher does, within the watch's render timeout.
-func render(ctx context.Context, w *config.Watch, r *renderer.Renderer, obj *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+func render(ctx context.Context, w *config.Watch, r source, obj *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.RenderTimeout)
 	defer cancel()
 	children, err := r.Render(ctx, obj)

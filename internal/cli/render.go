@@ -13,7 +13,6 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
-	"github.com/bosun-dev/bosun/renderer"
 )
 
 // renderOptions are the flags of render.
@@ -23,6 +22,8 @@ type renderOptions struct {
 	Files      []string
 	Namespace  string
 	WithLabels bool
+	// Capabilities are what charts see as .Capabilities.
+	Capabilities capabilities
 }
 
 func newRenderCommand() *cobra.Command {
@@ -56,6 +57,7 @@ gives one, so .UID renders empty.`,
 	f.StringArrayVarP(&o.Files, "filename", "f", nil, `file of owners (multi-document YAML or JSON, a v1 List too); "-" reads stdin; repeatable`)
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of owners that have none (default \"default\")")
 	f.BoolVar(&o.WithLabels, "with-labels", false, "print the children as bosun would apply them: with its labels, annotations and ownerReference")
+	capabilityFlags(cmd, &o.Capabilities)
 	_ = cmd.MarkFlagRequired("config")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -64,7 +66,7 @@ gives one, so .UID renders empty.`,
 // runRender renders every owner of o.Files and prints the children to stdout, notes about
 // owners the watch would not reconcile to stderr.
 func runRender(ctx context.Context, o renderOptions, stdin io.Reader, stdout, stderr io.Writer) error {
-	w, r, err := loadWatch(o.ConfigPath, o.Watch)
+	w, r, err := loadWatch(o.ConfigPath, o.Watch, o.Capabilities)
 	if err != nil {
 		return err
 	}
@@ -123,7 +125,7 @@ func printManifests(w io.Writer, owner string, objs []*unstructured.Unstructured
 
 // loadWatch loads the watch config at path and parses its templates. A path that holds
 // several watches needs the name of one.
-func loadWatch(path, name string) (*config.Watch, *renderer.Renderer, error) {
+func loadWatch(path, name string, caps capabilities) (*config.Watch, source, error) {
 	watches, err := config.Load(path)
 	if err != nil {
 		return nil, nil, err
@@ -132,9 +134,9 @@ func loadWatch(path, name string) (*config.Watch, *renderer.Renderer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := renderer.New(w.Templates, renderer.Options{Values: w.Values})
+	r, err := newSource(w, caps)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", w.File, err)
+		return nil, nil, err
 	}
 	return w, r, nil
 }

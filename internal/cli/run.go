@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -138,6 +140,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	defer broadcaster.Shutdown()
 
 	mapper := restmap.New(dc, 0)
+	if watches, err = forCluster(ctx, watches, dc, dyn, mapper, log); err != nil {
+		return err
+	}
 	b := currentBuild()
 	m := metrics.New(b.Version, b.Commit)
 	wopts := watcher.Options{
@@ -199,14 +204,44 @@ func loadWatches(path string) ([]watcher.Watch, error) {
 	var watches []watcher.Watch
 	var errs []error
 	for _, c := range cfgs {
-		r, err := renderer.New(c.Templates, renderer.Options{Values: c.Values})
+		r, err := newSource(c, capabilities{})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.File, err))
+			errs = append(errs, err)
 			continue
 		}
 		watches = append(watches, watcher.Watch{Watch: c, Renderer: r})
 	}
 	return watches, errors.Join(errs...)
+}
+
+// forCluster completes the chart watches for the cluster (capabilities from discovery, lookup,
+// installs vs upgrades) and installs their charts' CRDs, before any owner is reconciled.
+func forCluster(ctx context.Context, watches []watcher.Watch, dc discovery.DiscoveryInterface, dyn dynamic.Interface, mapper apimeta.RESTMapper, log *zap.Logger) ([]watcher.Watch, error) {
+	var charts []chartWatch
+	for _, w := range watches {
+		if set, ok := w.Renderer.(*renderer.ChartSet); ok {
+			charts = append(charts, chartWatch{watch: w.Watch, set: set})
+		}
+	}
+	if len(charts) == 0 {
+		return watches, nil
+	}
+	if err := installCRDs(ctx, charts, dyn, log); err != nil {
+		return nil, err
+	}
+	caps, err := clusterCapabilities(dc)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(watches)
+	for i, w := range out {
+		r, err := withCluster(w.Renderer, w.Watch, caps, dyn, mapper)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Renderer = r
+	}
+	return out, nil
 }
 
 // restConfig loads the client configuration as kubectl does: --kubeconfig, then $KUBECONFIG,

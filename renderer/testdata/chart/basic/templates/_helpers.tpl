@@ -1,0 +1,3 @@
+{{- define "basic.fullname" -}}
+{{ .Release.Name }}-{{ .Chart.Name }}
+{{- end -}}
