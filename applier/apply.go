@@ -65,8 +65,14 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 		case !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err): // the latter: created meanwhile
 			return "", fmt.Errorf("%s: apply: %w", o.Ref, err)
 		}
-		if err := m.checkAdoption(ctx, p, o); err != nil {
+		helm, err := m.checkAdoption(ctx, p, o)
+		if err != nil {
 			return "", err
+		}
+		if helm != nil {
+			if err := m.takeOverFromHelm(ctx, o, helm); err != nil {
+				return "", err
+			}
 		}
 	}
 	got, err = m.apply(ctx, o)

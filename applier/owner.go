@@ -45,14 +45,31 @@ func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructu
 	if len(meta) == 0 {
 		return owner, nil
 	}
+	return m.patchOwner(ctx, owner, gvr, meta, "update inventory")
+}
+
+// AnnotateOwner sets (or, with an empty value, removes) one annotation of bosun's on the owner,
+// with the owner's resourceVersion as a precondition.
+func (m *Manager) AnnotateOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, key, value string) (*unstructured.Unstructured, error) {
+	ann := map[string]any{}
+	setAnnotation(ann, owner.GetAnnotations(), key, value)
+	if len(ann) == 0 {
+		return owner, nil
+	}
+	return m.patchOwner(ctx, owner, gvr, map[string]any{"annotations": ann}, "annotate "+key)
+}
+
+// patchOwner merge-patches the owner's metadata, failing with a conflict if the owner changed
+// since it was read.
+func (m *Manager) patchOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, meta map[string]any, what string) (*unstructured.Unstructured, error) {
 	meta["resourceVersion"] = owner.GetResourceVersion()
 	patch, err := json.Marshal(map[string]any{"metadata": meta})
 	if err != nil {
-		return nil, fmt.Errorf("%s: update inventory: %w", OwnerRef(owner), err)
+		return nil, fmt.Errorf("%s: %s: %w", OwnerRef(owner), what, err)
 	}
 	got, err := m.resource(gvr, owner.GetNamespace()).Patch(ctx, owner.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: m.opts.FieldManager})
 	if err != nil {
-		return nil, fmt.Errorf("%s: update inventory: %w", OwnerRef(owner), err)
+		return nil, fmt.Errorf("%s: %s: %w", OwnerRef(owner), what, err)
 	}
 	return got, nil
 }

@@ -3,6 +3,9 @@ package applier
 import (
 	"context"
 	"fmt"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/csaupgrade"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -40,10 +43,11 @@ func checkPolicy(policy config.ChildPolicy, owner *unstructured.Unstructured, re
 // checkAdoption refuses to apply over an existing object that bosun does not manage for this
 // owner, unless the watch allows adoption. It runs only after a create-only apply found the
 // name taken by an object the child cache does not know (see create): rare, so it reads from
-// etcd rather than from a watch cache that may not have the object yet.
-func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) error {
+// etcd rather than from a watch cache that may not have the object yet. An object of the
+// owner's Helm release that the watch may adopt is returned, to have its fields upgraded.
+func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) (*metav1.PartialObjectMetadata, error) {
 	if p.Policy.Adopt {
-		return nil
+		return nil, nil
 	}
 	ri := m.meta.Resource(o.Resource)
 	var got *metav1.PartialObjectMetadata
@@ -55,11 +59,14 @@ func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) error {
 	}
 	switch {
 	case apierrors.IsNotFound(err):
-		return nil
+		return nil, nil
 	case err != nil:
-		return fmt.Errorf("%s: check ownership: %w", o.Ref, err)
+		return nil, fmt.Errorf("%s: check ownership: %w", o.Ref, err)
 	}
-	return checkOwnership(p, o.Ref, got.Labels)
+	if p.Policy.AdoptHelmReleases && inHelmRelease(p.Owner, got) {
+		return got, nil
+	}
+	return nil, checkOwnership(p, o.Ref, got.Labels)
 }
 
 // checkOwnership refuses an existing object with these labels unless bosun manages it for the
@@ -74,9 +81,45 @@ func checkOwnership(p *Plan, ref Ref, labels map[string]string) error {
 		return nil
 	case uid != "" && labels[LabelManagedBy] == ManagedByValue:
 		return &PolicyError{Ref: ref, Reason: fmt.Sprintf("the object belongs to another owner (UID %s)", uid)}
+	case labels[LabelManagedBy] == helmManagedBy && !p.Policy.AdoptHelmReleases:
+		return &PolicyError{Ref: ref, Reason: "an object of that name exists, managed by Helm (set children.adoptHelmReleases: true to take over the owner's release)"}
 	default:
 		return &PolicyError{Ref: ref, Reason: "an object of that name exists and is not managed by bosun (set children.adopt: true to take it over)"}
 	}
+}
+
+// Helm's marks of a release's objects.
+const (
+	helmManagedBy        = "Helm"
+	helmReleaseName      = "meta.helm.sh/release-name"
+	helmReleaseNamespace = "meta.helm.sh/release-namespace"
+)
+
+// helmManagers are the field managers of Helm 3's client-side writes (the helm CLI and
+// helm-operator name their manager after their binary).
+var helmManagers = sets.New("helm", "helm-operator")
+
+// inHelmRelease tells whether obj belongs to the Helm release named after owner, in its
+// namespace, and to no bosun owner.
+func inHelmRelease(owner *unstructured.Unstructured, obj *metav1.PartialObjectMetadata) bool {
+	return obj.Labels[LabelManagedBy] == helmManagedBy && obj.Labels[LabelOwnerUID] == "" &&
+		obj.Annotations[helmReleaseName] == owner.GetName() &&
+		obj.Annotations[helmReleaseNamespace] == owner.GetNamespace()
+}
+
+// takeOverFromHelm moves the fields Helm's client-side writes own to bosun's apply manager
+// (client-go's csaupgrade), so that a field later removed from the chart is removed from the
+// object instead of staying owned by Helm. Nothing else of the object changes.
+func (m *Manager) takeOverFromHelm(ctx context.Context, o Object, got *metav1.PartialObjectMetadata) error {
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(got, helmManagers, m.opts.FieldManager)
+	if err != nil || patch == nil {
+		return err
+	}
+	_, err = m.resource(o.Resource, o.Namespace).Patch(ctx, o.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("%s: take over from Helm: %w", o.Ref, err)
+	}
+	return nil
 }
 
 // ImmutableError says the API server refused a change to a field that cannot change after

@@ -37,6 +37,7 @@ type Applier interface {
 	Prune(ctx context.Context, p *applier.Plan, live []applier.Child) (applier.ChangeSet, error)
 	DeleteAll(ctx context.Context, live []applier.Child) (applier.ChangeSet, error)
 	ReleaseOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource) error
+	AnnotateOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, key, value string) (*unstructured.Unstructured, error)
 }
 
 // Watch is one watched resource type with the renderer of its templates.

@@ -27,6 +27,7 @@ const (
 	ReasonDeleted       = "Deleted"
 	ReasonRecreated     = "Recreated"
 	ReasonRolloutPaused = "RolloutPaused"
+	ReasonHookFailed    = "HookFailed"
 )
 
 // reasonOf classifies a reconcile error for the owner's condition and Event.
@@ -47,6 +48,8 @@ func reasonOf(err error) string {
 		return ReasonRenderFailed
 	case errors.As(err, &unknown):
 		return ReasonUnknownKind
+	case errors.As(err, new(*hookError)):
+		return ReasonHookFailed
 	case errors.As(err, &policy):
 		return ReasonRefused
 	case errors.As(err, &limit):

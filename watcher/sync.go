@@ -98,10 +98,12 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	case err != nil:
 		return fail("", fmt.Errorf("%s: render: %w", ref, err))
 	}
-	plan, err := c.opts.Applier.Plan(owner, rendered, c.watch.Children)
+	hooks := planHooks(owner, rendered)
+	plan, err := c.opts.Applier.Plan(owner, hooks.objects(), c.watch.Children)
 	if err != nil {
 		return fail("", fmt.Errorf("%s: %w", ref, err))
 	}
+	resolveHooks(plan, &hooks)
 	for _, o := range plan.Objects {
 		out.children = append(out.children, o.Ref)
 	}
@@ -126,7 +128,21 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	owner = got
 	start = time.Now()
 	defer func() { c.metrics.ApplyDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds()) }()
-	changes, err := c.opts.Applier.Apply(ctx, plan, byRef(live))
+	if len(hooks.pre) > 0 {
+		ran, waiting, err := c.runHooks(ctx, plan, hooks.pre, "pre")
+		if owner, err = c.recordHooks(ctx, owner, hooks, ran, false, err); err != nil {
+			return fail("", fmt.Errorf("%s: %w", ref, err))
+		}
+		if waiting != "" {
+			out.waiting = waiting
+			return out, owner
+		}
+		if live, err = c.kids.list(ctx, owner.GetUID(), all.Kinds); err != nil {
+			return fail("", fmt.Errorf("%s: %w", ref, err))
+		}
+	}
+	main := without(plan, append(slices.Clone(hooks.pre), hooks.post...))
+	changes, err := c.opts.Applier.Apply(ctx, main, byRef(live))
 	c.logChanges(log, owner, changes)
 	if err != nil {
 		return fail("", err)
@@ -160,9 +176,30 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		if live, err = c.kids.list(ctx, owner.GetUID(), plan.Inventory.Kinds); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
-		out.ready, out.waiting = checkHealth(plan, byRef(live), changed)
+		out.ready, out.waiting = checkHealth(main, byRef(live), changed)
+	}
+	if out.ready && hooks.hasHooks {
+		ran, waiting, err := c.runHooks(ctx, plan, hooks.post, "post")
+		if owner, err = c.recordHooks(ctx, owner, hooks, append(slices.Clone(hooks.pre), ran...), waiting == "" && err == nil, err); err != nil {
+			return fail("", fmt.Errorf("%s: %w", ref, err))
+		}
+		out.ready, out.waiting = waiting == "", waiting
 	}
 	return out, owner
+}
+
+// recordHooks records on the owner the hooks that ran, and that its install completed; runErr
+// is passed through (what ran before a failure is still recorded).
+func (c *controller) recordHooks(ctx context.Context, owner *unstructured.Unstructured, hp hookPlan, ran []hook, completed bool, runErr error) (*unstructured.Unstructured, error) {
+	want := hp.record(ran, hp.installed || completed)
+	if want == owner.GetAnnotations()[AnnotationHooks] {
+		return owner, runErr
+	}
+	got, err := c.opts.Applier.AnnotateOwner(ctx, owner, c.gvr, AnnotationHooks, want)
+	if err != nil {
+		return owner, errors.Join(runErr, err)
+	}
+	return got, runErr
 }
 
 // report writes the outcome to the owner's status (when enabled) and records an Event when
