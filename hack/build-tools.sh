@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local control plane from pinned Go modules (no downloads of prebuilt binaries):
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok. The binaries land in
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, and the helm CLI that
+# the chart equality tests compare against (renderer/chart_helm_test.go). The binaries land in
 # a cache outside git; a second run finds them and returns at once. Prints the directory last.
 #
 #   hack/build-tools.sh            build what is missing, print the bin directory
@@ -64,6 +65,15 @@ build kubernetes "$k8s_ldflags" \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler
 build kwok "-s -w" sigs.k8s.io/kwok/cmd/kwok
+
+# helm is not part of the directory's version key (a helm bump should not rebuild the control
+# plane), so a helm of another version is removed here and rebuilt.
+if [ -x "$bin/helm" ] && [ "$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)" != "$HELM_VERSION" ]; then
+  log "removing $bin/helm: not $HELM_VERSION"
+  rm -f "$bin/helm"
+fi
+build helm "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+  helm.sh/helm/v4/cmd/helm
 
 # kwok_stages copies kwok's stage configs (how fake nodes and pods move through their
 # lifecycle) from the pinned kwok module, so the local cluster uses the ones matching the binary.

@@ -5,6 +5,8 @@ KUBE_MAJOR=1
 KUBE_MINOR=37
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+# The helm CLI, for the chart equality tests only (not in the tools directory's name: see build-tools.sh).
+HELM_VERSION=v4.3.1
 
 # bosun_tools_dir prints where the built binaries live: outside git, keyed by version so a
 # version bump rebuilds instead of reusing stale binaries.
