@@ -111,6 +111,15 @@ func inHelmRelease(owner *unstructured.Unstructured, obj *metav1.PartialObjectMe
 // (client-go's csaupgrade), so that a field later removed from the chart is removed from the
 // object instead of staying owned by Helm. Nothing else of the object changes.
 func (m *Manager) takeOverFromHelm(ctx context.Context, o Object, got *metav1.PartialObjectMetadata) error {
+	// Helm 4 applies server-side under the same manager names: csaupgrade merges only Update
+	// entries, so Helm's Apply entries are presented to it as such; the patch replaces the
+	// whole list either way.
+	got = got.DeepCopy()
+	for i, mf := range got.ManagedFields {
+		if helmManagers.Has(mf.Manager) && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" {
+			got.ManagedFields[i].Operation = metav1.ManagedFieldsOperationUpdate
+		}
+	}
 	patch, err := csaupgrade.UpgradeManagedFieldsPatch(got, helmManagers, m.opts.FieldManager)
 	if err != nil || patch == nil {
 		return err

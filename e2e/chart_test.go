@@ -1,0 +1,205 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/watcher"
+)
+
+var (
+	jobGVR = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	podGVR = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+)
+
+func chartWatch(t *testing.T, extra string) string {
+	return writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+chart: %s
+resync: 0s
+%s`, abs(t, "testdata/charts/app"), extra))
+}
+
+// TestChartWatchLifecycle runs an unmodified chart per owner: crds/ installed once, the
+// pre-install hook Job run to completion before anything else and deleted (hook-succeeded),
+// the post-install hook once the rest is Ready, no test hook; then a values edit, a subchart
+// turned off (pruned), drift restored, a lookup-kept password, and the owner's deletion.
+func TestChartWatchLifecycle(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "chart")
+	b := startBosun(t, chartWatch(t, ""), ns)
+
+	// crds/ is applied at start-up, before any owner, and belongs to no owner.
+	crd := waitObject(t, crdGVR, "", "gadgets.chart.e2e.bosun.dev", nil)
+	if len(crd.GetOwnerReferences()) != 0 {
+		t.Errorf("the chart's CRD has owners: %v", crd.GetOwnerReferences())
+	}
+
+	create(t, widgetGVR, ns, fmt.Sprintf(`
+apiVersion: e2e.bosun.dev/v1
+kind: Widget
+metadata: {name: web, namespace: %s}
+spec: {message: "hi from the owner", replicas: 2}
+`, ns))
+
+	// The Deployment comes only after the pre-install Job completed; the Job is then deleted.
+	dep := waitObject(t, deployGVR, ns, "web", nil)
+	job, err := get(jobGVR, ns, "web-setup")
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		t.Fatal(err)
+	default:
+		if !jobComplete(job) {
+			t.Errorf("the Deployment was applied while the pre-install hook Job had not completed: %v", job.Object["status"])
+		}
+	}
+	b.waitLogged(t, 0, "child created", zap.String("child", "Job/"+ns+"/web-setup"))
+	waitGone(t, jobGVR, ns, "web-setup")
+	if r, _, _ := unstructured.NestedInt64(dep.Object, "spec", "replicas"); r != 2 {
+		t.Errorf("replicas = %d, want the owner's 2", r)
+	}
+	cm := waitObject(t, configMapGVR, ns, "web-config", nil)
+	if msg, _, _ := unstructured.NestedString(cm.Object, "data", "message"); msg != "hi from the owner" {
+		t.Errorf("message = %q", msg)
+	}
+	if cm.GetLabels()["app.kubernetes.io/instance"] != "web" {
+		t.Errorf("labels = %v: .Release.Name is not the owner's name", cm.GetLabels())
+	}
+	waitObject(t, configMapGVR, ns, "web-extra", nil)
+	waitObject(t, configMapGVR, ns, "web-installed", nil) // post-install hook, kept
+	owner := waitCondition(t, widgetGVR, ns, "web", "Ready", "True", watcher.ReasonReady)
+	if got := owner.GetAnnotations()[watcher.AnnotationHooks]; !strings.Contains(got, "installed") {
+		t.Errorf("owner's %s = %q, want the install recorded", watcher.AnnotationHooks, got)
+	}
+	if _, err := get(podGVR, ns, "web-test"); !apierrors.IsNotFound(err) {
+		t.Errorf("the test hook Pod was applied (err %v)", err)
+	}
+	secret := waitObject(t, secretGVR, ns, "web-password", nil)
+	password, _, _ := unstructured.NestedString(secret.Object, "data", "password")
+
+	// A values edit updates the children; lookup keeps the password; the Job is not re-run.
+	mergePatch(t, widgetGVR, ns, "web", `{"spec":{"message":"changed","extraKey":"x"}}`)
+	waitObject(t, configMapGVR, ns, "web-config", func(u *unstructured.Unstructured) error {
+		if msg, _, _ := unstructured.NestedString(u.Object, "data", "message"); msg != "changed" {
+			return fmt.Errorf("message = %q", msg)
+		}
+		return nil
+	})
+	if s, _ := get(secretGVR, ns, "web-password"); s != nil {
+		if p, _, _ := unstructured.NestedString(s.Object, "data", "password"); p != password {
+			t.Errorf("password rotated on a values edit: %q -> %q (lookup must keep it)", password, p)
+		}
+	}
+
+	// Turning the subchart off prunes its objects.
+	mergePatch(t, widgetGVR, ns, "web", `{"spec":{"extra":{"enabled":false}}}`)
+	waitGone(t, configMapGVR, ns, "web-extra")
+
+	// A field bosun renders, edited by hand, is restored.
+	mergePatch(t, configMapGVR, ns, "web-config", `{"data":{"message":"hand edit"}}`)
+	waitObject(t, configMapGVR, ns, "web-config", func(u *unstructured.Unstructured) error {
+		if msg, _, _ := unstructured.NestedString(u.Object, "data", "message"); msg != "changed" {
+			return fmt.Errorf("message = %q, want it restored", msg)
+		}
+		return nil
+	})
+	if _, err := get(jobGVR, ns, "web-setup"); !apierrors.IsNotFound(err) {
+		t.Errorf("the pre-install hook ran again on an upgrade (err %v)", err)
+	}
+
+	// Deleting the owner deletes its children, hooks included; the CRD stays.
+	deleteObject(t, widgetGVR, ns, "web")
+	for _, name := range []string{"web-config", "web-installed"} {
+		waitGone(t, configMapGVR, ns, name)
+	}
+	waitGone(t, deployGVR, ns, "web")
+	waitGone(t, secretGVR, ns, "web-password")
+	waitGone(t, widgetGVR, ns, "web")
+	if _, err := get(crdGVR, "", "gadgets.chart.e2e.bosun.dev"); err != nil {
+		t.Errorf("the chart's CRD went with an owner: %v", err)
+	}
+}
+
+func jobComplete(job *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(job.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Complete" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestChartMigrationFromHelm takes over objects a Helm release created (client-side, field
+// manager "helm") without re-creating them, and then removes a field the chart stops rendering.
+func TestChartMigrationFromHelm(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "helm-migration")
+	ctx := context.Background()
+	// As Helm 3 leaves them: its labels and release annotations, fields owned by "helm".
+	helmObj := func(manifest string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON([]byte(manifest)); err != nil {
+			t.Fatal(err)
+		}
+		u.SetNamespace(ns)
+		u.SetLabels(map[string]string{"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/name": "app", "app.kubernetes.io/instance": "web"})
+		u.SetAnnotations(map[string]string{"meta.helm.sh/release-name": "web", "meta.helm.sh/release-namespace": ns})
+		return u
+	}
+	cm := helmObj(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"web-config"},"data":{"message":"old","extraKey":"from helm"}}`)
+	before, err := env.Dynamic.Resource(configMapGVR).Namespace(ns).Create(ctx, cm, metav1.CreateOptions{FieldManager: "helm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Without the key, bosun refuses to take it over.
+	refuse := startBosun(t, chartWatch(t, ""), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf(`
+apiVersion: e2e.bosun.dev/v1
+kind: Widget
+metadata: {name: web, namespace: %s}
+spec: {message: "migrated", extraKey: "kept for now", extra: {enabled: false}}
+`, ns))
+	waitCondition(t, widgetGVR, ns, "web", "Ready", "False", watcher.ReasonRefused)
+	refuse.stop()
+
+	startBosun(t, chartWatch(t, "children: {adoptHelmReleases: true}\n"), ns)
+	after := waitObject(t, configMapGVR, ns, "web-config", func(u *unstructured.Unstructured) error {
+		if u.GetLabels()[applier.LabelOwnerUID] == "" {
+			return fmt.Errorf("not taken over yet: labels %v", u.GetLabels())
+		}
+		if msg, _, _ := unstructured.NestedString(u.Object, "data", "message"); msg != "migrated" {
+			return fmt.Errorf("message = %q", msg)
+		}
+		return nil
+	})
+	if after.GetUID() != before.GetUID() {
+		t.Errorf("the ConfigMap was re-created (UID %s -> %s), want it adopted in place", before.GetUID(), after.GetUID())
+	}
+	for _, mf := range after.GetManagedFields() {
+		if mf.Manager == "helm" {
+			t.Errorf("Helm still owns fields after the take-over: %s", mf.FieldsV1.String())
+		}
+	}
+	// A field the chart stops rendering is removed, although Helm had set it.
+	mergePatch(t, widgetGVR, ns, "web", `{"spec":{"extraKey":null}}`)
+	waitObject(t, configMapGVR, ns, "web-config", func(u *unstructured.Unstructured) error {
+		if v, ok, _ := unstructured.NestedString(u.Object, "data", "extraKey"); ok {
+			return fmt.Errorf("extraKey = %q, want it removed", v)
+		}
+		return nil
+	})
+}
