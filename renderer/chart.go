@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -334,7 +335,18 @@ func (c *Chart) values(owner *unstructured.Unstructured) (map[string]any, error)
 		}}
 	}
 	vals := loader.MergeMaps(deepCopy(c.opts.Values).(map[string]any), ownerVals)
-	return loader.MergeMaps(vals, deepCopy(c.opts.Override).(map[string]any)), nil
+	vals = loader.MergeMaps(vals, deepCopy(c.opts.Override).(map[string]any))
+	// Helm reads values files with encoding/json's types: every number is a float64, and
+	// charts test for it (kindIs "float64"). Owners come with int64s; as `helm template -f`.
+	j, err := json.Marshal(vals)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(j, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *Chart) lookupFor(ctx context.Context, owner *unstructured.Unstructured) func(apiVersion, kind, namespace, name string) (map[string]any, error) {
