@@ -2,7 +2,9 @@ package applier
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"k8s.io/apimachinery/pkg/types"
 	"slices"
 	"sort"
 
@@ -40,14 +42,50 @@ func (m *Manager) deleteAll(ctx context.Context, children []Child, action Action
 	// Already on its way out: a second delete would change nothing.
 	children = slices.DeleteFunc(children, func(c Child) bool { return c.Deleting })
 	errs := make([]error, len(children))
-	inWaves(children, waveOf, func(i int) { errs[i] = m.deleteOne(ctx, children[i]) })
+	inWaves(children, waveOf, func(i int) {
+		if keep(children[i]) {
+			errs[i] = m.letGo(ctx, children[i])
+			return
+		}
+		errs[i] = m.deleteOne(ctx, children[i])
+	})
 	var cs ChangeSet
 	for i, c := range children {
-		if errs[i] == nil {
+		switch {
+		case errs[i] != nil:
+		case keep(c):
+			cs = append(cs, Change{Ref: c.Ref, Action: Kept})
+		default:
 			cs = append(cs, Change{Ref: c.Ref, Action: action})
 		}
 	}
 	return cs, joinUnique(errs)
+}
+
+// AnnotationResourcePolicy "keep" on a child (Helm's) means it is never deleted: a prune or
+// the owner's deletion lets it go instead.
+const AnnotationResourcePolicy = "helm.sh/resource-policy"
+
+func keep(c Child) bool { return c.Annotations[AnnotationResourcePolicy] == "keep" }
+
+// letGo removes what makes a child bosun's — its owner labels and ownerReferences, so that
+// neither bosun nor the garbage collector deletes it — and leaves the rest of it as it is.
+// The uid in the patch makes it fail on another object of the same name.
+func (m *Manager) letGo(ctx context.Context, c Child) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"uid":             string(c.UID),
+		"ownerReferences": nil,
+		"labels":          map[string]any{LabelOwnerUID: nil, LabelApplySetPartOf: nil},
+	}})
+	if err != nil {
+		return err
+	}
+	_, err = m.resource(c.Resource, c.Namespace).Patch(ctx, c.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	m.forget(c.UID)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("%s: let go (resource-policy keep): %w", c.Ref, err)
+	}
+	return nil
 }
 
 func (m *Manager) deleteOne(ctx context.Context, c Child) error {

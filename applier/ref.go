@@ -56,6 +56,7 @@ const (
 	Pruned     Action = "pruned"
 	Deleted    Action = "deleted"
 	Recreated  Action = "recreated" // deleted and created again: an immutable field changed
+	Kept       Action = "kept"      // not deleted (helm.sh/resource-policy: keep): let go instead
 )
 
 // Change is one entry of a ChangeSet.

@@ -129,6 +129,16 @@ spec: {message: "hi from the owner", replicas: 2}
 	if _, err := get(crdGVR, "", "gadgets.chart.e2e.bosun.dev"); err != nil {
 		t.Errorf("the chart's CRD went with an owner: %v", err)
 	}
+	// helm.sh/resource-policy: keep — let go, not deleted, and no longer owned (no GC).
+	kept := waitObject(t, configMapGVR, ns, "web-keep", func(u *unstructured.Unstructured) error {
+		if len(u.GetOwnerReferences()) > 0 || u.GetLabels()[applier.LabelOwnerUID] != "" {
+			return fmt.Errorf("still owned: %v %v", u.GetOwnerReferences(), u.GetLabels())
+		}
+		return nil
+	})
+	if kept.GetDeletionTimestamp() != nil {
+		t.Errorf("the kept ConfigMap is being deleted")
+	}
 }
 
 func jobComplete(job *unstructured.Unstructured) bool {

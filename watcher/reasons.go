@@ -28,6 +28,7 @@ const (
 	ReasonRecreated     = "Recreated"
 	ReasonRolloutPaused = "RolloutPaused"
 	ReasonHookFailed    = "HookFailed"
+	ReasonKept          = "Kept"
 )
 
 // reasonOf classifies a reconcile error for the owner's condition and Event.

@@ -308,6 +308,8 @@ func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructure
 		case applier.Unchanged, applier.Skipped:
 			log.Debug("child "+string(ch.Action), fields...)
 			continue
+		case applier.Kept:
+			c.event(owner, ReasonKept, "Keep", ch.Ref.String()+" has helm.sh/resource-policy: keep: let go, not deleted")
 		case applier.Pruned:
 			c.event(owner, ReasonPruned, "Prune", ch.Ref.String()+" is no longer rendered: deleted")
 		case applier.Deleted:
