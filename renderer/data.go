@@ -7,8 +7,8 @@ import (
 )
 
 // templateData builds the template's dot from a copy of the owner: sprig's set, unset and merge
-// modify maps in place, and the owner usually lives in an informer cache. It is a map so that
-// missingkey=error applies to every field.
+// modify maps in place, and the owner usually lives in an informer cache. It is a map so that a
+// misspelled field (.Nmae) is an absent key like any other: nil, and an error when printed.
 func templateData(owner, values map[string]any) (map[string]any, error) {
 	obj := deepCopy(owner).(map[string]any)
 	u := &unstructured.Unstructured{Object: obj}

@@ -13,10 +13,29 @@
 // once per Render in load order. A template name may be defined only once across all files, and
 // every {{template "name"}} call must name a defined template (checked at New, not when reached).
 //
-// Templates run with text/template's missingkey=error: a missing map key fails the render
-// instead of printing "<no value>". That also means `.Values.x | default 1` fails when x is
-// absent; write `index .Values "x" | default 1` or `dig "x" 1 .Values` (both yield the fallback
-// for an absent key), or test with `hasKey`.
+// # Absent keys
+//
+// As in Helm, an absent map key is nil (text/template's missingkey=zero), so optional fields
+// are tested the way charts test them: {{ if .Spec.feature }}, {{ with .Spec.color }},
+// {{ .Spec.replicas | default 1 }}, and, or, not, eq, empty, coalesce, hasKey and dig all
+// work on an absent key. A field of an absent map is still an error, as in Helm
+// (.Spec.a.b with no spec.a: "nil pointer evaluating interface {}.b"): use dig, with, or and.
+//
+// Printing nil is an error, never "<no value>" or nothing in a child: New rewrites the
+// templates (see missing.go) so that an action printing nil — a typo such as
+// {{ .Spec.mesage }}, an absent value, a key that is null, {{ $x }} holding one — fails the
+// render with the file, line and expression:
+//
+//	template: site.yaml:7:12: .Spec.mesage is absent or null (test an optional value with if or with, or give it a default)
+//
+// The same error comes from a nil piped into, or passed as an argument to, a function that
+// cannot take it (a string or number parameter: {{ .Spec.mesage | upper }}), and from quote and
+// squote, which in sprig would drop it. It names the template and line where the nil was
+// printed, also inside include, {{template}} and tpl text; Error.Template names the output
+// template. Functions that take any value see nil as such: toYaml and toJson print it as null
+// (so {{ toYaml .Spec.resources }} renders "null" for an absent key, valid YAML), required
+// fails, default replaces it, and print, printf and toString format it as Go does ("<nil>"):
+// test a value before formatting it with those.
 //
 // # Data
 //
@@ -47,7 +66,8 @@
 // randomness (env, expandenv, now, ago, randInt, shuffle, uuidv4, bcrypt, genCA, ...): a child
 // that renders differently each time would be re-applied forever. Functions never swallow an
 // error: toJson, toPrettyJson, toRawJson, toDate and the regex functions are sprig's must*
-// variants, b64dec, b32dec and atoi return their error. Added, Helm-compatible:
+// variants, b64dec, b32dec and atoi return their error, quote and squote fail on nil instead
+// of dropping it. Added, Helm-compatible:
 //
 //	toYaml v                 YAML of v without the trailing newline
 //	fromYaml s, fromJson s   decode a mapping; bad input is an error (Helm returns an "Error" key)
@@ -86,5 +106,7 @@
 // Failures caused by templates or the owner's data are *Error: terminal until the owner or the
 // templates change. When the context ends, Render returns an error wrapping ctx.Err() instead.
 // Template errors read like text/template's ("template: <file>:<line>:<col>: executing ..."),
+// a printed nil like "template: <file>:<line>:<col>: <expression> is absent or null (...)",
+// prefixed with "template <output file>: " when it happened in another file (a helper, tpl text),
 // output errors like "template <file>: document 2: missing metadata.name".
 package renderer

@@ -60,6 +60,9 @@ func funcMap(maxBytes int) template.FuncMap {
 		"fromJson":      fromJson,
 		"fromJsonArray": fromJsonArray,
 		"required":      required,
+		"quote":         rejectNil("quote", f["quote"].(func(...any) string)),
+		"squote":        rejectNil("squote", f["squote"].(func(...any) string)),
+		printGuardFunc:  printGuard,
 		"until":         until,
 		"untilStep":     untilStep,
 		"seq":           seq,
@@ -152,9 +155,7 @@ func fromJsonArray(s string) ([]any, error) {
 	return l, nil
 }
 
-// required fails with msg when v is nil or the empty string, like Helm's. With missingkey=error
-// an absent map key already fails before required sees it; required is for keys that are
-// present but null or "".
+// required fails with msg when v is nil (an absent key) or the empty string, like Helm's.
 func required(msg string, v any) (any, error) {
 	if v == nil {
 		return nil, errors.New(msg)
@@ -163,4 +164,17 @@ func required(msg string, v any) (any, error) {
 		return nil, errors.New(msg)
 	}
 	return v, nil
+}
+
+// rejectNil wraps sprig's quote and squote, which drop nil arguments: `{{ .Spec.nmae | quote }}`
+// would write nothing instead of failing on the typo.
+func rejectNil(name string, fn func(...any) string) func(...any) (string, error) {
+	return func(args ...any) (string, error) {
+		for _, a := range args {
+			if a == nil {
+				return "", fmt.Errorf("%s: a value is absent or null (%s)", name, absentHint)
+			}
+		}
+		return fn(args...), nil
+	}
 }

@@ -6,24 +6,30 @@ import (
 	"text/template/parse"
 )
 
+// After parsing, New rewrites every tree (file, {{define}}, tpl string) by adding calls of guard
+// functions named after keywords ("range", "template", "end"). The lexer turns those words into
+// keywords, so no user template can call or shadow these functions.
+//
 // Loops and template calls are where a template can spin without writing a byte or calling a
-// function, so the limitWriter alone would never notice. After parsing, every {{range}} pipeline
-// gets one more command appended, and every template (file, {{define}}, tpl string) gets an
-// action prepended, each calling a function named after the keyword ("range", "template"). The
-// lexer turns those words into keywords, so no user template can call or shadow these functions.
+// function, so the limitWriter alone would never notice. Every {{range}} pipeline gets one more
+// command appended, and every template gets an action prepended, calling "range" and "template".
 // They check the context (and, for range, the size of an integer to iterate over), which bounds
 // the work between two checks to one innermost loop over at most MaxListLength integers or over
 // the owner's own data.
+//
+// "end" fails on a value that is nil (an absent key) where it would be printed: see missing.go.
 const (
 	rangeGuardFunc    = "range"
 	templateGuardFunc = "template"
+	printGuardFunc    = "end"
 )
 
 // guardTree rewrites t in place (call it once, before t is shared) and returns the
-// {{template}} calls it found, so that New can check that they name defined templates.
-func guardTree(t *parse.Tree) []*parse.TemplateNode {
-	var calls []*parse.TemplateNode
-	guardNode(t, t.Root, &calls)
+// {{template}} calls it found, so that New can check that they name defined templates. funcs
+// are the types of the functions t may call, which tell where a value can be nil.
+func guardTree(t *parse.Tree, funcs funcTypes) []*parse.TemplateNode {
+	g := guarder{t: t, funcs: funcs}
+	g.node(t.Root)
 	pos := t.Root.Position()
 	guard := &parse.ActionNode{
 		NodeType: parse.NodeAction,
@@ -31,31 +37,49 @@ func guardTree(t *parse.Tree) []*parse.TemplateNode {
 		Pipe:     &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{guardCommand(t, pos, templateGuardFunc)}},
 	}
 	t.Root.Nodes = append([]parse.Node{guard}, t.Root.Nodes...)
-	return calls
+	return g.calls
 }
 
-func guardNode(t *parse.Tree, node parse.Node, calls *[]*parse.TemplateNode) {
+type guarder struct {
+	t     *parse.Tree
+	funcs funcTypes
+	calls []*parse.TemplateNode
+}
+
+func (g *guarder) node(node parse.Node) {
 	switch n := node.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return
 		}
-		for _, c := range n.Nodes {
-			guardNode(t, c, calls)
+		for i, c := range n.Nodes {
+			if a, ok := c.(*parse.ActionNode); ok {
+				n.Nodes[i] = g.action(a)
+				continue
+			}
+			g.node(c)
 		}
 	case *parse.IfNode:
-		guardNode(t, n.List, calls)
-		guardNode(t, n.ElseList, calls)
+		g.branch(&n.BranchNode)
 	case *parse.WithNode:
-		guardNode(t, n.List, calls)
-		guardNode(t, n.ElseList, calls)
+		g.branch(&n.BranchNode)
 	case *parse.RangeNode:
-		n.Pipe.Cmds = append(n.Pipe.Cmds, guardCommand(t, n.Pipe.Position(), rangeGuardFunc))
-		guardNode(t, n.List, calls)
-		guardNode(t, n.ElseList, calls)
+		g.pipe(n.Pipe)
+		n.Pipe.Cmds = append(n.Pipe.Cmds, guardCommand(g.t, n.Pipe.Position(), rangeGuardFunc))
+		g.node(n.List)
+		g.node(n.ElseList)
 	case *parse.TemplateNode:
-		*calls = append(*calls, n)
+		g.calls = append(g.calls, n)
+		if n.Pipe != nil {
+			g.pipe(n.Pipe)
+		}
 	}
+}
+
+func (g *guarder) branch(n *parse.BranchNode) {
+	g.pipe(n.Pipe)
+	g.node(n.List)
+	g.node(n.ElseList)
 }
 
 func guardCommand(t *parse.Tree, pos parse.Pos, fn string) *parse.CommandNode {

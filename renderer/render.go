@@ -79,6 +79,11 @@ func (x *execution) execute(name string, data any) ([]byte, error) {
 		if cerr := x.ctx.Err(); cerr != nil {
 			return nil, fmt.Errorf("template %s: %w", name, cerr)
 		}
+		// A printed nil carries its own location, in whichever include or tpl it happened.
+		var missing *missingValueError
+		if errors.As(err, &missing) {
+			err = missing
+		}
 		return nil, &Error{Template: name, Err: err}
 	}
 	return buf.Bytes(), nil
@@ -102,7 +107,7 @@ func (x *execution) tpl(text string, data any) (string, error) {
 		return "", err
 	}
 	for n, tree := range trees {
-		guardTree(tree)
+		guardTree(tree, x.r.funcs)
 		if _, err := set.AddParseTree(n, tree); err != nil {
 			return "", err
 		}

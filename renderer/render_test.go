@@ -147,18 +147,26 @@ func TestRenderErrorsNameTheOutputTemplate(t *testing.T) {
 		{
 			name: "an error inside an included helper",
 			files: map[string]string{
+				"_helpers.tpl": "{{ define \"labels\" }}\nteam: {{ fail \"no team\" }}\n{{ end }}",
+				"cm.yaml":      "labels: {{ include \"labels\" . }}",
+			},
+			wantErr: `template: DIR/cm.yaml:1:11: executing "DIR/cm.yaml" at <include "labels" .>: error calling include: template: DIR/_helpers.tpl:2:9: executing "labels" at <fail "no team">: error calling fail: no team`,
+		},
+		{
+			name: "an absent key printed in an included helper names the helper's line",
+			files: map[string]string{
 				"_helpers.tpl": "{{ define \"labels\" }}\nteam: {{ .Labels.nope }}\n{{ end }}",
 				"cm.yaml":      "labels: {{ include \"labels\" . }}",
 			},
-			wantErr: `template: DIR/cm.yaml:1:11: executing "DIR/cm.yaml" at <include "labels" .>: error calling include: template: DIR/_helpers.tpl:2:16: executing "labels" at <.Labels.nope>: map has no entry for key "nope"`,
+			wantErr: `template DIR/cm.yaml: template: DIR/_helpers.tpl:2:9: .Labels.nope is absent or null (test an optional value with if or with, or give it a default)`,
 		},
 		{
-			name: "an error inside a called helper",
+			name: "an absent key printed in a called helper",
 			files: map[string]string{
 				"_helpers.tpl": "{{ define \"labels\" }}\nteam: {{ .Labels.nope }}\n{{ end }}",
 				"cm.yaml":      "labels: {{ template \"labels\" . }}",
 			},
-			wantErr: `template DIR/cm.yaml: template: DIR/_helpers.tpl:2:16: executing "labels" at <.Labels.nope>: map has no entry for key "nope"`,
+			wantErr: `template DIR/cm.yaml: template: DIR/_helpers.tpl:2:9: .Labels.nope is absent or null (test an optional value with if or with, or give it a default)`,
 		},
 	}
 	for _, tt := range tests {

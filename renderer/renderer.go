@@ -29,6 +29,7 @@ type Options struct {
 type Renderer struct {
 	set      *template.Template // all parsed templates; cloned per Render, never executed itself
 	parser   *template.Template // empty template holding the funcs, cloned to parse tpl strings
+	funcs    funcTypes          // the funcs' types, for guardTree
 	outputs  []string           // output template names in render order
 	values   map[string]any     // Options.Values in JSON types; copied per Render
 	maxBytes int
@@ -58,8 +59,9 @@ func New(paths []string, opts Options) (*Renderer, error) {
 	}
 	funcs := funcMap(maxBytes)
 	r := &Renderer{
-		set:      template.New("").Funcs(funcs).Option("missingkey=error"),
+		set:      template.New("").Funcs(funcs).Option("missingkey=zero"),
 		parser:   template.New("").Funcs(funcs),
+		funcs:    newFuncTypes(funcs),
 		values:   values,
 		maxBytes: maxBytes,
 		hash:     hashSources(files, valuesJSON),
@@ -95,7 +97,7 @@ func (r *Renderer) add(files []sourceFile) error {
 				return fmt.Errorf("%s: template %q is already defined in %s", f.name, name, prev)
 			}
 			definedIn[name] = f.name
-			for _, n := range guardTree(trees[name]) {
+			for _, n := range guardTree(trees[name], r.funcs) {
 				calls = append(calls, templateCall{tree: trees[name], node: n})
 			}
 			if _, err := r.set.AddParseTree(name, trees[name]); err != nil {

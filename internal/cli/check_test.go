@@ -33,7 +33,7 @@ ok    sites: ../../examples/deploy/config/watches/sites.yaml (3 templates, no ex
 			want: result{Code: 1, Stdout: `ok    good: testdata/check/good.yaml (1 template, 6 examples)
 ok    good: testdata/check/owners/one.yaml (1 object)
 ok    good: testdata/check/owners/two.yaml (2 owners, 2 objects)
-FAIL  good: testdata/check/owners/no-message.yaml: document 1: Site/default/quiet: render: template: testdata/check/templates/configmap.yaml:6:19: executing "testdata/check/templates/configmap.yaml" at <.Spec.message>: map has no entry for key "message"
+FAIL  good: testdata/check/owners/no-message.yaml: document 1: Site/default/quiet: render: template: testdata/check/templates/configmap.yaml:6:14: .Spec.message is absent or null (test an optional value with if or with, or give it a default)
 FAIL  good: testdata/check/owners/own-namespace.yaml: document 1: Site/default/greedy: Namespace/greedy: refused: cluster-scoped children are not allowed (children.clusterScoped)
 FAIL  good: testdata/check/owners/character.yaml: document 1: Character/nemo is apiVersion stable.example.bosun.dev/v1, kind Character, but watch good watches apiVersion example.bosun.dev/v1, kind Site
 FAIL  good: testdata/check/owners/no-name.yaml: document 2: missing metadata.name

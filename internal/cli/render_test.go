@@ -123,7 +123,7 @@ func TestRenderExplainsWhatIsWrong(t *testing.T) {
 			name:  "a template that fails names the owner, template and line",
 			args:  []string{"render", "-c", siteWatch, "-f", "-"},
 			stdin: "apiVersion: example.bosun.dev/v1\nkind: Site\nmetadata: {name: quiet, namespace: web}\nspec: {}\n",
-			want:  result{Code: 1, Stderr: `bosun: stdin: document 1: Site/web/quiet: render: template: ../../templates/site/configmap.yaml:9:28: executing "../../templates/site/configmap.yaml" at <.Spec.message>: map has no entry for key "message"` + "\n"},
+			want:  result{Code: 1, Stderr: `bosun: stdin: document 1: Site/web/quiet: render: template: ../../templates/site/configmap.yaml:9:23: .Spec.message is absent or null (test an optional value with if or with, or give it a default)` + "\n"},
 		},
 		{
 			name:  "an owner the watch's selector leaves out renders with a note",

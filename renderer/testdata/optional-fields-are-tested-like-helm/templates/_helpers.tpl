@@ -1,0 +1,3 @@
+{{- define "site.port" -}}
+{{ .Spec.port | default .Values.port | default 80 }}
+{{- end }}
