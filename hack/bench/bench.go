@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ type bench struct {
 	log        io.Writer
 	bin        *bosunBin
 	watch      *config.Watch
-	render     *renderer.Renderer
+	render     source
 	results    *Results
 }
 
@@ -39,7 +40,7 @@ func newBench(ctx context.Context, o options, root string, log io.Writer) (*benc
 	if b.watch, err = config.LoadFile(b.configPath); err != nil {
 		return nil, err
 	}
-	if b.render, err = renderer.New(b.watch.Templates, renderer.Options{Values: b.watch.Values}); err != nil {
+	if b.render, err = newSource(b.watch); err != nil {
 		return nil, fmt.Errorf("%s: %w", b.configPath, err)
 	}
 	b.logf("building bosun (go build -trimpath) ...")
@@ -48,6 +49,25 @@ func newBench(ctx context.Context, o options, root string, log io.Writer) (*benc
 	}
 	b.results = newResults(o, root, b.bin, b.configPath)
 	return b, nil
+}
+
+// source renders owners as bosun does: a watch's templates or its chart.
+type source interface {
+	Render(ctx context.Context, owner *unstructured.Unstructured) ([]*unstructured.Unstructured, error)
+	Hash() string
+}
+
+// newSource loads the watch's templates or chart. A chart renders here as `bosun run` renders
+// it for a new owner (an install, lookup finding nothing); the bench's charts use neither.
+func newSource(w *config.Watch) (source, error) {
+	if w.Chart == "" {
+		return renderer.New(w.Templates, renderer.Options{Values: w.Values})
+	}
+	c, err := renderer.LoadChart(w.Chart, renderer.ChartOptions{Values: w.Values, Override: w.OverrideValues, ValuesFrom: w.ValuesFrom})
+	if err != nil {
+		return nil, err
+	}
+	return renderer.NewChartSet(c, nil, config.AnnotationChart), nil
 }
 
 // close removes the binary; the work dir keeps bosun's logs (and, with -keep, the clusters).
