@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,20 +53,20 @@ metadata: {name: web, namespace: %s}
 spec: {message: "hi from the owner", replicas: 2}
 `, ns))
 
-	// The Deployment comes only after the pre-install Job completed; the Job is then deleted.
+	// The pre-install hooks go first, in weight order: the ServiceAccount (-5, deleted once
+	// it exists: hook-succeeded), then the Job (-1, kept), which must have completed before
+	// the Deployment was created.
 	dep := waitObject(t, deployGVR, ns, "web", nil)
-	job, err := get(jobGVR, ns, "web-setup")
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		t.Fatal(err)
-	default:
-		if !jobComplete(job) {
-			t.Errorf("the Deployment was applied while the pre-install hook Job had not completed: %v", job.Object["status"])
-		}
+	job := waitObject(t, jobGVR, ns, "web-setup", nil)
+	done, _, _ := unstructured.NestedString(job.Object, "status", "completionTime")
+	if !jobComplete(job) || done == "" || done > dep.GetCreationTimestamp().UTC().Format(time.RFC3339) {
+		t.Errorf("the Deployment (created %s) did not wait for the pre-install hook Job to complete (completed %q, status %v)",
+			dep.GetCreationTimestamp().UTC().Format(time.RFC3339), done, job.Object["status"])
 	}
-	b.waitLogged(t, 0, "child created", zap.String("child", "Job/"+ns+"/web-setup"))
-	waitGone(t, jobGVR, ns, "web-setup")
+	saCreated := b.waitLogged(t, 0, "child created", zap.String("child", "ServiceAccount/"+ns+"/web-setup"))
+	saDeleted := b.waitLogged(t, saCreated, "child deleted", zap.String("child", "ServiceAccount/"+ns+"/web-setup"))
+	b.waitLogged(t, saDeleted, "child created", zap.String("child", "Job/"+ns+"/web-setup"))
+	waitGone(t, saGVR, ns, "web-setup")
 	if r, _, _ := unstructured.NestedInt64(dep.Object, "spec", "replicas"); r != 2 {
 		t.Errorf("replicas = %d, want the owner's 2", r)
 	}
@@ -114,12 +115,13 @@ spec: {message: "hi from the owner", replicas: 2}
 		}
 		return nil
 	})
-	if _, err := get(jobGVR, ns, "web-setup"); !apierrors.IsNotFound(err) {
-		t.Errorf("the pre-install hook ran again on an upgrade (err %v)", err)
+	if j, err := get(jobGVR, ns, "web-setup"); err != nil || j.GetUID() != job.GetUID() {
+		t.Errorf("the pre-install hook Job was re-created or removed on an upgrade (err %v)", err)
 	}
 
 	// Deleting the owner deletes its children, hooks included; the CRD stays.
 	deleteObject(t, widgetGVR, ns, "web")
+	waitGone(t, jobGVR, ns, "web-setup")
 	for _, name := range []string{"web-config", "web-installed"} {
 		waitGone(t, configMapGVR, ns, name)
 	}

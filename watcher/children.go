@@ -205,6 +205,7 @@ func (c *children) keepHealth(obj any) (any, error) {
 	} else {
 		st, msg = res.Status, res.Message
 	}
+	st, msg = jobHealth(u, st, msg)
 	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
 		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
 		ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),

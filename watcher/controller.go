@@ -58,6 +58,7 @@ type controller struct {
 	limiter    workqueue.TypedRateLimiter[cache.ObjectName]
 	budget     *deleteBudget
 	rollout    *rollout
+	hooks      *hookRecords
 
 	reportMu   sync.Mutex
 	lastReport map[cache.ObjectName]report
@@ -102,6 +103,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		synced:     make(chan struct{}),
 		budget:     &deleteBudget{now: time.Now},
 		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),
+		hooks:      newHookRecords(),
 		lastReport: map[cache.ObjectName]report{},
 		metrics:    opts.Metrics,
 		settle:     map[types.UID]settleSince{},

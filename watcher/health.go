@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -75,4 +76,27 @@ func hasStatusSubresource(dc discovery.DiscoveryInterface, gvr schema.GroupVersi
 		}
 	}
 	return false, nil
+}
+
+// jobHealth makes a Job Ready only once it completed: kstatus calls a started Job Current
+// ("Job in progress"), but a hook Job (or any Job child) has done its work only when it
+// completed, which is what Helm waits for.
+func jobHealth(u *unstructured.Unstructured, st status.Status, msg string) (status.Status, string) {
+	if u.GetKind() != "Job" || u.GroupVersionKind().Group != "batch" || st != status.CurrentStatus {
+		return st, msg
+	}
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["status"] != "True" {
+			continue
+		}
+		switch m["type"] {
+		case "Complete", "SuccessCriteriaMet":
+			return status.CurrentStatus, "Job completed"
+		case "Failed", "FailureTarget":
+			return status.FailedStatus, fmt.Sprintf("Job failed: %v", m["message"])
+		}
+	}
+	return status.InProgressStatus, "Job running: " + msg
 }

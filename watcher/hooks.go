@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"go.uber.org/zap"
 	"slices"
 	"sort"
 	"strconv"
@@ -59,8 +60,8 @@ type hookPlan struct {
 //   - a hook that ran stays applied like any child unless its delete policy is hook-succeeded
 //     (deleted once Ready); before-hook-creation (Helm's default) deletes the previous object
 //     before a new version runs; hook-failed deletes a hook that failed.
-func planHooks(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured) hookPlan {
-	done := splitList(owner.GetAnnotations()[AnnotationHooks])
+func planHooks(record string, rendered []*unstructured.Unstructured) hookPlan {
+	done := splitList(record)
 	hp := hookPlan{installed: slices.Contains(done, hooksInstalled)}
 	pre, post := "pre-install", "post-install"
 	if hp.installed {
@@ -145,7 +146,7 @@ func splitList(s string) []string {
 // they are all Ready. It returns the hooks that completed, and a message when it must wait.
 // Hooks that completed with hook-succeeded are deleted; a failed hook is an error (and deleted
 // with hook-failed).
-func (c *controller) runHooks(ctx context.Context, full *applier.Plan, hooks []hook, phase string) (ran []hook, waiting string, err error) {
+func (c *controller) runHooks(ctx context.Context, log *zap.Logger, full *applier.Plan, hooks []hook, phase string) (ran []hook, waiting string, err error) {
 	for len(hooks) > 0 {
 		w := hooks[0].weight
 		n := 0
@@ -169,11 +170,14 @@ func (c *controller) runHooks(ctx context.Context, full *applier.Plan, hooks []h
 			}
 		}
 		if len(old) > 0 {
-			if _, err := c.opts.Applier.DeleteAll(ctx, old); err != nil {
+			changes, err := c.opts.Applier.DeleteAll(ctx, old)
+			c.logChanges(log, full.Owner, changes)
+			if err != nil {
 				return ran, "", err
 			}
 		}
 		changes, err := c.opts.Applier.Apply(ctx, sub, liveBy)
+		c.logChanges(log, full.Owner, changes)
 		if err != nil {
 			return ran, "", fmt.Errorf("%s hook: %w", phase, err)
 		}
@@ -209,7 +213,9 @@ func (c *controller) runHooks(ctx context.Context, full *applier.Plan, hooks []h
 			}
 		}
 		if len(del) > 0 {
-			if _, err := c.opts.Applier.DeleteAll(ctx, del); err != nil {
+			changes, err := c.opts.Applier.DeleteAll(ctx, del)
+			c.logChanges(log, full.Owner, changes)
+			if err != nil {
 				return ran, "", err
 			}
 		}

@@ -98,7 +98,11 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	case err != nil:
 		return fail("", fmt.Errorf("%s: render: %w", ref, err))
 	}
-	hooks := planHooks(owner, rendered)
+	record, ok := c.hooks.get(owner.GetUID())
+	if !ok {
+		record = owner.GetAnnotations()[AnnotationHooks]
+	}
+	hooks := planHooks(record, rendered)
 	plan, err := c.opts.Applier.Plan(owner, hooks.objects(), c.watch.Children)
 	if err != nil {
 		return fail("", fmt.Errorf("%s: %w", ref, err))
@@ -129,7 +133,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	start = time.Now()
 	defer func() { c.metrics.ApplyDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds()) }()
 	if len(hooks.pre) > 0 {
-		ran, waiting, err := c.runHooks(ctx, plan, hooks.pre, "pre")
+		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.pre, "pre")
 		if owner, err = c.recordHooks(ctx, owner, hooks, ran, false, err); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
@@ -179,7 +183,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		out.ready, out.waiting = checkHealth(main, byRef(live), changed)
 	}
 	if out.ready && hooks.hasHooks {
-		ran, waiting, err := c.runHooks(ctx, plan, hooks.post, "post")
+		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.post, "post")
 		if owner, err = c.recordHooks(ctx, owner, hooks, append(slices.Clone(hooks.pre), ran...), waiting == "" && err == nil, err); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
@@ -199,6 +203,7 @@ func (c *controller) recordHooks(ctx context.Context, owner *unstructured.Unstru
 	if err != nil {
 		return owner, errors.Join(runErr, err)
 	}
+	c.hooks.set(owner.GetUID(), want)
 	return got, runErr
 }
 
@@ -294,6 +299,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 		c.releasedMu.Unlock()
 	}
 	c.settling(owner, false)
+	c.hooks.forget(owner.GetUID())
 	log.Info("owner released; children deleted", zap.Int("children", len(live)))
 	return nil
 }
