@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -214,4 +215,83 @@ spec: {message: "migrated", extraKey: "kept for now", extra: {enabled: false}}
 		}
 		return nil
 	})
+}
+
+// TestChartOwnersFailAlone: an owner whose values fail the chart's schema, one whose values
+// steer lookup into another tenant's namespace, and one naming an unknown chart each get a
+// RenderFailed condition and an Event saying why; an owner that picks a named chart (a .tgz)
+// renders with it; the others go on.
+func TestChartOwnersFailAlone(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "chart-fail")
+	other := env.CreateNamespace(t, "chart-tenant")
+	create(t, secretGVR, other, fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":%q},"data":{"password":"c2VjcmV0"}}`, other))
+	startBosun(t, chartWatch(t, fmt.Sprintf("charts: {next: %s}\n", abs(t, "testdata/charts/app-0.2.0.tgz"))), ns)
+
+	owner := func(name, annotations, spec string) {
+		create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":%q,"namespace":%q,"annotations":%s},"spec":%s}`, name, ns, annotations, spec))
+	}
+	owner("bad", `{}`, `{"replicas":"three"}`)
+	owner("nosy", `{}`, fmt.Sprintf(`{"peek":{"namespace":%q,"name":"db"}}`, other))
+	owner("lost", `{"bosun.dev/chart":"nope"}`, `{}`)
+	owner("canary", `{"bosun.dev/chart":"next"}`, `{"message":"canary"}`)
+	owner("plain", `{}`, fmt.Sprintf(`{"peek":{"namespace":%q,"name":"db"}}`, ns))
+
+	for name, want := range map[string]string{
+		"bad":  "replicas",
+		"nosy": "namespace " + other + " is not the owner's",
+		"lost": `no chart named "nope"`,
+	} {
+		u := waitCondition(t, widgetGVR, ns, name, "Ready", "False", watcher.ReasonRenderFailed)
+		if _, _, msg := condition(u, "Ready"); !strings.Contains(msg, want) {
+			t.Errorf("%s: condition message %q does not say %q", name, msg, want)
+		}
+		if note := waitEvent(t, ns, name, watcher.ReasonRenderFailed); !strings.Contains(note, want) {
+			t.Errorf("%s: Event %q does not say %q", name, note, want)
+		}
+	}
+	if _, err := get(configMapGVR, ns, "nosy-peek"); !apierrors.IsNotFound(err) {
+		t.Errorf("an owner read another namespace's Secret through lookup (err %v)", err)
+	}
+
+	waitCondition(t, widgetGVR, ns, "canary", "Ready", "True", watcher.ReasonReady)
+	cm := waitObject(t, configMapGVR, ns, "canary-config", nil)
+	if v, _, _ := unstructured.NestedString(cm.Object, "data", "chartVersion"); v != "0.2.0" {
+		t.Errorf("canary rendered with chart version %q, want the named chart's 0.2.0", v)
+	}
+	waitCondition(t, widgetGVR, ns, "plain", "Ready", "True", watcher.ReasonReady)
+	cm = waitObject(t, configMapGVR, ns, "plain-config", nil)
+	if _, ok, _ := unstructured.NestedString(cm.Object, "data", "chartVersion"); ok {
+		t.Errorf("an owner without the annotation rendered with the named chart")
+	}
+	peek := waitObject(t, configMapGVR, ns, "plain-peek", nil)
+	if found, _, _ := unstructured.NestedString(peek.Object, "data", "found"); found != "no" {
+		t.Errorf("lookup in the owner's own namespace: found = %q, want no (there is no Secret db there)", found)
+	}
+}
+
+// TestMissingKeysInTemplates: optional fields tested with if, with and default render when
+// absent; a field printed straight into a child fails the owner naming the key and the line.
+func TestMissingKeysInTemplates(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "missing")
+	startBosun(t, widgetWatch(t, "testdata/missing"), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"ok","namespace":%q},"spec":{"message":"hi"}}`, ns))
+	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"typo","namespace":%q},"spec":{"mesage":"hi"}}`, ns))
+
+	cm := waitObject(t, configMapGVR, ns, "ok-optional", nil)
+	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+	if diff := cmp.Diff(map[string]string{"color": "blue", "message": "hi"}, data); diff != "" {
+		t.Errorf("data (-want +got):\n%s", diff)
+	}
+	u := waitCondition(t, widgetGVR, ns, "typo", "Ready", "False", watcher.ReasonRenderFailed)
+	_, _, msg := condition(u, "Ready")
+	for _, want := range []string{"configmap.yaml:13", ".Spec.message"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("condition message %q does not name %q", msg, want)
+		}
+	}
+	if _, err := get(configMapGVR, ns, "typo-optional"); !apierrors.IsNotFound(err) {
+		t.Errorf("a child was applied with a missing key printed (err %v)", err)
+	}
 }
