@@ -54,9 +54,9 @@ metadata: {name: web, namespace: %s}
 spec: {message: "hi from the owner", replicas: 2}
 `, ns))
 
-	// The pre-install hooks go first, in weight order: the ServiceAccount (-5, deleted once
-	// it exists: hook-succeeded), then the Job (-1, kept), which must have completed before
-	// the Deployment was created.
+	// The pre-install hooks go first, in weight order: the ServiceAccount (-5), then the Job
+	// (-1, kept), which must have completed before the Deployment was created; the
+	// ServiceAccount (hook-succeeded) is deleted once the whole phase succeeded, as in Helm.
 	dep := waitObject(t, deployGVR, ns, "web", nil)
 	job := waitObject(t, jobGVR, ns, "web-setup", nil)
 	done, _, _ := unstructured.NestedString(job.Object, "status", "completionTime")
@@ -65,8 +65,9 @@ spec: {message: "hi from the owner", replicas: 2}
 			dep.GetCreationTimestamp().UTC().Format(time.RFC3339), done, job.Object["status"])
 	}
 	saCreated := b.waitLogged(t, 0, "child created", zap.String("child", "ServiceAccount/"+ns+"/web-setup"))
-	saDeleted := b.waitLogged(t, saCreated, "child deleted", zap.String("child", "ServiceAccount/"+ns+"/web-setup"))
-	b.waitLogged(t, saDeleted, "child created", zap.String("child", "Job/"+ns+"/web-setup"))
+	jobCreated := b.waitLogged(t, saCreated, "child created", zap.String("child", "Job/"+ns+"/web-setup"))
+	saDeleted := b.waitLogged(t, jobCreated, "child deleted", zap.String("child", "ServiceAccount/"+ns+"/web-setup"))
+	b.waitLogged(t, saDeleted, "child created", zap.String("child", "Deployment/"+ns+"/web"))
 	waitGone(t, saGVR, ns, "web-setup")
 	if r, _, _ := unstructured.NestedInt64(dep.Object, "spec", "replicas"); r != 2 {
 		t.Errorf("replicas = %d, want the owner's 2", r)

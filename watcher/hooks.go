@@ -43,8 +43,9 @@ func (h hook) policy(p string) bool { return slices.Contains(h.policies, p) }
 // and hooks that ran before and stay), and the hooks to run before and after them.
 type hookPlan struct {
 	keep      []*unstructured.Unstructured
+	pending   []*unstructured.Unstructured // hooks to run in this reconcile, each once
 	pre, post []hook
-	done      []string // hashes of completed hooks that are still rendered
+	done      []string // runs ("pre:<hash>", "post:<hash>") of hooks that are still rendered
 	installed bool
 	hasHooks  bool
 }
@@ -79,18 +80,24 @@ func planHooks(record string, rendered []*unstructured.Unstructured) hookPlan {
 		if len(h.policies) == 0 {
 			h.policies = []string{"before-hook-creation"}
 		}
-		if slices.Contains(done, h.hash) {
-			hp.done = append(hp.done, h.hash)
-			if !h.policy("hook-succeeded") {
-				hp.keep = append(hp.keep, obj)
+		ranBefore := false
+		for _, phase := range []string{"pre", "post"} {
+			if slices.Contains(done, h.token(phase)) {
+				ranBefore = true
+				hp.done = append(hp.done, h.token(phase))
 			}
-			continue
 		}
-		switch {
-		case slices.Contains(events, pre):
-			hp.pre = append(hp.pre, h)
-		case slices.Contains(events, post):
-			hp.post = append(hp.post, h)
+		pending := false
+		if slices.Contains(events, pre) && !slices.Contains(done, h.token("pre")) {
+			hp.pre, pending = append(hp.pre, h), true
+		}
+		if slices.Contains(events, post) && !slices.Contains(done, h.token("post")) {
+			hp.post, pending = append(hp.post, h), true
+		}
+		if pending {
+			hp.pending = append(hp.pending, obj)
+		} else if ranBefore && !h.policy("hook-succeeded") {
+			hp.keep = append(hp.keep, obj)
 		}
 	}
 	byWeight := func(hs []hook) {
@@ -101,28 +108,33 @@ func planHooks(record string, rendered []*unstructured.Unstructured) hookPlan {
 	return hp
 }
 
+// token is how a hook's run in a phase ("pre" or "post") is recorded.
+func (h hook) token(phase string) string { return phase + ":" + h.hash }
+
 // objects are every object the render asks for now: those to keep and the pending hooks.
 func (hp hookPlan) objects() []*unstructured.Unstructured {
-	out := slices.Clone(hp.keep)
-	for _, h := range append(slices.Clone(hp.pre), hp.post...) {
-		out = append(out, h.obj)
-	}
-	return out
+	return append(slices.Clone(hp.keep), hp.pending...)
 }
 
-// record is the AnnotationHooks value once the hooks in ran: the done ones, ran, and
-// "installed" when installed.
-func (hp hookPlan) record(ran []hook, installed bool) string {
-	done := slices.Clone(hp.done)
-	for _, h := range ran {
-		done = append(done, h.hash)
-	}
+// record is the AnnotationHooks value once the runs (tokens) happened: the runs recorded
+// before that are still rendered, the new ones, and "installed" when installed.
+func (hp hookPlan) record(runs []string, installed bool) string {
+	done := append(slices.Clone(hp.done), runs...)
 	slices.Sort(done)
 	done = slices.Compact(done)
 	if installed {
 		done = append(done, hooksInstalled)
 	}
 	return strings.Join(done, ",")
+}
+
+// tokens are the records of the hooks' runs in a phase.
+func tokens(hooks []hook, phase string) []string {
+	out := make([]string, len(hooks))
+	for i, h := range hooks {
+		out[i] = h.token(phase)
+	}
+	return out
 }
 
 func hookHash(obj *unstructured.Unstructured) string {
@@ -141,12 +153,15 @@ func splitList(s string) []string {
 	return out
 }
 
-// runHooks runs pending hooks weight by weight: a previous object of a hook is deleted
-// (before-hook-creation), the hooks of one weight are applied, and the next weight waits until
-// they are all Ready. It returns the hooks that completed, and a message when it must wait.
-// Hooks that completed with hook-succeeded are deleted; a failed hook is an error (and deleted
-// with hook-failed).
+// runHooks runs the pending hooks of one phase weight by weight, as Helm runs an event's
+// hooks: a previous version of a hook is deleted (before-hook-creation), the hooks of one
+// weight are applied, and the next weight waits until they are all Ready. A reconcile that
+// comes back finds the weights done so far still Ready and goes on from there. Once every
+// weight is Ready, the hooks with hook-succeeded are deleted and all count as ran; until then
+// it returns a message saying what it waits for. A failed hook is an error (and deleted with
+// hook-failed).
 func (c *controller) runHooks(ctx context.Context, log *zap.Logger, full *applier.Plan, hooks []hook, phase string) (ran []hook, waiting string, err error) {
+	all := hooks
 	for len(hooks) > 0 {
 		w := hooks[0].weight
 		n := 0
@@ -155,73 +170,88 @@ func (c *controller) runHooks(ctx context.Context, log *zap.Logger, full *applie
 		}
 		group := hooks[:n]
 		hooks = hooks[n:]
-		sub := subPlan(full, group)
-		live, err := c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds)
-		if err != nil {
-			return ran, "", err
+		if waiting, err := c.runWeight(ctx, log, full, group, phase); waiting != "" || err != nil {
+			return nil, waiting, err
 		}
-		liveBy := byRef(live)
-		// A previous version of a hook (not this one: it would be done) goes first.
-		var old []applier.Child
-		for _, o := range sub.Objects {
-			if ch, ok := liveBy[o.Ref]; ok && ch.Annotations[applier.AnnotationConfigHash] != o.Hash {
-				old = append(old, ch)
-				delete(liveBy, o.Ref)
-			}
+	}
+	sub := subPlan(full, all)
+	live, err := c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds)
+	if err != nil {
+		return nil, "", err
+	}
+	liveBy := byRef(live)
+	var del []applier.Child
+	for _, h := range all {
+		if ch, ok := liveBy[h.ref]; ok && h.policy("hook-succeeded") {
+			del = append(del, ch)
 		}
-		if len(old) > 0 {
-			changes, err := c.opts.Applier.DeleteAll(ctx, old)
-			c.logChanges(log, full.Owner, changes)
-			if err != nil {
-				return ran, "", err
-			}
-		}
-		changes, err := c.opts.Applier.Apply(ctx, sub, liveBy)
+	}
+	if len(del) > 0 {
+		changes, err := c.opts.Applier.DeleteAll(ctx, del)
 		c.logChanges(log, full.Owner, changes)
 		if err != nil {
-			return ran, "", fmt.Errorf("%s hook: %w", phase, err)
+			return nil, "", err
 		}
-		changed := map[applier.Ref]bool{}
-		for _, ch := range changes {
-			if ch.Action != applier.Unchanged && ch.Action != applier.Skipped {
-				changed[ch.Ref] = true
-			}
+	}
+	return all, "", nil
+}
+
+// runWeight applies the hooks of one weight and says what it waits for, if anything.
+func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *applier.Plan, group []hook, phase string) (waiting string, err error) {
+	sub := subPlan(full, group)
+	live, err := c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds)
+	if err != nil {
+		return "", err
+	}
+	liveBy := byRef(live)
+	// A previous version of a hook goes first; the current one, applied by an earlier
+	// reconcile of this phase, stays.
+	var old []applier.Child
+	for _, o := range sub.Objects {
+		if ch, ok := liveBy[o.Ref]; ok && ch.Annotations[applier.AnnotationConfigHash] != o.Hash {
+			old = append(old, ch)
+			delete(liveBy, o.Ref)
 		}
-		if live, err = c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds); err != nil {
-			return ran, "", err
+	}
+	if len(old) > 0 {
+		changes, err := c.opts.Applier.DeleteAll(ctx, old)
+		c.logChanges(log, full.Owner, changes)
+		if err != nil {
+			return "", err
 		}
-		liveBy = byRef(live)
-		if failed := failedHooks(sub, liveBy); len(failed) > 0 {
-			var del []applier.Child
-			for _, h := range group {
-				if h.policy("hook-failed") && slices.Contains(failed, h.ref) {
-					del = append(del, liveBy[h.ref])
-				}
-			}
-			if len(del) > 0 {
-				_, _ = c.opts.Applier.DeleteAll(ctx, del) // the failure is what gets reported
-			}
-			return ran, "", &hookError{phase: phase, refs: failed}
+	}
+	changes, err := c.opts.Applier.Apply(ctx, sub, liveBy)
+	c.logChanges(log, full.Owner, changes)
+	if err != nil {
+		return "", fmt.Errorf("%s hook: %w", phase, err)
+	}
+	changed := map[applier.Ref]bool{}
+	for _, ch := range changes {
+		if ch.Action != applier.Unchanged && ch.Action != applier.Skipped {
+			changed[ch.Ref] = true
 		}
-		if ready, msg := checkHealth(sub, liveBy, changed); !ready {
-			return ran, fmt.Sprintf("%s hook %s", phase, msg), nil
-		}
+	}
+	if live, err = c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds); err != nil {
+		return "", err
+	}
+	liveBy = byRef(live)
+	if failed := failedHooks(sub, liveBy); len(failed) > 0 {
 		var del []applier.Child
 		for _, h := range group {
-			if h.policy("hook-succeeded") {
+			if h.policy("hook-failed") && slices.Contains(failed, h.ref) {
 				del = append(del, liveBy[h.ref])
 			}
 		}
 		if len(del) > 0 {
-			changes, err := c.opts.Applier.DeleteAll(ctx, del)
+			changes, _ := c.opts.Applier.DeleteAll(ctx, del) // the failure is what gets reported
 			c.logChanges(log, full.Owner, changes)
-			if err != nil {
-				return ran, "", err
-			}
 		}
-		ran = append(ran, group...)
+		return "", &hookError{phase: phase, refs: failed}
 	}
-	return ran, "", nil
+	if ready, msg := checkHealth(sub, liveBy, changed); !ready {
+		return fmt.Sprintf("%s hook %s", phase, msg), nil
+	}
+	return "", nil
 }
 
 // hookError is a hook that failed (a Job that did not complete); the owner reports it and

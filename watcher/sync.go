@@ -134,7 +134,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	defer func() { c.metrics.ApplyDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds()) }()
 	if len(hooks.pre) > 0 {
 		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.pre, "pre")
-		if owner, err = c.recordHooks(ctx, owner, hooks, ran, false, err); err != nil {
+		if owner, err = c.recordHooks(ctx, owner, hooks, tokens(ran, "pre"), false, err); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
 		if waiting != "" {
@@ -184,7 +184,8 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	}
 	if out.ready && hooks.hasHooks {
 		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.post, "post")
-		if owner, err = c.recordHooks(ctx, owner, hooks, append(slices.Clone(hooks.pre), ran...), waiting == "" && err == nil, err); err != nil {
+		runs := append(tokens(hooks.pre, "pre"), tokens(ran, "post")...)
+		if owner, err = c.recordHooks(ctx, owner, hooks, runs, waiting == "" && err == nil, err); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
 		out.ready, out.waiting = waiting == "", waiting
@@ -194,8 +195,8 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 
 // recordHooks records on the owner the hooks that ran, and that its install completed; runErr
 // is passed through (what ran before a failure is still recorded).
-func (c *controller) recordHooks(ctx context.Context, owner *unstructured.Unstructured, hp hookPlan, ran []hook, completed bool, runErr error) (*unstructured.Unstructured, error) {
-	want := hp.record(ran, hp.installed || completed)
+func (c *controller) recordHooks(ctx context.Context, owner *unstructured.Unstructured, hp hookPlan, runs []string, completed bool, runErr error) (*unstructured.Unstructured, error) {
+	want := hp.record(runs, hp.installed || completed)
 	if want == owner.GetAnnotations()[AnnotationHooks] {
 		return owner, runErr
 	}
