@@ -296,3 +296,49 @@ func TestMissingKeysInTemplates(t *testing.T) {
 		t.Errorf("a child was applied with a missing key printed (err %v)", err)
 	}
 }
+
+var webhookGVR = schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"}
+
+// TestIngressNginxHooks runs the real ingress-nginx chart, whose admission webhook needs its
+// pre-install certificate Job (and the hook RBAC it runs with) before the controller, and its
+// post-install patch Job after: bosun's hook policy runs them in that order, waits for the Jobs
+// to complete, deletes the hook-succeeded hooks after each phase, and records the install.
+func TestIngressNginxHooks(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "ingress")
+	b := startBosun(t, writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+chart: %s
+children: {clusterScoped: true}
+resync: 0s
+`, abs(t, "../renderer/testdata/charts/ingress-nginx"))), ns)
+	// kwok gives a LoadBalancer Service no address, so it would never be Ready.
+	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"edge","namespace":%q},"spec":{"controller":{"service":{"type":"ClusterIP"}}}}`, ns))
+
+	child := func(kind, name string) zap.Field { return zap.String("child", kind+"/"+ns+"/"+name) }
+	const prefix = "edge-ingress-nginx-"
+	sa := b.waitLogged(t, 0, "child created", child("ServiceAccount", prefix+"admission"))
+	create := b.waitLogged(t, sa, "child created", child("Job", prefix+"admission-create"))
+	createDone := b.waitLogged(t, create, "child deleted", child("Job", prefix+"admission-create"))
+	controller := b.waitLogged(t, createDone, "child created", child("Deployment", prefix+"controller"))
+	patch := b.waitLogged(t, controller, "child created", child("Job", prefix+"admission-patch"))
+	b.waitLogged(t, patch, "child deleted", child("Job", prefix+"admission-patch"))
+
+	owner := waitCondition(t, widgetGVR, ns, "edge", "Ready", "True", watcher.ReasonReady)
+	if got := owner.GetAnnotations()[watcher.AnnotationHooks]; !strings.Contains(got, "installed") {
+		t.Errorf("owner's %s = %q, want the install recorded", watcher.AnnotationHooks, got)
+	}
+	for _, gone := range []struct {
+		gvr  schema.GroupVersionResource
+		name string
+	}{{jobGVR, prefix + "admission-create"}, {jobGVR, prefix + "admission-patch"}, {saGVR, prefix + "admission"}} {
+		waitGone(t, gone.gvr, ns, gone.name)
+	}
+	waitObject(t, webhookGVR, "", prefix+"admission", nil)
+
+	// Deleting the owner takes its cluster-scoped children with it.
+	deleteObject(t, widgetGVR, ns, "edge")
+	waitGone(t, widgetGVR, ns, "edge")
+	waitGone(t, webhookGVR, "", prefix+"admission")
+	waitGone(t, clusterRoleGVR, "", "edge-ingress-nginx")
+}

@@ -115,8 +115,11 @@ func LoadChart(path string, opts ChartOptions) (*Chart, error) {
 	if c.caps, err = capabilities(opts); err != nil {
 		return nil, err
 	}
-	if err := c.checkKubeVersion(); err != nil {
-		return nil, err
+	if opts.KubeVersion != "" {
+		// Without one (bosun run before discovery), WithCapabilities checks it.
+		if err := c.checkKubeVersion(); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.parse(); err != nil {
 		return nil, err
