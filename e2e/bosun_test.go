@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +98,35 @@ func (b *bosun) waitReconciled(t *testing.T, owner string) {
 		}
 		return nil
 	})
+}
+
+// waitLogged waits until this run logged a line with the message and every one of the
+// fields at position from or later in its log, and returns that line's position. bosun logs a
+// change after the API server accepted it, so a test that saw the change in the cluster waits
+// here for the line; and a position orders lines, which counts alone cannot.
+func (b *bosun) waitLogged(t *testing.T, from int, msg string, fields ...zap.Field) int {
+	t.Helper()
+	at := -1
+	testenv.Eventually(t, waitTimeout, func() error {
+		entries := b.logs.All()
+		for i := from; i < len(entries); i++ {
+			if entries[i].Message == msg && hasFields(entries[i], fields) {
+				at = i
+				return nil
+			}
+		}
+		return fmt.Errorf("no %q line %v at or after position %d of the log", msg, fields, from)
+	})
+	return at
+}
+
+func hasFields(e observer.LoggedEntry, fields []zap.Field) bool {
+	for _, f := range fields {
+		if !slices.ContainsFunc(e.Context, f.Equals) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeWatch writes a watch config whose templates are the given directory.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,10 +80,8 @@ func TestChildEditedByHandIsRestoredWithOneWrite(t *testing.T) {
 	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\nspec: {color: blue}\n", ns))
 	waitObject(t, configMapGVR, ns, "w-config", nil)
 	b.waitReconciled(t, ns+"/w")
-	configured := func() int {
-		return b.logs.FilterMessage("child configured").FilterField(zap.String("child", "ConfigMap/"+ns+"/w-config")).Len()
-	}
-	before := configured()
+	child, owner := zap.String("child", "ConfigMap/"+ns+"/w-config"), zap.String("owner", ns+"/w")
+	mark := b.logs.Len()
 
 	// A hand edit (an update, as kubectl edit makes it) changes bosun's field and adds one
 	// of its own.
@@ -105,16 +104,18 @@ func TestChildEditedByHandIsRestoredWithOneWrite(t *testing.T) {
 		}
 		return nil
 	})
-	// The restore is visible before bosun logs it.
-	testenv.Eventually(t, waitTimeout, func() error {
-		if configured() == before {
-			return fmt.Errorf("the restoring apply is not logged yet")
+	// The restore is visible before bosun logs it; the reconcile that restored it ends with a
+	// "reconciled" line after the write's (an earlier "reconciled" line says nothing about it).
+	restored := b.waitLogged(t, mark, "child configured", child)
+	b.waitLogged(t, restored+1, "reconciled", owner)
+	writes := 0
+	for _, e := range b.logs.All()[mark:] {
+		if e.Message == "child configured" && hasFields(e, []zap.Field{child}) {
+			writes++
 		}
-		return nil
-	})
-	b.waitReconciled(t, ns+"/w")
-	if n := configured() - before; n != 1 {
-		t.Errorf("bosun wrote the child %d times to restore it, want 1", n)
+	}
+	if writes != 1 {
+		t.Errorf("bosun wrote the child %d times to restore it, want 1", writes)
 	}
 }
 
@@ -131,10 +132,18 @@ children:
       paths: [spec.replicas]
 `, abs(t, "../templates/site"))), ns)
 	create(t, siteGVR, ns, fmt.Sprintf("apiVersion: example.bosun.dev/v1\nkind: Site\nmetadata: {name: s, namespace: %s}\nspec: {message: one, replicas: 2}\n", ns))
-	waitObject(t, deployGVR, ns, "s", nil)
+	contentHash := func(u *unstructured.Unstructured) string {
+		h, _, _ := unstructured.NestedString(u.Object, "spec", "template", "metadata", "annotations", "example.bosun.dev/content-hash")
+		return h
+	}
+	before := contentHash(waitObject(t, deployGVR, ns, "s", nil))
+	if before == "" {
+		t.Fatal("Deployment/s: pod template has no content-hash annotation")
+	}
 
 	// An autoscaler (here: a hand edit) scales the Deployment; a later change of the Site
-	// must not scale it back.
+	// must not scale it back. The Deployment goes out in a later wave than the ConfigMap, so
+	// only its own new content hash says that bosun applied it again.
 	mergePatch(t, deployGVR, ns, "s", `{"spec":{"replicas":5}}`)
 	mergePatch(t, siteGVR, ns, "s", `{"spec":{"message":"two"}}`)
 	waitObject(t, configMapGVR, ns, "s-content", func(u *unstructured.Unstructured) error {
@@ -143,15 +152,15 @@ children:
 		}
 		return nil
 	})
-	waitObject(t, deployGVR, ns, "s", func(u *unstructured.Unstructured) error {
-		if r, _, _ := unstructured.NestedInt64(u.Object, "spec", "replicas"); r != 5 {
-			return fmt.Errorf("replicas = %d, want the 5 set by another manager", r)
-		}
-		if a, _, _ := unstructured.NestedString(u.Object, "spec", "template", "metadata", "annotations", "example.bosun.dev/content-hash"); a == "" {
-			return fmt.Errorf("pod template not rendered")
+	dep := waitObject(t, deployGVR, ns, "s", func(u *unstructured.Unstructured) error {
+		if contentHash(u) == before {
+			return fmt.Errorf("Deployment/s: not applied with the new message yet (content-hash %s)", before)
 		}
 		return nil
 	})
+	if r, _, _ := unstructured.NestedInt64(dep.Object, "spec", "replicas"); r != 5 {
+		t.Errorf("replicas = %d, want the 5 set by another manager", r)
+	}
 }
 
 // probeWatch is a watch on Probes with a short render timeout.
@@ -378,39 +387,52 @@ watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
 templates: %s
 rollout: {maxInFlight: 1, maxFailures: 1}
 `, abs(t, "testdata/widget/templates-broken"))), ns)
-	var failed []string
-	testenv.Eventually(t, waitTimeout, func() error {
-		failed = nil
+	renderFailed := func() ([]string, error) {
+		var failed []string
 		for _, n := range names {
 			u, err := get(widgetGVR, ns, n)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if _, r, _ := condition(u, "Ready"); r == "RenderFailed" {
 				failed = append(failed, n)
 			}
+		}
+		return failed, nil
+	}
+	var failed []string
+	testenv.Eventually(t, waitTimeout, func() error {
+		var err error
+		if failed, err = renderFailed(); err != nil {
+			return err
 		}
 		if len(failed) == 0 {
 			return fmt.Errorf("no owner failed yet")
 		}
 		return nil
 	})
+	first := failed[0]
 	var paused string
 	for _, n := range names {
-		if n != failed[0] {
+		if n != first {
 			paused = n
 			break
 		}
 	}
 	note := waitEvent(t, ns, paused, "RolloutPaused")
-	if !strings.Contains(note, failed[0]) {
-		t.Errorf("RolloutPaused note %q does not name the failed owner %s", note, failed[0])
+	if !strings.Contains(note, first) {
+		t.Errorf("RolloutPaused note %q does not name the failed owner %s", note, first)
 	}
-	if len(failed) != 1 {
-		t.Errorf("owners failed with the broken version: %v, want just one", failed)
+	// Read again now that the rollout is known to have paused: the first reading was taken
+	// the moment one owner had failed, and could not have seen a second.
+	if failed, err = renderFailed(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(failed, []string{first}) {
+		t.Errorf("owners failed with the broken version: %v, want just %s", failed, first)
 	}
 	for _, n := range names {
-		if n == failed[0] {
+		if n == first {
 			continue
 		}
 		u, err := get(widgetGVR, ns, n)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -13,20 +12,11 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/bosun-dev/bosun/internal/cli"
 	"github.com/bosun-dev/bosun/internal/testenv"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 func httpGet(url string) (int, string, error) {
 	resp, err := http.Get(url)
@@ -63,7 +53,9 @@ func readmeMetrics(t *testing.T) []string {
 func TestMetricsAndProbesServeWhatTheREADMESays(t *testing.T) {
 	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
 	ns := env.CreateNamespace(t, "metrics")
-	metricsAddr, healthAddr := freeAddr(t), freeAddr(t)
+	// Port 0: bosun binds a free port itself and logs it. A port picked here and closed
+	// again for bosun to bind later could be taken by another process in between.
+	core, logs := observer.New(zap.InfoLevel)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -71,9 +63,9 @@ func TestMetricsAndProbesServeWhatTheREADMESays(t *testing.T) {
 			ConfigPath:  widgetWatch(t, "testdata/widget/templates-v1"),
 			Namespace:   ns,
 			RESTConfig:  env.RESTConfig(),
-			MetricsAddr: metricsAddr,
-			HealthAddr:  healthAddr,
-			Log:         zap.NewNop(),
+			MetricsAddr: "127.0.0.1:0",
+			HealthAddr:  "127.0.0.1:0",
+			Log:         zap.New(core),
 		})
 	}()
 	t.Cleanup(func() {
@@ -84,6 +76,7 @@ func TestMetricsAndProbesServeWhatTheREADMESays(t *testing.T) {
 			t.Error("bosun did not stop")
 		}
 	})
+	metricsAddr, healthAddr := servingAddr(t, logs, done, "metrics"), servingAddr(t, logs, done, "health")
 	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\n", ns))
 	waitObject(t, configMapGVR, ns, "w-config", nil)
 
@@ -115,6 +108,28 @@ func TestMetricsAndProbesServeWhatTheREADMESays(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// servingAddr waits for the "serving <name>" line of the run and returns the address it
+// names. It fails at once if the run returned (a port it could not bind, say).
+func servingAddr(t *testing.T, logs *observer.ObservedLogs, done chan error, name string) string {
+	t.Helper()
+	var addr string
+	testenv.Eventually(t, waitTimeout, func() error {
+		select {
+		case err := <-done:
+			done <- err // for the cleanup, which waits for it
+			t.Fatalf("bosun run returned before serving %s: %v", name, err)
+		default:
+		}
+		for _, e := range logs.FilterMessage("serving " + name).All() {
+			if addr, _ = e.ContextMap()["addr"].(string); addr != "" {
+				return nil
+			}
+		}
+		return fmt.Errorf("bosun has not logged \"serving %s\" with its address yet", name)
+	})
+	return addr
 }
 
 func TestGrafanaDashboardUsesDocumentedMetrics(t *testing.T) {

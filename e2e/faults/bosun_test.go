@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/bosun-dev/bosun/internal/cli"
+	"github.com/bosun-dev/bosun/internal/testenv"
 )
 
 // stopTimeout bounds how long a stopped bosun may take to exit.
@@ -198,6 +200,35 @@ func (f logFile) count(t *testing.T, msg, owner string) int {
 		}
 	}
 	return n
+}
+
+// waitCount waits until the log holds exactly want lines with the message and, when owner is
+// not empty, that owner. bosun logs a change only after the API server accepted it (and the
+// process may be descheduled in between), so a test that has seen the change in the cluster
+// must wait for the line rather than read the log at once. More lines than want fail at once;
+// fewer fail when timeout has passed.
+func (f logFile) waitCount(t *testing.T, timeout time.Duration, who, msg, owner string, want int) {
+	t.Helper()
+	testenv.Eventually(t, timeout, func() error {
+		switch got := f.count(t, msg, owner); {
+		case got > want:
+			t.Fatalf("%s logged %d %q lines for owner %q, want %d", who, got, msg, owner, want)
+		case got < want:
+			return fmt.Errorf("%s logged %d %q lines for owner %q, want %d", who, got, msg, owner, want)
+		}
+		return nil
+	})
+}
+
+// waitLogged waits until the log holds a line with the message.
+func (f logFile) waitLogged(t *testing.T, timeout time.Duration, who, msg string) {
+	t.Helper()
+	testenv.Eventually(t, timeout, func() error {
+		if f.count(t, msg, "") == 0 {
+			return fmt.Errorf("%s logged no %q line", who, msg)
+		}
+		return nil
+	})
 }
 
 // identity is the process's leader election identity, from the first log line that names it.
