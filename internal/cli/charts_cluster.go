@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
@@ -105,10 +108,27 @@ func installCRDs(ctx context.Context, watches []chartWatch, dyn dynamic.Interfac
 				if slices.Contains(names, crd.GetName()) {
 					continue
 				}
+				names = append(names, crd.GetName())
+				// A restart sends no write for a CRD that is already as the chart has it.
+				j, err := json.Marshal(crd.Object)
+				if err != nil {
+					return err
+				}
+				sum := sha256.Sum256(j)
+				hash := hex.EncodeToString(sum[:])
+				if got, err := dyn.Resource(crdGVR).Get(ctx, crd.GetName(), metav1.GetOptions{}); err == nil && got.GetAnnotations()[applier.AnnotationConfigHash] == hash {
+					continue
+				}
+				crd = crd.DeepCopy()
+				ann := crd.GetAnnotations()
+				if ann == nil {
+					ann = map[string]string{}
+				}
+				ann[applier.AnnotationConfigHash] = hash
+				crd.SetAnnotations(ann)
 				if _, err := dyn.Resource(crdGVR).Apply(ctx, crd.GetName(), crd, metav1.ApplyOptions{FieldManager: applier.FieldManager, Force: true}); err != nil {
 					return fmt.Errorf("chart %s: CustomResourceDefinition/%s: apply: %w", c.Path(), crd.GetName(), err)
 				}
-				names = append(names, crd.GetName())
 				log.Info("chart CRD applied", zap.String("watch", cw.watch.Name), zap.String("crd", crd.GetName()))
 			}
 		}

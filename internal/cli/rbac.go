@@ -14,6 +14,7 @@ import (
 
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/restmap"
+	"github.com/bosun-dev/bosun/renderer"
 )
 
 // rbacOptions are the flags of rbac.
@@ -142,6 +143,32 @@ func discoveryResolver(k kubeFlags) (resolver, error) {
 	}, nil
 }
 
+// chartCRDs names the CRDs in the crds/ directories of the charts of the watches that
+// install them.
+func chartCRDs(watches []*config.Watch) ([]string, error) {
+	var names []string
+	for _, w := range watches {
+		if w.Chart == "" || w.CRDs != config.CRDsInstall {
+			continue
+		}
+		src, err := newSource(w, capabilities{})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range src.(*renderer.ChartSet).Charts() {
+			crds, err := c.CRDs()
+			if err != nil {
+				return nil, err
+			}
+			for _, crd := range crds {
+				names = append(names, crd.GetName())
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
 // commonChildKinds are the rules for watches without children.kinds: the namespaced kinds
 // templates render most (cluster-scoped children need children.clusterScoped and are never
 // guessed).
@@ -241,6 +268,19 @@ func deriveRBAC(watches []*config.Watch, o rbacOptions, resolve resolver) (*rbac
 			}
 			place(namespaced, r)
 		}
+	}
+	crds, err := chartCRDs(watches)
+	if err != nil {
+		return nil, err
+	}
+	if len(crds) > 0 {
+		rs.Cluster = append(rs.Cluster,
+			rule{Comment: "The CRDs of the charts' crds/ directories (crds: install): applied at start-up, never deleted.",
+				Group: "apiextensions.k8s.io", Resources: []string{"customresourcedefinitions"}, Verbs: []string{"create"}},
+			rule{Group: "apiextensions.k8s.io", Resources: []string{"customresourcedefinitions"}, Verbs: []string{"get", "patch"}, Names: crds})
+	}
+	if slices.ContainsFunc(watches, func(w *config.Watch) bool { return w.Chart != "" }) {
+		rs.Notes = append(rs.Notes, "A chart that calls lookup reads what it names: grant get and list on those kinds (in the\nnamespaces children.namespaces allows) if the rules above do not cover them.")
 	}
 	place(true, rule{Comment: "Events about owners.", Group: "events.k8s.io", Resources: []string{"events"}, Verbs: eventVerbs})
 	rs.Lease = []rule{
