@@ -99,6 +99,8 @@ spec: {message: "hi from the owner", replicas: 2}
 		}
 		return nil
 	})
+	configured := b.waitLogged(t, 0, "child configured", zap.String("child", "ConfigMap/"+ns+"/web-config"))
+	b.waitLogged(t, configured, "reconciled", zap.String("owner", ns+"/web"))
 	if s, _ := get(secretGVR, ns, "web-password"); s != nil {
 		if p, _, _ := unstructured.NestedString(s.Object, "data", "password"); p != password {
 			t.Errorf("password rotated on a values edit: %q -> %q (lookup must keep it)", password, p)
@@ -121,8 +123,19 @@ spec: {message: "hi from the owner", replicas: 2}
 		t.Errorf("the pre-install hook Job was re-created or removed on an upgrade (err %v)", err)
 	}
 
-	// Deleting the owner deletes its children, hooks included; the CRD stays.
+	// Deleting the owner runs its pre-delete hook Job to completion before any child goes,
+	// deletes its children, hooks included, then runs the post-delete hook; the CRD stays.
+	before := len(b.logs.All())
 	deleteObject(t, widgetGVR, ns, "web")
+	cleanup := b.waitLogged(t, before, "child created", zap.String("child", "Job/"+ns+"/web-cleanup"))
+	cleaned := b.waitLogged(t, cleanup, "child deleted", zap.String("child", "Job/"+ns+"/web-cleanup"))
+	gone := b.waitLogged(t, cleaned, "child deleted", zap.String("child", "Deployment/"+ns+"/web"))
+	b.waitLogged(t, gone, "child created", zap.String("child", "ConfigMap/"+ns+"/web-farewell"))
+	for _, e := range b.logs.All()[before:cleaned] {
+		if e.Message == "child deleted" && !hasFields(e, []zap.Field{zap.String("child", "Job/"+ns+"/web-cleanup")}) {
+			t.Errorf("a child was deleted before the pre-delete hook completed: %v", e.Context)
+		}
+	}
 	waitGone(t, jobGVR, ns, "web-setup")
 	for _, name := range []string{"web-config", "web-installed"} {
 		waitGone(t, configMapGVR, ns, name)
@@ -130,6 +143,7 @@ spec: {message: "hi from the owner", replicas: 2}
 	waitGone(t, deployGVR, ns, "web")
 	waitGone(t, secretGVR, ns, "web-password")
 	waitGone(t, widgetGVR, ns, "web")
+	waitGone(t, configMapGVR, ns, "web-farewell") // with its owner (ownerReference)
 	if _, err := get(crdGVR, "", "gadgets.chart.e2e.bosun.dev"); err != nil {
 		t.Errorf("the chart's CRD went with an owner: %v", err)
 	}

@@ -75,11 +75,7 @@ func planHooks(record string, rendered []*unstructured.Unstructured) hookPlan {
 			continue
 		}
 		hp.hasHooks = true
-		h := hook{obj: obj, hash: hookHash(obj), policies: splitList(obj.GetAnnotations()[annotationHookDeletePolicy])}
-		h.weight, _ = strconv.Atoi(obj.GetAnnotations()[annotationHookWeight])
-		if len(h.policies) == 0 {
-			h.policies = []string{"before-hook-creation"}
-		}
+		h := newHook(obj)
 		ranBefore := false
 		for _, phase := range []string{"pre", "post"} {
 			if slices.Contains(done, h.token(phase)) {
@@ -100,12 +96,25 @@ func planHooks(record string, rendered []*unstructured.Unstructured) hookPlan {
 			hp.keep = append(hp.keep, obj)
 		}
 	}
-	byWeight := func(hs []hook) {
-		sort.SliceStable(hs, func(a, b int) bool { return hs[a].weight < hs[b].weight })
-	}
-	byWeight(hp.pre)
-	byWeight(hp.post)
+	sortByWeight(hp.pre)
+	sortByWeight(hp.post)
 	return hp
+}
+
+// newHook reads a rendered hook's weight and delete policies (Helm's default:
+// before-hook-creation).
+func newHook(obj *unstructured.Unstructured) hook {
+	h := hook{obj: obj, hash: hookHash(obj), policies: splitList(obj.GetAnnotations()[annotationHookDeletePolicy])}
+	h.weight, _ = strconv.Atoi(obj.GetAnnotations()[annotationHookWeight])
+	if len(h.policies) == 0 {
+		h.policies = []string{"before-hook-creation"}
+	}
+	return h
+}
+
+// sortByWeight orders hooks by helm.sh/hook-weight, keeping Helm's order within a weight.
+func sortByWeight(hs []hook) {
+	sort.SliceStable(hs, func(a, b int) bool { return hs[a].weight < hs[b].weight })
 }
 
 // token is how a hook's run in a phase ("pre" or "post") is recorded.

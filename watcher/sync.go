@@ -61,6 +61,10 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 	return errors.Join(out.err, c.report(ctx, owner, out))
 }
 
+// hookPollDelay is how often a deletion waiting for its delete hooks looks again (their
+// children's events also wake it).
+const hookPollDelay = 2 * time.Second
+
 // rolloutHoldDelay is how long an owner held back by the rollout waits before it asks again.
 const rolloutHoldDelay = 2 * time.Second
 
@@ -98,11 +102,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	case err != nil:
 		return fail("", fmt.Errorf("%s: render: %w", ref, err))
 	}
-	record, ok := c.hooks.get(owner.GetUID())
-	if !ok {
-		record = owner.GetAnnotations()[AnnotationHooks]
-	}
-	hooks := planHooks(record, rendered)
+	hooks := planHooks(c.hookRecord(owner), rendered)
 	plan, err := c.opts.Applier.Plan(owner, hooks.objects(), c.watch.Children)
 	if err != nil {
 		return fail("", fmt.Errorf("%s: %w", ref, err))
@@ -277,10 +277,20 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	}
 	ref := applier.OwnerRef(owner)
 	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()))
+	deleting := owner.GetDeletionTimestamp() != nil
+	if deleting {
+		var waiting string
+		if owner, waiting = c.runDeleteHooks(ctx, log, owner, "pre-delete"); waiting != "" {
+			return &requeueAfter{delay: hookPollDelay, reason: waiting}
+		}
+	}
 	live, err := c.kids.list(ctx, owner.GetUID(), applier.InventoryOf(owner).Kinds)
 	if err != nil {
 		return fmt.Errorf("%s: cleanup: %w", ref, err)
 	}
+	// Post-delete hooks run after the other children are gone; they go with the owner
+	// (ownerReference) unless they delete themselves.
+	live = slices.DeleteFunc(live, pendingPostDelete)
 	changes, err := c.opts.Applier.DeleteAll(ctx, live)
 	c.logChanges(log, owner, changes)
 	if err != nil {
@@ -290,6 +300,12 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 		// One Event for all of them: the owner is on its way out, and an Event per child
 		// would multiply the writes of deleting many owners.
 		c.event(owner, ReasonDeleted, "Delete", fmt.Sprintf("deleted %d children with the owner: %s", len(changes), changeList(changes)))
+	}
+	if deleting {
+		var waiting string
+		if owner, waiting = c.runDeleteHooks(ctx, log, owner, "post-delete"); waiting != "" {
+			return &requeueAfter{delay: hookPollDelay, reason: waiting}
+		}
 	}
 	if err := c.opts.Applier.ReleaseOwner(ctx, owner, c.gvr); err != nil {
 		return err
