@@ -106,3 +106,34 @@ data: {left: over}
 		}
 	})
 }
+
+// TestDiffOnAChartWatch: diff renders a chart watch with the cluster's capabilities, as run does.
+func TestDiffOnAChartWatch(t *testing.T) {
+	installCRD(t, "../examples/site/crd.yaml", "sites.example.bosun.dev")
+	ns := env.CreateNamespace(t, "diff-chart")
+	b := startBosun(t, "../examples/site-chart/watch.yaml", ns)
+	siteYAML := func(message string) string {
+		return fmt.Sprintf("apiVersion: example.bosun.dev/v1\nkind: Site\nmetadata: {name: hello, namespace: %s}\nspec: {message: %q, replicas: 2}\n", ns, message)
+	}
+	create(t, siteGVR, ns, siteYAML("Hello"))
+	b.waitReconciled(t, ns+"/hello")
+	b.stop()
+	for _, tc := range []struct {
+		message, wantStderr string
+		wantCode            int
+	}{
+		{"Hello", "Site/" + ns + "/hello: 3 unchanged\n", 0},
+		{"Changed", "Site/" + ns + "/hello: 2 to configure, 1 unchanged\n", 1},
+	} {
+		file := filepath.Join(t.TempDir(), "owners.yaml")
+		if err := os.WriteFile(file, []byte(siteYAML(tc.message)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		code := cli.Execute(context.Background(), []string{"diff", "-c", "../examples/site-chart/watch.yaml", "-f", file,
+			"--kubeconfig", env.Cluster.KubeconfigPath()}, nil, &out, &errOut)
+		if code != tc.wantCode || errOut.String() != tc.wantStderr {
+			t.Errorf("message %q: exit %d, stderr %q; want %d, %q\nstdout:\n%s", tc.message, code, errOut.String(), tc.wantCode, tc.wantStderr, out.String())
+		}
+	}
+}

@@ -47,6 +47,16 @@ items:
 			golden: "testdata/render/stdin-and-files.yaml",
 		},
 		{
+			name:   "a chart watch renders like helm template: the release is the owner",
+			args:   []string{"render", "-c", "../../examples/site-chart/watch.yaml", "-f", siteOwner, "--kube-version", "v1.37.2"},
+			golden: "testdata/render/site-chart.yaml",
+		},
+		{
+			name:   "--kube-version and --api-versions are what a chart sees as .Capabilities",
+			args:   []string{"render", "-c", "testdata/capabilities/watch.yaml", "-f", siteOwner, "--kube-version", "v1.31.4", "-a", "example.com/v1", "--api-versions", "example.com/v1/Gadget"},
+			golden: "testdata/render/capabilities.yaml",
+		},
+		{
 			name:   "a directory of watches renders with the one named by --watch",
 			args:   []string{"render", "-c", deployWatch, "--watch", "characters", "-f", "../../examples/character/nemo.yaml"},
 			golden: "testdata/render/character.yaml",
