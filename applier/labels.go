@@ -55,10 +55,10 @@ type Inventory struct {
 func InventoryOf(owner *unstructured.Unstructured) Inventory {
 	ann := owner.GetAnnotations()
 	var inv Inventory
-	for _, s := range splitList(ann[AnnotationContainsGroupKinds]) {
+	for _, s := range SplitList(ann[AnnotationContainsGroupKinds]) {
 		inv.Kinds = append(inv.Kinds, schema.ParseGroupKind(s))
 	}
-	inv.Namespaces = splitList(ann[AnnotationAdditionalNamespaces])
+	inv.Namespaces = SplitList(ann[AnnotationAdditionalNamespaces])
 	return inv.normalized()
 }
 
@@ -97,7 +97,8 @@ func (i Inventory) normalized() Inventory {
 	return Inventory{Kinds: kinds, Namespaces: sortedUnique(i.Namespaces)}
 }
 
-func splitList(s string) []string {
+// SplitList splits a comma-separated annotation value, dropping blanks.
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {

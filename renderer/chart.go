@@ -77,12 +77,9 @@ type Chart struct {
 // opts.KubeVersion when one is given, and parses every template (of every subchart), so
 // that a broken chart fails here with its file and line.
 func LoadChart(path string, opts ChartOptions) (*Chart, error) {
-	maxBytes := opts.MaxOutputBytes
-	switch {
-	case maxBytes < 0:
-		return nil, fmt.Errorf("max output bytes %d is negative", maxBytes)
-	case maxBytes == 0:
-		maxBytes = DefaultMaxOutputBytes
+	maxBytes, err := outputLimit(opts.MaxOutputBytes)
+	if err != nil {
+		return nil, err
 	}
 	switch opts.ValuesFrom {
 	case "":

@@ -164,3 +164,14 @@ func (l stringLimits) checkIndent(fn string, spaces int, s string) error {
 	}
 	return nil
 }
+
+// outputLimit resolves Options.MaxOutputBytes: 0 means DefaultMaxOutputBytes.
+func outputLimit(n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("max output bytes %d is negative", n)
+	case n == 0:
+		return DefaultMaxOutputBytes, nil
+	}
+	return n, nil
+}

@@ -42,12 +42,9 @@ type Renderer struct {
 // the file's path below it). Files whose base name starts with "_" are helpers: they may only
 // {{define}} templates. Every other file is an output template; there must be at least one.
 func New(paths []string, opts Options) (*Renderer, error) {
-	maxBytes := opts.MaxOutputBytes
-	switch {
-	case maxBytes < 0:
-		return nil, fmt.Errorf("max output bytes %d is negative", maxBytes)
-	case maxBytes == 0:
-		maxBytes = DefaultMaxOutputBytes
+	maxBytes, err := outputLimit(opts.MaxOutputBytes)
+	if err != nil {
+		return nil, err
 	}
 	values, valuesJSON, err := normalizeValues(opts.Values)
 	if err != nil {

@@ -62,14 +62,14 @@ type hookPlan struct {
 //     (deleted once Ready); before-hook-creation (Helm's default) deletes the previous object
 //     before a new version runs; hook-failed deletes a hook that failed.
 func planHooks(record string, rendered []*unstructured.Unstructured) hookPlan {
-	done := splitList(record)
+	done := applier.SplitList(record)
 	hp := hookPlan{installed: slices.Contains(done, hooksInstalled)}
 	pre, post := "pre-install", "post-install"
 	if hp.installed {
 		pre, post = "pre-upgrade", "post-upgrade"
 	}
 	for _, obj := range rendered {
-		events := splitList(obj.GetAnnotations()[annotationHook])
+		events := applier.SplitList(obj.GetAnnotations()[annotationHook])
 		if len(events) == 0 {
 			hp.keep = append(hp.keep, obj)
 			continue
@@ -104,7 +104,7 @@ func planHooks(record string, rendered []*unstructured.Unstructured) hookPlan {
 // newHook reads a rendered hook's weight and delete policies (Helm's default:
 // before-hook-creation).
 func newHook(obj *unstructured.Unstructured) hook {
-	h := hook{obj: obj, hash: hookHash(obj), policies: splitList(obj.GetAnnotations()[annotationHookDeletePolicy])}
+	h := hook{obj: obj, hash: hookHash(obj), policies: applier.SplitList(obj.GetAnnotations()[annotationHookDeletePolicy])}
 	h.weight, _ = strconv.Atoi(obj.GetAnnotations()[annotationHookWeight])
 	if len(h.policies) == 0 {
 		h.policies = []string{"before-hook-creation"}
@@ -150,16 +150,6 @@ func hookHash(obj *unstructured.Unstructured) string {
 	j, _ := json.Marshal(obj.Object) // a decoded object always marshals
 	sum := sha256.Sum256(j)
 	return hex.EncodeToString(sum[:6])
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // runHooks runs the pending hooks of one phase weight by weight, as Helm runs an event's

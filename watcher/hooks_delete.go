@@ -37,11 +37,11 @@ func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner 
 	var objs []*unstructured.Unstructured
 	record := c.hookRecord(owner)
 	for _, obj := range rendered {
-		if !slices.Contains(splitList(obj.GetAnnotations()[annotationHook]), event) {
+		if !slices.Contains(applier.SplitList(obj.GetAnnotations()[annotationHook]), event) {
 			continue
 		}
 		h := newHook(obj)
-		if slices.Contains(splitList(record), h.token(event)) {
+		if slices.Contains(applier.SplitList(record), h.token(event)) {
 			continue
 		}
 		hooks = append(hooks, h)
@@ -78,7 +78,7 @@ func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner 
 	if waiting != "" {
 		return owner, waiting
 	}
-	want := hookPlan{done: splitList(record)}.record(tokens(ran, event), false)
+	want := hookPlan{done: applier.SplitList(record)}.record(tokens(ran, event), false)
 	if got, err := c.opts.Applier.AnnotateOwner(ctx, owner, c.gvr, AnnotationHooks, want); err == nil {
 		owner = got
 	}
@@ -97,5 +97,5 @@ func (c *controller) hookRecord(owner *unstructured.Unstructured) string {
 // pendingPostDelete tells the post-delete hooks apart from the children the finalizer deletes
 // first.
 func pendingPostDelete(c applier.Child) bool {
-	return slices.Contains(splitList(c.Annotations[annotationHook]), "post-delete")
+	return slices.Contains(applier.SplitList(c.Annotations[annotationHook]), "post-delete")
 }
