@@ -20,10 +20,18 @@ import (
 func (m *Manager) Apply(ctx context.Context, p *Plan, live map[Ref]Child) (ChangeSet, error) {
 	actions := make([]Action, len(p.Objects))
 	errs := make([]error, len(p.Objects))
+	crds := &establishedCRDs{m: m}
 	inWaves(p.Objects, func(o Object) int { return wave(o.GroupKind()) }, func(i int) {
-		if errs[i] = ctx.Err(); errs[i] == nil {
-			actions[i], errs[i] = m.applyOne(ctx, p, p.Objects[i], live)
+		if errs[i] = ctx.Err(); errs[i] != nil {
+			return
 		}
+		if o := p.Objects[i]; o.AwaitCRD != "" {
+			if errs[i] = crds.wait(ctx, o.AwaitCRD); errs[i] != nil {
+				errs[i] = fmt.Errorf("%s: %w", o.Ref, errs[i])
+				return
+			}
+		}
+		actions[i], errs[i] = m.applyOne(ctx, p, p.Objects[i], live)
 	})
 	var cs ChangeSet
 	for i, o := range p.Objects {

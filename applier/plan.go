@@ -26,6 +26,9 @@ type Object struct {
 	Hash string
 	// Shape is RenderedShape of the object: the fields bosun's apply will own.
 	Shape string
+	// AwaitCRD names the CRD of the same render that defines the object's kind, when the API
+	// server did not serve the kind yet: the object is applied once the CRD is established.
+	AwaitCRD string
 }
 
 // Plan is the desired state of one owner's children.
@@ -56,8 +59,9 @@ func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructure
 	p := &Plan{Owner: owner, Policy: policy}
 	seen := map[Ref]bool{}
 	var errs []error
+	crds := crdsIn(rendered)
 	for _, r := range rendered {
-		o, err := m.planOne(owner, r, policy)
+		o, err := m.planOne(owner, r, policy, crds)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -83,15 +87,25 @@ func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructure
 	return p, nil
 }
 
-func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy config.ChildPolicy) (Object, error) {
+func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy config.ChildPolicy, crds map[schema.GroupKind]renderedCRD) (Object, error) {
 	gvk := rendered.GroupVersionKind()
 	ref := Ref{Group: gvk.Group, Kind: gvk.Kind, Namespace: rendered.GetNamespace(), Name: rendered.GetName()}
+	var resource schema.GroupVersionResource
+	var namespaced bool
+	var awaitCRD string
 	mapping, err := m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
+	switch {
+	case err == nil:
+		resource, namespaced = mapping.Resource, mapping.Scope.Name() == meta.RESTScopeNameNamespace
+	case meta.IsNoMatchError(err):
+		var ok bool
+		if resource, namespaced, awaitCRD, ok = mappingFromRender(crds, gvk); !ok {
+			return Object{}, fmt.Errorf("%s: %w", ref, &UnknownKindError{GVK: gvk, Err: err})
+		}
+	default:
 		return Object{}, fmt.Errorf("%s: %w", ref, &UnknownKindError{GVK: gvk, Err: err})
 	}
 	obj := rendered.DeepCopy()
-	namespaced := mapping.Scope.Name() == meta.RESTScopeNameNamespace
 	switch {
 	case !namespaced:
 		obj.SetNamespace("")
@@ -151,11 +165,12 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy con
 	obj.SetAnnotations(annotations)
 	return Object{
 		Ref:        ref,
-		Resource:   mapping.Resource,
+		Resource:   resource,
 		Namespaced: namespaced,
 		Object:     obj,
 		Hash:       hash,
 		Shape:      RenderedShape(obj.Object),
+		AwaitCRD:   awaitCRD,
 	}, nil
 }
 

@@ -356,3 +356,27 @@ resync: 0s
 	waitGone(t, webhookGVR, "", prefix+"admission")
 	waitGone(t, clusterRoleGVR, "", "edge-ingress-nginx")
 }
+
+// TestCRDAndItsObjectsInOneRender: a render that holds a CRD and an object of its kind (as
+// charts do) converges: the CRD goes first, the object once the CRD is established.
+func TestCRDAndItsObjectsInOneRender(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "newkind")
+	startBosun(t, writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+templates: %s
+children: {clusterScoped: true}
+resync: 0s
+`, abs(t, "testdata/newkind"))), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"w1","namespace":%q},"spec":{"color":"red"}}`, ns))
+
+	waitCondition(t, widgetGVR, ns, "w1", "Ready", "True", watcher.ReasonReady)
+	thingGVR := schema.GroupVersionResource{Group: "w1.newkind.e2e.bosun.dev", Version: "v1", Resource: "things"}
+	thing := waitObject(t, thingGVR, ns, "w1-thing", nil)
+	if c, _, _ := unstructured.NestedString(thing.Object, "spec", "color"); c != "red" {
+		t.Errorf("color = %q", c)
+	}
+	deleteObject(t, widgetGVR, ns, "w1")
+	waitGone(t, widgetGVR, ns, "w1")
+	waitGone(t, crdGVR, "", "things.w1.newkind.e2e.bosun.dev")
+}
