@@ -168,10 +168,22 @@ func (c *Chart) Metadata() *chart.Metadata { return c.chart.Metadata }
 
 // CRDs returns the objects of the chart's and its subcharts' crds/ directories, shared by
 // every owner of the chart and never rendered as templates.
+//
+// Subcharts that the watch's values (over values.yaml) disable contribute none, as `helm
+// install` leaves out the crds/ of disabled dependencies; owners' values cannot change what is
+// shared.
 func (c *Chart) CRDs() ([]*unstructured.Unstructured, error) {
+	ch := cloneChart(c.chart)
+	vals, err := c.values(&unstructured.Unstructured{Object: map[string]any{}})
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: %w", c.path, err)
+	}
+	if err := depsutil.ProcessDependencies(ch, vals); err != nil {
+		return nil, fmt.Errorf("chart %s: dependencies: %w", c.path, err)
+	}
 	var out []*unstructured.Unstructured
-	for _, crd := range c.chart.CRDObjects() {
-		objs, err := decodeDocuments(crd.Filename, crd.File.Data)
+	for _, crd := range ch.CRDObjects() {
+		objs, err := decodeChartDocuments(crd.Filename, crd.File.Data)
 		if err != nil {
 			return nil, fmt.Errorf("chart %s: %w", c.path, err)
 		}
@@ -302,7 +314,7 @@ func (c *Chart) Render(ctx context.Context, owner *unstructured.Unstructured) ([
 	}
 	var out []*unstructured.Unstructured
 	for _, m := range manifests {
-		objs, err := decodeDocuments(m.Name, []byte(m.Content))
+		objs, err := decodeChartDocuments(m.Name, []byte(m.Content))
 		if err != nil {
 			return nil, err
 		}
@@ -312,7 +324,7 @@ func (c *Chart) Render(ctx context.Context, owner *unstructured.Unstructured) ([
 		if slices.Contains(h.Events, release.HookTest) {
 			continue
 		}
-		objs, err := decodeDocuments(h.Path, []byte(h.Manifest))
+		objs, err := decodeChartDocuments(h.Path, []byte(h.Manifest))
 		if err != nil {
 			return nil, err
 		}

@@ -239,3 +239,21 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+func TestChartOutputDecodesAsHelmDoes(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/Chart.yaml", "apiVersion: v2\nname: dup\nversion: 0.1.0\n")
+	// A duplicated key: helm template prints it and kubectl applies the last value.
+	writeFile(t, dir+"/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n  labels:\n    a: one\n    a: two\ndata: {}\n---\n# only a comment\n---\n")
+	c, err := LoadChart(dir, ChartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Render(context.Background(), chartOwner("web", nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].GetLabels()["a"] != "two" {
+		t.Errorf("got %v", got)
+	}
+}

@@ -15,6 +15,16 @@ import (
 // numbers them: the text before the first separator is a document only if it holds anything
 // besides whitespace and comments.
 func decodeDocuments(name string, text []byte) ([]*unstructured.Unstructured, error) {
+	return decodeDocumentsWith(name, text, yaml.YAMLToJSONStrict)
+}
+
+// decodeChartDocuments decodes a chart's output as Helm does: a duplicated key keeps the last
+// value (bosun's own templates get the strict decoder; charts must render as `helm template`).
+func decodeChartDocuments(name string, text []byte) ([]*unstructured.Unstructured, error) {
+	return decodeDocumentsWith(name, text, yaml.YAMLToJSON)
+}
+
+func decodeDocumentsWith(name string, text []byte, toJSON func([]byte) ([]byte, error)) ([]*unstructured.Unstructured, error) {
 	docs := splitDocuments(text)
 	first := 1
 	if isBlank(docs[0]) {
@@ -25,7 +35,7 @@ func decodeDocuments(name string, text []byte) ([]*unstructured.Unstructured, er
 		if isBlank(doc) {
 			continue
 		}
-		decoded, err := DecodeDocument(doc)
+		decoded, err := decodeDocument(doc, toJSON)
 		if err != nil {
 			return nil, &Error{Template: name, Document: i + first, Err: err}
 		}
@@ -89,7 +99,11 @@ func isBlank(doc []byte) bool {
 func DecodeDocument(doc []byte) ([]*unstructured.Unstructured, error) {
 	// Strict, because a duplicated key in a manifest ("labels:" twice) is nearly always a
 	// template bug that a lenient decoder would hide by keeping the last one.
-	j, err := yaml.YAMLToJSONStrict(doc)
+	return decodeDocument(doc, yaml.YAMLToJSONStrict)
+}
+
+func decodeDocument(doc []byte, toJSON func([]byte) ([]byte, error)) ([]*unstructured.Unstructured, error) {
+	j, err := toJSON(doc)
 	if err != nil {
 		return nil, err
 	}
