@@ -61,7 +61,7 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 	}
 	var got *unstructured.Unstructured
 	var err error
-	if !existed && !p.Policy.Adopt {
+	if !existed {
 		// A child the cache does not know is most likely new: try to create it without
 		// touching an object that may hold the name. Only when one does is its ownership
 		// read (usually a child of ours the cache has not seen yet).

@@ -46,9 +46,6 @@ func checkPolicy(policy config.ChildPolicy, owner *unstructured.Unstructured, re
 // etcd rather than from a watch cache that may not have the object yet. An object of the
 // owner's Helm release that the watch may adopt is returned, to have its fields upgraded.
 func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) (*metav1.PartialObjectMetadata, error) {
-	if p.Policy.Adopt {
-		return nil, nil
-	}
 	ri := m.meta.Resource(o.Resource)
 	var got *metav1.PartialObjectMetadata
 	var err error
@@ -71,16 +68,17 @@ func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) (*metav1
 
 // checkOwnership refuses an existing object with these labels unless bosun manages it for the
 // plan's owner or the watch allows adoption.
+// An object bosun manages for another owner is never taken, not even with children.adopt:
+// two owners rendering the same child would otherwise take it from each other forever.
 func checkOwnership(p *Plan, ref Ref, labels map[string]string) error {
-	if p.Policy.Adopt {
-		return nil
-	}
 	uid := labels[LabelOwnerUID]
 	switch {
 	case uid == string(p.Owner.GetUID()):
 		return nil
 	case uid != "" && labels[LabelManagedBy] == ManagedByValue:
 		return &PolicyError{Ref: ref, Reason: fmt.Sprintf("the object belongs to another owner (UID %s)", uid)}
+	case p.Policy.Adopt:
+		return nil
 	case labels[LabelManagedBy] == helmManagedBy && !p.Policy.AdoptHelmReleases:
 		return &PolicyError{Ref: ref, Reason: "an object of that name exists, managed by Helm (set children.adoptHelmReleases: true to take over the owner's release)"}
 	default:

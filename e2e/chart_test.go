@@ -380,3 +380,30 @@ resync: 0s
 	waitGone(t, widgetGVR, ns, "w1")
 	waitGone(t, crdGVR, "", "things.w1.newkind.e2e.bosun.dev")
 }
+
+// TestAdoptNeverTakesAnotherOwnersChild: with children.adopt, two owners that render the same
+// child do not take it from each other: the first keeps it, the second is refused.
+func TestAdoptNeverTakesAnotherOwnersChild(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "adopt")
+	startBosun(t, writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+templates: %s
+children: {adopt: true}
+resync: 0s
+`, abs(t, "testdata/shared"))), ns)
+	first := create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"first","namespace":%q},"spec":{}}`, ns))
+	waitCondition(t, widgetGVR, ns, "first", "Ready", "True", watcher.ReasonReady)
+	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"second","namespace":%q},"spec":{}}`, ns))
+	u := waitCondition(t, widgetGVR, ns, "second", "Ready", "False", watcher.ReasonRefused)
+	if _, _, msg := condition(u, "Ready"); !strings.Contains(msg, "belongs to another owner") {
+		t.Errorf("message %q", msg)
+	}
+	cm := waitObject(t, configMapGVR, ns, "shared", nil)
+	if cm.GetLabels()[applier.LabelOwnerUID] != string(first.GetUID()) {
+		t.Errorf("the shared child was taken by the second owner: labels %v", cm.GetLabels())
+	}
+	if by, _, _ := unstructured.NestedString(cm.Object, "data", "by"); by != "first" {
+		t.Errorf("data.by = %q, want first", by)
+	}
+}

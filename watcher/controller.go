@@ -31,9 +31,6 @@ const uidIndex = "uid"
 // a kind the API server does not serve yet, or the API server being unreachable or overloaded.
 const transientRetry = 15 * time.Second
 
-// conflictRetry is when an owner whose write hit a stale cache is tried again.
-const conflictRetry = 500 * time.Millisecond
-
 // badPatch recognises the API server's 500 for an applied value of the wrong type (a number
 // where the schema wants a string): permanent until the templates or the owner change.
 func badPatch(err error) bool {
@@ -352,11 +349,12 @@ func (c *controller) handleErr(key cache.ObjectName, err error, took time.Durati
 	case errors.Is(err, context.Canceled) && work.Err() != nil:
 		return false // shutting down; the next start reconciles it again
 	case apierrors.IsConflict(err):
-		// Optimistic concurrency: the cache was behind the server. Retry once the cache
-		// has caught up, without growing the owner's backoff.
+		// Optimistic concurrency: the cache was behind the server. Usually the next try
+		// (the backoff starts small) finds it caught up; an owner that keeps conflicting
+		// (someone else keeps writing it) backs off like any other failure.
 		result = "requeue"
-		log.Debug("conflict; will retry", zap.Error(err))
-		c.queue.AddAfter(key, conflictRetry)
+		log.Debug("conflict; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
+		c.queue.AddAfter(key, c.limiter.When(key))
 	default:
 		log.Error("reconcile failed; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
 		delay := c.limiter.When(key)
