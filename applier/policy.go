@@ -2,9 +2,11 @@ package applier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/util/csaupgrade"
 	"strings"
 
@@ -142,13 +144,18 @@ func (e *ImmutableError) Error() string {
 
 func (e *ImmutableError) Unwrap() error { return e.Err }
 
-// isImmutable recognises the API server's refusals of immutable-field changes: "field is
-// immutable" for most kinds, and "Forbidden: updates to <kind> spec for fields other than ..."
-// for StatefulSets.
+// isImmutable recognises the API server's refusals of changes to fields that cannot change
+// after creation from the causes of its Invalid status, not its wording: "field is immutable"
+// (most kinds), and Forbidden field causes (a StatefulSet's, a PVC's or a Pod's spec).
 func isImmutable(err error) bool {
-	if !apierrors.IsInvalid(err) {
+	var st apierrors.APIStatus
+	if !apierrors.IsInvalid(err) || !errors.As(err, &st) || st.Status().Details == nil {
 		return false
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "field is immutable") || strings.Contains(msg, "Forbidden: updates to")
+	for _, c := range st.Status().Details.Causes {
+		if c.Type == metav1.CauseType(field.ErrorTypeForbidden) || strings.Contains(c.Message, "immutable") {
+			return true
+		}
+	}
+	return false
 }
