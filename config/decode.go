@@ -83,8 +83,9 @@ type rawStatus struct {
 }
 
 type rawSafety struct {
-	MaxDeletes       *int `mapstructure:"maxdeletes"`
-	MaxDeletePercent *int `mapstructure:"maxdeletepercent"`
+	MaxDeletes            *int `mapstructure:"maxdeletes"`
+	MaxDeletePercent      *int `mapstructure:"maxdeletepercent"`
+	MaxKindRemovalPercent *int `mapstructure:"maxkindremovalpercent"`
 }
 
 type rawRollout struct {
@@ -200,6 +201,8 @@ func keyName(field string) string {
 			key = "maxDeletes"
 		case "maxdeletepercent":
 			key = "maxDeletePercent"
+		case "maxkindremovalpercent":
+			key = "maxKindRemovalPercent"
 		case "maxinflight":
 			key = "maxInFlight"
 		case "maxfailures":

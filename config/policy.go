@@ -12,9 +12,15 @@ import (
 const (
 	DefaultMaxDeletes       = 100
 	DefaultMaxDeletePercent = 50
-	DefaultMaxFailures      = 5
-	DefaultMaxInFlight      = 100
-	DefaultRenderTimeout    = 10 * time.Second
+	// DefaultMaxKindRemovalPercent: a kind may leave at most this share of
+	// the owners that have it in a window (at least MinKindRemovals owners).
+	DefaultMaxKindRemovalPercent = 10
+	// MinKindRemovals owners may always lose a kind within a window, so that
+	// small watches can change their templates.
+	MinKindRemovals      = 3
+	DefaultMaxFailures   = 5
+	DefaultMaxInFlight   = 100
+	DefaultRenderTimeout = 10 * time.Second
 	// MinRenderTimeout and MaxRenderTimeout bound a render: below the minimum
 	// an ordinary render on a busy node times out; above the maximum a stuck
 	// template holds a worker for too long.
@@ -131,6 +137,11 @@ type Safety struct {
 	// MaxDeletePercent is the most children one sweep may delete, as a
 	// percentage of the watch's children; 100 means no limit.
 	MaxDeletePercent int
+	// MaxKindRemovalPercent limits prunes that take the last child of a kind
+	// from an owner: within a window, at most this share of the owners that
+	// have the kind (and at least MinKindRemovals) may lose it; 100 means no
+	// limit.
+	MaxKindRemovalPercent int
 }
 
 // Rollout paces re-rendering owners when the templates change, so that a bad

@@ -22,7 +22,13 @@ func validatePolicies(w *Watch, raw *rawConfig, ok func(field string) bool) []er
 	w.Status = status
 	errs = append(errs, serrs...)
 
-	w.Safety = Safety{MaxDeletes: DefaultMaxDeletes, MaxDeletePercent: DefaultMaxDeletePercent}
+	w.Safety = Safety{MaxDeletes: DefaultMaxDeletes, MaxDeletePercent: DefaultMaxDeletePercent, MaxKindRemovalPercent: DefaultMaxKindRemovalPercent}
+	if ok("safety.maxkindremovalpercent") && raw.Safety.MaxKindRemovalPercent != nil {
+		w.Safety.MaxKindRemovalPercent = *raw.Safety.MaxKindRemovalPercent
+		if w.Safety.MaxKindRemovalPercent < 1 || w.Safety.MaxKindRemovalPercent > 100 {
+			errs = append(errs, fmt.Errorf("safety.maxKindRemovalPercent: must be between 1 and 100 (no limit), got %d", w.Safety.MaxKindRemovalPercent))
+		}
+	}
 	if ok("safety.maxdeletes") && raw.Safety.MaxDeletes != nil {
 		w.Safety.MaxDeletes = *raw.Safety.MaxDeletes
 		if w.Safety.MaxDeletes < 0 {

@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sync"
 	"time"
 
@@ -25,12 +26,29 @@ func (e *DeleteLimitError) Error() string {
 		e.Would, e.Recent, deleteWindow, e.Limit)
 }
 
-// deleteBudget counts a watch's deletions over a sliding window.
+// KindRemovalError says a prune was refused because it would take the last child of a kind
+// from the owner while, in the last ten minutes, that kind already left as many owners as the
+// watch's safety.maxKindRemovalPercent allows: a template change that stops rendering a kind
+// for every owner is much more often a mistake than an intent.
+type KindRemovalError struct {
+	Kind          schema.GroupKind
+	Recent, Limit int
+	Owners        int
+}
+
+func (e *KindRemovalError) Error() string {
+	return fmt.Sprintf("refused to remove the last %s from this owner: %d owners lost that kind in the last %s, the limit is %d of the %d owners that have it (safety.maxKindRemovalPercent; raise it if the templates really stopped rendering the kind)",
+		e.Kind, e.Recent, deleteWindow, e.Limit, e.Owners)
+}
+
+// deleteBudget counts a watch's deletions, and the owners that lost a kind, over a sliding
+// window.
 type deleteBudget struct {
 	now func() time.Time
 
-	mu     sync.Mutex
-	recent []deletion
+	mu       sync.Mutex
+	recent   []deletion
+	removals map[schema.GroupKind][]time.Time
 }
 
 type deletion struct {
@@ -42,13 +60,24 @@ type deletion struct {
 // MaxDeletes and MaxDeletePercent of the watch's children (total is asked only when needed),
 // so small watches can always prune a few children and large ones can prune many — but not
 // most of them at once.
-func (b *deleteBudget) take(n int, s config.Safety, total func() int) error {
-	if n == 0 || s.MaxDeletes == 0 {
+//
+// removed are the kinds this deletion takes from the owner entirely (none for sweeps); each
+// counts once against its own limit: the larger of MinKindRemovals and MaxKindRemovalPercent of
+// the owners that have the kind (ownersWith is asked only when needed).
+func (b *deleteBudget) take(n int, removed []schema.GroupKind, s config.Safety, total func() int, ownersWith func(schema.GroupKind) int) error {
+	if n == 0 {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
+	if err := b.checkKinds(now, removed, s, ownersWith); err != nil {
+		return err
+	}
+	if s.MaxDeletes == 0 {
+		b.countKinds(now, removed)
+		return nil
+	}
 	recent := 0
 	kept := b.recent[:0]
 	for _, d := range b.recent {
@@ -65,5 +94,45 @@ func (b *deleteBudget) take(n int, s config.Safety, total func() int) error {
 		}
 	}
 	b.recent = append(b.recent, deletion{at: now, n: n})
+	b.countKinds(now, removed)
 	return nil
+}
+
+// checkKinds refuses when a removed kind has left as many owners in the window as allowed.
+func (b *deleteBudget) checkKinds(now time.Time, removed []schema.GroupKind, s config.Safety, ownersWith func(schema.GroupKind) int) error {
+	if len(removed) == 0 || s.MaxKindRemovalPercent >= 100 {
+		return nil
+	}
+	if b.removals == nil {
+		b.removals = map[schema.GroupKind][]time.Time{}
+	}
+	for _, gk := range removed {
+		recent := 0
+		kept := b.removals[gk][:0]
+		for _, at := range b.removals[gk] {
+			if now.Sub(at) < deleteWindow {
+				kept = append(kept, at)
+				recent++
+			}
+		}
+		b.removals[gk] = kept
+		if recent+1 <= config.MinKindRemovals {
+			continue
+		}
+		owners := ownersWith(gk)
+		limit := max(config.MinKindRemovals, s.MaxKindRemovalPercent*owners/100)
+		if recent+1 > limit {
+			return &KindRemovalError{Kind: gk, Recent: recent, Limit: limit, Owners: owners}
+		}
+	}
+	return nil
+}
+
+func (b *deleteBudget) countKinds(now time.Time, removed []schema.GroupKind) {
+	if b.removals == nil {
+		b.removals = map[schema.GroupKind][]time.Time{}
+	}
+	for _, gk := range removed {
+		b.removals[gk] = append(b.removals[gk], now)
+	}
 }

@@ -3,6 +3,7 @@ package watcher
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -367,6 +368,22 @@ func (c *controller) handleErr(key cache.ObjectName, err error, took time.Durati
 		c.queue.AddAfter(key, delay)
 	}
 	return true
+}
+
+// ownersWithKind is how many of this watch's owners record children of kind gk.
+func (c *controller) ownersWithKind(gk schema.GroupKind) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := 0
+	for _, inf := range c.informers {
+		for _, o := range inf.GetIndexer().List() {
+			m, err := meta.Accessor(o)
+			if err == nil && slices.Contains(applier.SplitList(m.GetAnnotations()[applier.AnnotationContainsGroupKinds]), gk.String()) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // childCount is how many children this watch's owners have, as the caches know them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"slices"
 	"strings"
 	"time"
@@ -158,7 +159,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		}
 	}
 	stale := applier.Stale(plan, live)
-	if err := c.budget.take(len(stale), c.watch.Safety, c.childCount); err != nil {
+	if err := c.budget.take(len(stale), removedKinds(plan, stale), c.watch.Safety, c.childCount, c.ownersWithKind); err != nil {
 		return fail(ReasonPruneRefused, fmt.Errorf("%s: prune: %w", ref, err))
 	}
 	changes, err = c.opts.Applier.Prune(ctx, plan, live)
@@ -342,6 +343,20 @@ func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructure
 		}
 		log.Info("child "+string(ch.Action), fields...)
 	}
+}
+
+// removedKinds are the kinds of the stale children that the plan no longer renders at all:
+// the owner loses them entirely.
+func removedKinds(plan *applier.Plan, stale []applier.Child) []schema.GroupKind {
+	var out []schema.GroupKind
+	for _, ch := range stale {
+		gk := ch.GroupKind()
+		if slices.Contains(out, gk) || slices.Contains(plan.Inventory.Kinds, gk) {
+			continue
+		}
+		out = append(out, gk)
+	}
+	return out
 }
 
 func byRef(children []applier.Child) map[applier.Ref]applier.Child {

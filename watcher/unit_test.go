@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 )
@@ -23,22 +25,22 @@ func TestDeleteBudgetRefusesMassDeletionWithinTheWindow(t *testing.T) {
 	total := func() int { return 20 } // 10% of 20 is 2: the absolute limit of 3 is the larger
 
 	for i, n := range []int{1, 2} {
-		if err := b.take(n, safety, total); err != nil {
+		if err := b.take(n, nil, safety, total, nil); err != nil {
 			t.Fatalf("deletion %d of %d children refused: %v", i, n, err)
 		}
 	}
 	var limit *DeleteLimitError
-	if err := b.take(1, safety, total); !errors.As(err, &limit) || limit.Recent != 3 || limit.Limit != 3 {
+	if err := b.take(1, nil, safety, total, nil); !errors.As(err, &limit) || limit.Recent != 3 || limit.Limit != 3 {
 		t.Fatalf("a fourth deletion within the window: err = %v, want a DeleteLimitError with 3 recent of limit 3", err)
 	}
 	now = now.Add(deleteWindow)
-	if err := b.take(3, safety, total); err != nil {
+	if err := b.take(3, nil, safety, total, nil); err != nil {
 		t.Errorf("after the window the budget is whole again, got %v", err)
 	}
-	if err := b.take(1000, config.Safety{MaxDeletes: 0}, total); err != nil {
+	if err := b.take(1000, nil, config.Safety{MaxDeletes: 0}, total, nil); err != nil {
 		t.Errorf("maxDeletes 0 means no limit, got %v", err)
 	}
-	if err := b.take(50, config.Safety{MaxDeletes: 10, MaxDeletePercent: 50}, func() int { return 1000 }); err != nil {
+	if err := b.take(50, nil, config.Safety{MaxDeletes: 10, MaxDeletePercent: 50}, func() int { return 1000 }, nil); err != nil {
 		t.Errorf("50 of 1000 children is under 50%%: %v", err)
 	}
 }
@@ -307,5 +309,41 @@ func TestChildCachesKeepHealthAndOnlyWhatBosunReads(t *testing.T) {
 	cm2.ResourceVersion = "2"
 	if statusOnly(cm, cm2) {
 		t.Error("a kind without a generation (ConfigMap) must report every change: its content is its spec")
+	}
+}
+
+func TestDeleteBudgetRefusesAKindLeavingManyOwners(t *testing.T) {
+	now := time.Unix(0, 0)
+	b := &deleteBudget{now: func() time.Time { return now }}
+	safety := config.Safety{MaxDeletes: 100, MaxDeletePercent: 50, MaxKindRemovalPercent: 10}
+	total := func() int { return 3000 }
+	svc := schema.GroupKind{Kind: "Service"}
+	owners := func(gk schema.GroupKind) int { return 100 } // 10% of 100 owners: 10
+
+	for i := range 10 {
+		if err := b.take(1, []schema.GroupKind{svc}, safety, total, owners); err != nil {
+			t.Fatalf("owner %d losing its Service: %v", i+1, err)
+		}
+	}
+	var refused *KindRemovalError
+	if err := b.take(1, []schema.GroupKind{svc}, safety, total, owners); !errors.As(err, &refused) || refused.Recent != 10 || refused.Limit != 10 {
+		t.Fatalf("an 11th owner losing its Service: err = %v, want a KindRemovalError with 10 recent of limit 10", err)
+	}
+	if err := b.take(1, nil, safety, total, owners); err != nil {
+		t.Errorf("a prune that keeps the kind (a rename) is not a kind removal: %v", err)
+	}
+	if err := b.take(1, []schema.GroupKind{{Kind: "ConfigMap"}}, safety, total, owners); err != nil {
+		t.Errorf("another kind has a budget of its own: %v", err)
+	}
+	small := func(gk schema.GroupKind) int { return 5 }
+	b2 := &deleteBudget{now: func() time.Time { return now }}
+	for i := range config.MinKindRemovals {
+		if err := b2.take(1, []schema.GroupKind{svc}, safety, total, small); err != nil {
+			t.Fatalf("a small watch: owner %d of %d may lose a kind: %v", i+1, config.MinKindRemovals, err)
+		}
+	}
+	now = now.Add(deleteWindow)
+	if err := b.take(1, []schema.GroupKind{svc}, safety, total, owners); err != nil {
+		t.Errorf("after the window the kind may leave owners again: %v", err)
 	}
 }
