@@ -457,3 +457,69 @@ func jsonEqualT(a, b any) bool {
 	_ = json.Unmarshal(jb, &vb)
 	return reflect.DeepEqual(va, vb)
 }
+
+// TestAKindVanishingFromEveryOwnerIsStoppedAcrossRestarts: with the default limits, a change
+// that stops rendering a kind for every owner removes it from only a few owners (at least 3,
+// at most 10% of those that have it) and is refused for the rest — and a restart does not
+// give bosun a fresh budget.
+func TestAKindVanishingFromEveryOwnerIsStoppedAcrossRestarts(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "kinds")
+	config := widgetWatch(t, "testdata/widget/templates-v1")
+	b := startBosun(t, config, ns)
+	var names []string
+	for i := range 12 {
+		names = append(names, fmt.Sprintf("w%02d", i))
+	}
+	for _, n := range names {
+		create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: %s, namespace: %s}\nspec: {withSecret: true}\n", n, ns))
+	}
+	for _, n := range names {
+		waitObject(t, secretGVR, ns, n+"-secret", nil)
+		b.waitReconciled(t, ns+"/"+n)
+	}
+	for _, n := range names {
+		mergePatch(t, widgetGVR, ns, n, `{"spec":{"withSecret":false}}`)
+	}
+	count := func() (pruned, refused int, err error) {
+		for _, n := range names {
+			u, err := get(widgetGVR, ns, n)
+			if err != nil {
+				return 0, 0, err
+			}
+			_, r, _ := condition(u, "Ready")
+			if _, err := get(secretGVR, ns, n+"-secret"); err != nil {
+				pruned++
+			} else if r == "PruneRefused" {
+				refused++
+			}
+		}
+		return pruned, refused, nil
+	}
+	testenv.Eventually(t, waitTimeout, func() error {
+		pruned, refused, err := count()
+		switch {
+		case err != nil:
+			return err
+		case pruned+refused != len(names) || pruned != 3:
+			return fmt.Errorf("%d pruned, %d refused of %d; want 3 pruned", pruned, refused, len(names))
+		}
+		return nil
+	})
+	u, _ := get(widgetGVR, ns, names[len(names)-1])
+	if _, _, msg := condition(u, "Ready"); !strings.Contains(msg, "maxKindRemovalPercent") {
+		t.Errorf("the refusal does not name the limit: %q", msg)
+	}
+
+	// A new process reads the prunes recorded on the owners: the refused owners stay refused.
+	b.stop()
+	b2 := startBosun(t, config, ns)
+	for _, n := range names {
+		if _, err := get(secretGVR, ns, n+"-secret"); err == nil {
+			b2.waitLogged(t, 0, "reconcile failed; will retry", zap.String("owner", ns+"/"+n))
+		}
+	}
+	if pruned, _, err := count(); err != nil || pruned != 3 {
+		t.Errorf("after a restart %d owners lost their Secret (err %v), want still 3", pruned, err)
+	}
+}

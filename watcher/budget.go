@@ -1,7 +1,11 @@
 package watcher
 
 import (
+	"strconv"
+	"strings"
+
 	"fmt"
+	"github.com/bosun-dev/bosun/applier"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sync"
 	"time"
@@ -134,5 +138,55 @@ func (b *deleteBudget) countKinds(now time.Time, removed []schema.GroupKind) {
 	}
 	for _, gk := range removed {
 		b.removals[gk] = append(b.removals[gk], now)
+	}
+}
+
+// AnnotationPruned records on an owner its last prune: when, how many children, and the kinds
+// it lost entirely ("1764558000:3:Service,Deployment.apps"), so that the delete limits hold
+// across restarts: a crash-looping bosun does not get a fresh budget each time.
+const AnnotationPruned = "bosun.dev/pruned"
+
+type pruneRecord struct {
+	at    time.Time
+	n     int
+	kinds []schema.GroupKind
+}
+
+func (r pruneRecord) String() string {
+	kinds := make([]string, len(r.kinds))
+	for i, gk := range r.kinds {
+		kinds[i] = gk.String()
+	}
+	return fmt.Sprintf("%d:%d:%s", r.at.Unix(), r.n, strings.Join(kinds, ","))
+}
+
+func parsePruneRecord(s string) (pruneRecord, bool) {
+	parts := strings.SplitN(s, ":", 3)
+	if len(parts) != 3 {
+		return pruneRecord{}, false
+	}
+	at, err1 := strconv.ParseInt(parts[0], 10, 64)
+	n, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return pruneRecord{}, false
+	}
+	r := pruneRecord{at: time.Unix(at, 0), n: n}
+	for _, k := range applier.SplitList(parts[2]) {
+		r.kinds = append(r.kinds, schema.ParseGroupKind(k))
+	}
+	return r, true
+}
+
+// seed counts the prunes recorded on owners within the window, after a restart.
+func (b *deleteBudget) seed(records []pruneRecord) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for _, r := range records {
+		if now.Sub(r.at) >= deleteWindow {
+			continue
+		}
+		b.recent = append(b.recent, deletion{at: r.at, n: r.n})
+		b.countKinds(r.at, r.kinds)
 	}
 }

@@ -108,7 +108,7 @@ func ownerChanged(old, obj any) bool {
 	}
 	return !equalExcept(o.GetLabels(), n.GetLabels(), applier.LabelApplySetID) ||
 		!equalExcept(o.GetAnnotations(), n.GetAnnotations(), applier.AnnotationApplySetTooling, applier.AnnotationContainsGroupKinds,
-			applier.AnnotationAdditionalNamespaces, applier.AnnotationTemplateHash) ||
+			applier.AnnotationAdditionalNamespaces, applier.AnnotationTemplateHash, AnnotationHooks, AnnotationPruned) ||
 		!slices.Equal(withoutFinalizer(o.GetFinalizers()), withoutFinalizer(n.GetFinalizers()))
 }
 

@@ -138,6 +138,7 @@ func (c *controller) run(ctx context.Context, kids *children) {
 			return
 		}
 	}
+	c.budget.seed(c.recordedPrunes())
 	c.log.Info("watching", zap.String("resource", gvr.String()), zap.Strings("namespaces", c.namespaces),
 		zap.String("selector", c.watch.SelectorText), zap.Int("workers", c.watch.Workers), zap.Int("owners", c.ownerCount()))
 
@@ -368,6 +369,23 @@ func (c *controller) handleErr(key cache.ObjectName, err error, took time.Durati
 		c.queue.AddAfter(key, delay)
 	}
 	return true
+}
+
+// recordedPrunes reads the last prune recorded on each owner in the cache.
+func (c *controller) recordedPrunes() []pruneRecord {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []pruneRecord
+	for _, inf := range c.informers {
+		for _, o := range inf.GetIndexer().List() {
+			if m, err := meta.Accessor(o); err == nil {
+				if r, ok := parsePruneRecord(m.GetAnnotations()[AnnotationPruned]); ok {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // ownersWithKind is how many of this watch's owners record children of kind gk.

@@ -159,8 +159,17 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		}
 	}
 	stale := applier.Stale(plan, live)
-	if err := c.budget.take(len(stale), removedKinds(plan, stale), c.watch.Safety, c.childCount, c.ownersWithKind); err != nil {
+	removed := removedKinds(plan, stale)
+	if err := c.budget.take(len(stale), removed, c.watch.Safety, c.childCount, c.ownersWithKind); err != nil {
 		return fail(ReasonPruneRefused, fmt.Errorf("%s: prune: %w", ref, err))
+	}
+	if len(stale) > 0 {
+		// Recorded before anything is deleted, so that a restart still counts it.
+		got, err := c.opts.Applier.AnnotateOwner(ctx, owner, c.gvr, AnnotationPruned, pruneRecord{at: c.budget.now(), n: len(stale), kinds: removed}.String())
+		if err != nil {
+			return fail("", err)
+		}
+		owner = got
 	}
 	changes, err = c.opts.Applier.Prune(ctx, plan, live)
 	c.logChanges(log, owner, changes)
