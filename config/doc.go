@@ -28,6 +28,11 @@
 //	namespaces: []                # namespaces watched; default all
 //	selector: ""                  # label selector of the owners watched
 //	templates: [site/]            # files and directories, relative to this file
+//	chart: charts/site            # or: a Helm chart (directory or .tgz); exactly one of the two
+//	charts: {next: site-2.tgz}    # charts an owner may pick with the bosun.dev/chart annotation
+//	valuesFrom: spec              # spec: .Values = the owner's spec | resource: .Values.resource
+//	overrideValues: {}            # charts: forced over the owner's values, keys case-sensitive
+//	crds: install                 # charts: install (crds/ applied once at start) | skip
 //	examples: []                  # files of sample owners for `bosun check`, relative to this file
 //	values: {}                    # .Values of the templates, keys case-sensitive
 //	workers: 32                   # 1..256
@@ -37,6 +42,7 @@
 //	  clusterScoped: false        # allow cluster-scoped children
 //	  kinds: []                   # Kind.group, or Kind for core kinds; empty = any
 //	  adopt: false                # take over objects without bosun's labels
+//	  adoptHelmReleases: false    # take over the objects of the owner's Helm release
 //	  recreateOnImmutable: false  # delete and re-create on immutable-field errors
 //	  ignore:                     # fields left to other managers, one rule per kind
 //	    - kind: Deployment.apps   # required
@@ -47,6 +53,7 @@
 //	safety:                       # limits of one prune or orphan sweep
 //	  maxDeletes: 100             # children deleted; 0 = no limit
 //	  maxDeletePercent: 50        # percent of the watch's children, 1..100; 100 = no limit
+//	  maxKindRemovalPercent: 10   # percent of the owners having a kind that may lose it; 100 = no limit
 //	rollout:                      # pacing of a new template version
 //	  maxInFlight: 100            # owners on a new template version not yet Ready; 0 = 100
 //	  maxFailures: 5              # failed owners before the rollout pauses; >= 1
