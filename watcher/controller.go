@@ -3,6 +3,7 @@ package watcher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -124,7 +125,10 @@ func (c *controller) run(ctx context.Context, kids *children) {
 			return
 		}
 	}
-	statusOn := c.statusEnabled(gvr)
+	statusOn, ok := c.decideStatus(ctx, gvr)
+	if !ok {
+		return
+	}
 	c.mu.Lock()
 	c.gvr, c.informers, c.kids, c.statusOn = gvr, informers, kids, statusOn
 	c.startProgress()
@@ -225,22 +229,39 @@ func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersion
 	return informers
 }
 
-// statusEnabled decides whether owners get a status: per the watch's status.enabled, and for
+// decideStatus decides whether owners get a status: per the watch's status.enabled, and for
 // auto only when the kind has a status subresource (writing status into the main resource
-// would bump the owner's generation and fight its spec's managers).
-func (c *controller) statusEnabled(gvr schema.GroupVersionResource) bool {
+// would bump the owner's generation and fight its spec's managers). Discovery errors are
+// retried with backoff rather than taken for "no": a transient error must not turn status off
+// for the whole run. With status.enabled: true on a kind without a status subresource the
+// watch does not start (an error says why) and the check is repeated, as the CRD may gain one.
+// ok is false when ctx ended first.
+func (c *controller) decideStatus(ctx context.Context, gvr schema.GroupVersionResource) (on, ok bool) {
 	if c.watch.Status.Enabled == config.StatusOff {
-		return false
+		return false, true
 	}
-	has, err := hasStatusSubresource(c.opts.Discovery, gvr)
-	if err != nil {
-		c.log.Warn("cannot tell whether the kind has a status subresource; not writing status", zap.Error(err))
-		return false
+	delay, last := time.Second, ""
+	for {
+		has, err := hasStatusSubresource(c.opts.Discovery, gvr)
+		switch {
+		case err == nil && (has || c.watch.Status.Enabled == config.StatusAuto):
+			return has, true
+		case err == nil:
+			err = fmt.Errorf("status.enabled is true but %s has no status subresource: add one to its CRD, or set status.enabled to auto or false", gvr)
+			fallthrough
+		default:
+			if msg := err.Error(); msg != last {
+				c.log.Error("cannot start the watch yet; will retry", zap.Error(err))
+				last = msg
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false, false
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 30*time.Second)
 	}
-	if !has && c.watch.Status.Enabled == config.StatusOn {
-		c.log.Warn("status.enabled is true but the kind has no status subresource; not writing status")
-	}
-	return has
 }
 
 // enqueue adds the key of an owner event; the object itself is never passed on.
