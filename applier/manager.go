@@ -58,6 +58,10 @@ func (m *Manager) forget(uid types.UID) {
 	delete(m.applied, uid)
 }
 
+// Forget drops what the manager remembers of a child that is gone, whoever deleted it, so
+// that its memory stays bounded by the children that exist.
+func (m *Manager) Forget(uid types.UID) { m.forget(uid) }
+
 // upToDate reports whether live is still what bosun last applied with the same rendering:
 // either nothing changed it at all (same resourceVersion), or only its status did — a kind
 // that counts spec changes in metadata.generation kept its generation, and the labels and

@@ -36,6 +36,8 @@ type children struct {
 	namespace string
 	// changed is called with the owner UID of a child that was added, changed or deleted.
 	changed func(owner types.UID)
+	// gone is called with the UID of a child that was deleted; may be nil.
+	gone func(child types.UID)
 	// stop ends the informers; the tracker lives as long as the manager.
 	stop <-chan struct{}
 
@@ -89,7 +91,7 @@ func (c *children) informer(ctx context.Context, gk schema.GroupKind, gvr schema
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.notify,
 			UpdateFunc: func(old, obj any) { c.notifyUpdate(old, obj) },
-			DeleteFunc: c.notify,
+			DeleteFunc: c.notifyDelete,
 		})
 		c.informers[gvr] = inf
 		go inf.Run(c.stop)
@@ -162,6 +164,13 @@ func (c *children) notify(obj any) {
 		if uid := m.GetLabels()[applier.LabelOwnerUID]; uid != "" {
 			c.changed(types.UID(uid))
 		}
+	}
+}
+
+func (c *children) notifyDelete(obj any) {
+	c.notify(obj)
+	if m, err := meta.Accessor(unwrapTombstone(obj)); err == nil && c.gone != nil {
+		c.gone(m.GetUID())
 	}
 }
 

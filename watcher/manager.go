@@ -38,6 +38,8 @@ type Applier interface {
 	DeleteAll(ctx context.Context, live []applier.Child) (applier.ChangeSet, error)
 	ReleaseOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource) error
 	AnnotateOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, key, value string) (*unstructured.Unstructured, error)
+	// Forget drops what the applier remembers of a child that is gone.
+	Forget(uid types.UID)
 }
 
 // Watch is one watched resource type with the renderer of its templates.
@@ -132,6 +134,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	childStop := make(chan struct{})
 	defer close(childStop)
 	kids := newChildren(m.opts.Metadata, m.opts.Dynamic, m.opts.Mapper, m.childNamespace(), childStop, m.childChanged)
+	kids.gone = m.opts.Applier.Forget
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -140,10 +143,14 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.sweepLoop(ctx, kids, m.sweepPeriod())
 	}()
 	for _, c := range m.controllers {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			c.run(ctx, kids)
+		}()
+		go func() {
+			defer wg.Done()
+			m.releaseStrays(ctx, c)
 		}()
 	}
 	wg.Wait()

@@ -347,3 +347,17 @@ func TestDeleteBudgetRefusesAKindLeavingManyOwners(t *testing.T) {
 		t.Errorf("after the window the kind may leave owners again: %v", err)
 	}
 }
+
+func TestADeletedChildIsForgottenWhoeverDeletedIt(t *testing.T) {
+	var owners, gone []types.UID
+	c := newChildren(nil, nil, nil, "", nil, func(uid types.UID) { owners = append(owners, uid) })
+	c.gone = func(uid types.UID) { gone = append(gone, uid) }
+	child := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{UID: "child-1", Labels: map[string]string{applier.LabelOwnerUID: "owner-1"}}}
+	c.notifyDelete(cache.DeletedFinalStateUnknown{Key: "ns/x", Obj: child})
+	if diff := cmp.Diff([]types.UID{"child-1"}, gone); diff != "" {
+		t.Errorf("forgotten (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]types.UID{"owner-1"}, owners); diff != "" {
+		t.Errorf("owners requeued (-want +got):\n%s", diff)
+	}
+}
