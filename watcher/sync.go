@@ -251,9 +251,9 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 }
 
 // release handles an owner that is not in the cache. Deleted owners leave the cache only after
-// bosun's finalizer is gone, so one that still exists with the finalizer no longer matches the
-// watch (its labels changed): its children are deleted and the finalizer dropped, as bosun
-// will not see it again.
+// bosun's finalizer is gone, so one that still exists with the finalizer is no longer covered by
+// the watch — its labels changed, or (queued at start, see strays.go) its namespace left the
+// watch: its children are deleted and the finalizer dropped, as bosun will not see it again.
 func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 	if c.takeReleased(key) {
 		// bosun removed its finalizer from this owner while it was being deleted: it left the
@@ -271,7 +271,7 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return fmt.Errorf("%s/%s: get: %w", c.watch.GVK.Kind, key, err)
 	}
-	if c.watch.Selector.Matches(labels.Set(owner.GetLabels())) {
+	if c.covers(owner.GetNamespace(), labels.Set(owner.GetLabels())) {
 		return nil // the cache has not seen it yet; its own event will queue it again
 	}
 	return c.finalize(ctx, owner)

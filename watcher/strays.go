@@ -1,0 +1,203 @@
+package watcher
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/bosun-dev/bosun/applier"
+)
+
+// Owners that left a watch while bosun was down ("strays").
+//
+// While bosun runs, an owner whose labels stop matching its watch's selector leaves the owner
+// cache and release lets it go: its children are deleted and bosun's finalizer is removed. While
+// bosun is down nobody sees an owner leave — its labels change, or its namespace is dropped from
+// the watch's namespaces: — and the next bosun never has it in a cache: it would keep its
+// children, and deleting it would hang on bosun's finalizer for ever. So once per start, when
+// the watch's caches have synced (and this replica leads), bosun lists each watched kind —
+// metadata only, without the selector, in every namespace it may see (all, or --namespace) —
+// and queues every owner that carries bosun's finalizer but that no watch of that kind covers.
+// Its sync finds it outside the cache and release lets it go, retried like any other sync.
+//
+// Releasing deletes children on an inference, like the orphan sweep: the children of all the
+// strays found count at once against the watch's delete budget (safety.maxDeletes and
+// safety.maxDeletePercent). A config mistake — a selector that no longer matches any owner —
+// is refused there, with a PruneRefused Event on each owner, and nothing is released until
+// bosun starts again with the config fixed or the limits raised.
+//
+// Owners of a watch removed from the config are not looked for. Their kind could be read
+// from their children's bosun.dev/owner annotation, but a child naming a kind that no watch of
+// this bosun covers is as likely another bosun's (one per team, each with its own watches) as
+// one of a watch this bosun used to have, and releasing it would delete another bosun's
+// children at every start. `bosun uninstall --config OLD.yaml` releases those owners instead.
+// For the same reason a bosun assumes it alone runs the watches of its kinds in the namespaces
+// it sees: bosuns that split one kind must do so with --namespace, which this pass honours.
+
+// strayListPage is how many owners one list request of the pass returns.
+const strayListPage = 500
+
+// releaseStrays finds, once per start, the owners of c's kind that carry bosun's finalizer but
+// that no watch covers, and queues them on c to be let go. Only the first watch of a kind
+// looks: the others would find the same owners.
+func (m *Manager) releaseStrays(ctx context.Context, c *controller) {
+	if m.firstOfKind(c) != c {
+		return
+	}
+	select {
+	case <-c.synced:
+	case <-ctx.Done():
+		return
+	}
+	if m.opts.Elected != nil {
+		select {
+		case <-m.opts.Elected:
+		case <-ctx.Done():
+			return
+		}
+	}
+	var (
+		strays   []stray
+		children int
+	)
+	for {
+		var err error
+		if strays, children, err = m.findStrays(ctx, c); err == nil {
+			break
+		}
+		c.log.Warn("owners that left the watch while bosun was down: cannot look for them; retrying", zap.Error(err))
+		select {
+		case <-time.After(sweepStartDelay):
+		case <-ctx.Done():
+			return
+		}
+	}
+	if len(strays) == 0 {
+		return
+	}
+	if err := c.budget.take(children, nil, c.watch.Safety, c.childCount, c.ownersWithKind); err != nil {
+		c.log.Error("owners that left the watch while bosun was down: release refused", zap.Int("owners", len(strays)),
+			zap.Int("children", children), zap.Error(err))
+		note := fmt.Sprintf("this owner left the watch while bosun was down, but letting it go was refused: %d owners did, with %d children: %v", len(strays), children, err)
+		for _, s := range strays {
+			c.event(s.owner, ReasonPruneRefused, "Release", note)
+		}
+		return
+	}
+	for _, s := range strays {
+		c.log.Info("owner left the watch while bosun was down; releasing it", zap.String("owner", s.key.String()), zap.String("reason", s.why))
+		c.queue.Add(s.key)
+	}
+}
+
+// stray is an owner that carries bosun's finalizer but that no watch covers.
+type stray struct {
+	key   cache.ObjectName
+	owner *unstructured.Unstructured // metadata only
+	why   string
+}
+
+// findStrays lists the owners of c's kind that no watch covers and counts their children.
+func (m *Manager) findStrays(ctx context.Context, c *controller) ([]stray, int, error) {
+	mapping, err := c.opts.Mapper.RESTMapping(c.watch.GVK.GroupKind(), c.watch.GVK.Version)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", c.watch.GVK.Kind, err)
+	}
+	ns := metav1.NamespaceAll
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		ns = m.opts.Namespace
+	}
+	var strays []stray
+	opts := metav1.ListOptions{Limit: strayListPage}
+	for {
+		list, err := c.opts.Metadata.Resource(mapping.Resource).Namespace(ns).List(ctx, opts)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: list: %w", mapping.Resource, err)
+		}
+		for i := range list.Items {
+			o := &list.Items[i]
+			if !slices.Contains(o.Finalizers, applier.Finalizer) {
+				continue
+			}
+			if why := m.uncovered(c, o.Namespace, o.Labels); why != "" {
+				strays = append(strays, stray{key: cache.ObjectName{Namespace: o.Namespace, Name: o.Name}, owner: ownerMeta(c, o), why: why})
+			}
+		}
+		if list.Continue == "" {
+			break
+		}
+		opts.Continue = list.Continue
+	}
+	children := 0
+	for _, s := range strays {
+		kids, err := c.kids.list(ctx, s.owner.GetUID(), applier.InventoryOf(s.owner).Kinds)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", applier.OwnerRef(s.owner), err)
+		}
+		children += len(kids)
+	}
+	return strays, children, nil
+}
+
+// uncovered says why no watch of c's kind covers an owner in namespace ns with these labels;
+// "" when one does.
+func (m *Manager) uncovered(c *controller, ns string, l map[string]string) string {
+	why := ""
+	for _, other := range m.controllers {
+		if other.watch.GVK.GroupKind() != c.watch.GVK.GroupKind() {
+			continue
+		}
+		switch {
+		case !other.coversNamespace(ns):
+			why = fmt.Sprintf("namespace %s is not among the watch's namespaces %v", ns, other.watch.Namespaces)
+		case !other.watch.Selector.Matches(labels.Set(l)):
+			why = fmt.Sprintf("labels no longer match the selector %q", other.watch.SelectorText)
+		default:
+			return ""
+		}
+	}
+	return why
+}
+
+// covers reports whether this watch reconciles an owner in namespace ns with these labels.
+func (c *controller) covers(ns string, l labels.Set) bool {
+	return c.coversNamespace(ns) && c.watch.Selector.Matches(l)
+}
+
+// coversNamespace reports whether the watch's informers cover namespace ns ("" for a
+// cluster-scoped owner, which every watch of its kind covers).
+func (c *controller) coversNamespace(ns string) bool {
+	return ns == "" || slices.Contains(c.namespaces, metav1.NamespaceAll) || slices.Contains(c.namespaces, ns)
+}
+
+// firstOfKind is the first watch of c's kind.
+func (m *Manager) firstOfKind(c *controller) *controller {
+	for _, other := range m.controllers {
+		if other.watch.GVK.GroupKind() == c.watch.GVK.GroupKind() {
+			return other
+		}
+	}
+	return c
+}
+
+// ownerMeta is an owner known by its metadata, as the Events and the inventory need it.
+func ownerMeta(c *controller, o *metav1.PartialObjectMetadata) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(c.watch.GVK)
+	u.SetNamespace(o.Namespace)
+	u.SetName(o.Name)
+	u.SetUID(o.UID)
+	u.SetResourceVersion(o.ResourceVersion)
+	u.SetLabels(o.Labels)
+	u.SetAnnotations(o.Annotations)
+	u.SetFinalizers(o.Finalizers)
+	return u
+}
