@@ -68,14 +68,29 @@ const AnnotationResourcePolicy = "helm.sh/resource-policy"
 
 func keep(c Child) bool { return c.Annotations[AnnotationResourcePolicy] == "keep" }
 
-// letGo removes what makes a child bosun's — its owner labels and ownerReferences, so that
-// neither bosun nor the garbage collector deletes it — and leaves the rest of it as it is.
-// The uid in the patch makes it fail on another object of the same name.
+// LetGoAll lets every given child go instead of deleting it, as a child with
+// helm.sh/resource-policy: keep is let go (see letGo): each stays as it is, owned by nobody.
+// `bosun uninstall --keep-children` uses it.
+func (m *Manager) LetGoAll(ctx context.Context, children []Child) (ChangeSet, error) {
+	errs := make([]error, len(children))
+	inWaves(children, func(Child) int { return 0 }, func(i int) { errs[i] = m.letGo(ctx, children[i]) })
+	var cs ChangeSet
+	for i, c := range children {
+		if errs[i] == nil {
+			cs = append(cs, Change{Ref: c.Ref, Action: Kept})
+		}
+	}
+	return cs, joinUnique(errs)
+}
+
+// letGo removes what makes a child bosun's — its labels (managed-by, owner, ApplySet) and
+// ownerReferences, so that neither bosun nor the garbage collector deletes it — and leaves the
+// rest of it as it is. The uid in the patch makes it fail on another object of the same name.
 func (m *Manager) letGo(ctx context.Context, c Child) error {
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		"uid":             string(c.UID),
 		"ownerReferences": nil,
-		"labels":          map[string]any{LabelOwnerUID: nil, LabelApplySetPartOf: nil},
+		"labels":          map[string]any{LabelManagedBy: nil, LabelOwnerUID: nil, LabelApplySetPartOf: nil},
 	}})
 	if err != nil {
 		return err
@@ -83,7 +98,7 @@ func (m *Manager) letGo(ctx context.Context, c Child) error {
 	_, err = m.resource(c.Resource, c.Namespace).Patch(ctx, c.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 	m.forget(c.UID)
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("%s: let go (resource-policy keep): %w", c.Ref, err)
+		return fmt.Errorf("%s: let go: %w", c.Ref, err)
 	}
 	return nil
 }

@@ -17,6 +17,6 @@ when the object changes, prunes what is no longer rendered, and deletes them wit
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCommand(), newRenderCommand(), newCheckCommand(), newDiffCommand(),
-		newRBACCommand(), newVersionCommand())
+		newRBACCommand(), newUninstallCommand(), newVersionCommand())
 	return root
 }
