@@ -147,19 +147,24 @@ func (m *Manager) findStrays(ctx context.Context, c *controller) ([]stray, int, 
 	return strays, children, nil
 }
 
-// uncovered says why no watch of c's kind covers an owner in namespace ns with these labels;
-// "" when one does.
+// uncovered says why no watch of c's kind covers an owner in namespace ns with these labels
+// — the selector of a watch of its namespace, else the namespaces of the first watch — or ""
+// when one does.
 func (m *Manager) uncovered(c *controller, ns string, l map[string]string) string {
-	why := ""
+	why, bySelector := "", false
 	for _, other := range m.controllers {
 		if other.watch.GVK.GroupKind() != c.watch.GVK.GroupKind() {
 			continue
 		}
 		switch {
 		case !other.coversNamespace(ns):
-			why = fmt.Sprintf("namespace %s is not among the watch's namespaces %v", ns, other.watch.Namespaces)
+			if why == "" {
+				why = fmt.Sprintf("namespace %s is not among the watch's namespaces %v", ns, other.watch.Namespaces)
+			}
 		case !other.watch.Selector.Matches(labels.Set(l)):
-			why = fmt.Sprintf("labels no longer match the selector %q", other.watch.SelectorText)
+			if !bySelector {
+				why, bySelector = fmt.Sprintf("labels no longer match the selector %q", other.watch.SelectorText), true
+			}
 		default:
 			return ""
 		}
