@@ -20,5 +20,5 @@
 //   - Diff answers what Apply and Prune would change with server-side dry-run applies and
 //     reads only; it never writes.
 //   - The owner gets a finalizer before its first child is applied, and loses it only after all
-//     its children were deleted.
+//     its children were deleted (or, by `bosun uninstall --keep-children`, let go).
 package applier

@@ -4,9 +4,11 @@
 //
 // Besides run it holds the operator's tools: render and check (offline: templates and example
 // owners), diff (server-side dry-run against a cluster), rbac (the least-privilege RBAC of a set
-// of watches) and version. They reuse what run uses — config.Load, renderer.New, applier.Plan
-// and applier.Diff — so that what they show is what bosun does; offline, applier.Plan gets a
-// RESTMapper built from the kinds it is asked about (offline.go).
+// of watches), uninstall (lets every owner of a set of watches go, so that bosun can leave a
+// cluster) and version. They reuse what run uses — config.Load, renderer.New, applier.Plan,
+// applier.Diff, and for uninstall applier.DeleteAll, LetGoAll and ReleaseOwner — so that what
+// they show and do is what bosun does; offline, applier.Plan gets a RESTMapper built from the
+// kinds it is asked about (offline.go).
 //
 // Execute is the entry point of main: it maps errors to exit codes (1, or 2 for diff as for
 // kubectl diff, whose 1 means "differences") and adds a usage hint to mistakes in flags and
