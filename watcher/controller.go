@@ -147,9 +147,16 @@ func (c *controller) run(ctx context.Context, kids *children) {
 		zap.String("selector", c.watch.SelectorText), zap.Int("workers", c.watch.Workers), zap.Int("owners", c.ownerCount()))
 
 	// Workers get their own context: after the stop signal they may finish what they hold
-	// until ShutdownTimeout, then it is cancelled.
+	// until ShutdownTimeout, then it is cancelled — at once when the replica is fenced.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	go func() {
+		select {
+		case <-c.opts.Fenced: // nil without leader election: never
+			cancelWork()
+		case <-workCtx.Done():
+		}
+	}()
 	var wg sync.WaitGroup
 	for range c.watch.Workers {
 		wg.Add(1)
@@ -338,7 +345,7 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
-	if stop.Err() != nil {
+	if stop.Err() != nil || c.fenced() {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(work, c.opts.SyncTimeout)
@@ -349,6 +356,16 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	c.metrics.ReconcileDuration.WithLabelValues(c.watch.Name).Observe(took.Seconds())
 	c.reconciled(key)
 	return c.handleErr(key, err, took, work)
+}
+
+// fenced reports whether this replica may no longer write (Options.Fenced).
+func (c *controller) fenced() bool {
+	select {
+	case <-c.opts.Fenced:
+		return true
+	default:
+		return false
+	}
 }
 
 // handleErr owns the retry policy: success forgets the owner's failures; a requeue or a
@@ -371,6 +388,8 @@ func (c *controller) handleErr(key cache.ObjectName, err error, took time.Durati
 		c.queue.AddAfter(key, ra.delay)
 	case errors.Is(err, context.Canceled) && work.Err() != nil:
 		return false // shutting down; the next start reconciles it again
+	case c.fenced():
+		return false // no longer leading: whatever failed, the new leader reconciles it again
 	case apierrors.IsConflict(err):
 		// Optimistic concurrency: the cache was behind the server. Usually the next try
 		// (the backoff starts small) finds it caught up; an owner that keeps conflicting

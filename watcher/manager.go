@@ -64,6 +64,11 @@ type Options struct {
 	// Elected, when set, holds the workers back until it is closed (leader election): the
 	// caches fill meanwhile, so a standby that takes over starts reconciling at once.
 	Elected <-chan struct{}
+	// Fenced, when set, is closed once this replica may no longer write (leader election: it
+	// can no longer prove it leads): in-flight reconciles are cancelled at once instead of
+	// finishing, and their errors are neither logged nor retried (the new leader reconciles
+	// those owners again).
+	Fenced <-chan struct{}
 	// Namespace, when set, restricts every watch and the child caches to one namespace.
 	Namespace string
 	// SyncTimeout bounds one reconcile of one owner; default 2 minutes.

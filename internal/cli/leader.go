@@ -33,32 +33,36 @@ func addLeaderElectionFlags(f *pflag.FlagSet, le *LeaderElection) {
 	f.StringVar(&le.Namespace, "leader-election-namespace", "", "namespace of the Lease (default: the pod's namespace, else default)")
 	f.StringVar(&le.Name, "leader-election-id", "bosun", "name of the Lease")
 	f.DurationVar(&le.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a standby waits after the last renewal before taking over")
-	f.DurationVar(&le.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader retries renewing before it gives up leading")
+	f.DurationVar(&le.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader retries renewing before it gives up leading; it writes only until this long after its last renewal was sent (the fence)")
 	f.DurationVar(&le.RetryPeriod, "leader-election-retry-period", 2*time.Second, "how often candidates try to acquire or renew the Lease")
 }
 
-// election runs leader election; leading is closed once this replica leads.
+// election runs leader election; leading is closed once this replica leads, and fence
+// closes when it can no longer prove it does.
 type election struct {
 	config  leaderelection.LeaderElectionConfig
 	leading chan struct{}
+	fence   *fence
 	gauge   prometheus.Gauge
 	log     *zap.Logger
 }
 
-func newElection(leases coordinationv1.LeasesGetter, le LeaderElection, log *zap.Logger, gauge prometheus.Gauge) (*election, error) {
+// newElection prepares the election on a Lease; leases must not go through the fence (the
+// leader must keep renewing), every client that writes must.
+func newElection(leases coordinationv1.LeasesGetter, le LeaderElection, f *fence, log *zap.Logger, gauge prometheus.Gauge) (*election, error) {
 	ns := le.Namespace
 	if ns == "" {
 		ns = podNamespace()
 	}
 	host, _ := os.Hostname()
 	id := host + "_" + string(uuid.NewUUID())
-	e := &election{leading: make(chan struct{}), gauge: gauge, log: log.With(zap.String("lease", ns+"/"+le.Name), zap.String("identity", id))}
+	e := &election{leading: make(chan struct{}), fence: f, gauge: gauge, log: log.With(zap.String("lease", ns+"/"+le.Name), zap.String("identity", id))}
 	e.config = leaderelection.LeaderElectionConfig{
-		Lock: &resourcelock.LeaseLock{
+		Lock: &fencedLock{fence: f, Interface: &resourcelock.LeaseLock{
 			LeaseMeta:  metaName(ns, le.Name),
 			Client:     leases,
 			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
-		},
+		}},
 		LeaseDuration: le.LeaseDuration,
 		RenewDeadline: le.RenewDeadline,
 		RetryPeriod:   le.RetryPeriod,
@@ -80,7 +84,9 @@ var errLostLease = errors.New("lost the leader election lease; exiting so that o
 
 // run runs fn (the watcher, whose caches start at once and whose workers wait for leading)
 // while taking part in the election. It returns when ctx is done and fn returned, or when the
-// lease is lost.
+// lease is lost: when the fence closes (no renewal for the renew deadline, or client-go gave
+// the Lease up) while fn runs and ctx is not done, fn's context is cancelled at once (the
+// watcher cancels its in-flight work too: it gets the fence's channel).
 func (e *election) run(ctx context.Context, fn func(context.Context) error) error {
 	workCtx, stopWork := context.WithCancelCause(ctx)
 	defer stopWork(nil)
@@ -93,10 +99,7 @@ func (e *election) run(ctx context.Context, fn func(context.Context) error) erro
 		},
 		OnStoppedLeading: func() {
 			e.gauge.Set(0)
-			if ctx.Err() == nil {
-				e.log.Error("lost the lease")
-				stopWork(errLostLease)
-			}
+			e.fence.close("this replica lost the Lease")
 		},
 		OnNewLeader: func(id string) { e.log.Info("leader", zap.String("leader", id)) },
 	}
@@ -104,6 +107,23 @@ func (e *election) run(ctx context.Context, fn func(context.Context) error) erro
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)
 	}
+	e.fence.arm()
+	fnDone := make(chan struct{})
+	go func() {
+		select {
+		case <-e.fence.Closed():
+			select {
+			case <-fnDone:
+				return // fn returned by itself; the fence closed as the Lease was released
+			default:
+			}
+			if ctx.Err() == nil {
+				e.log.Error("lost the lease", zap.String("reason", e.fence.Reason()))
+				stopWork(errLostLease)
+			}
+		case <-fnDone:
+		}
+	}()
 	leCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
 	electionDone := make(chan struct{})
 	go func() {
@@ -111,6 +131,7 @@ func (e *election) run(ctx context.Context, fn func(context.Context) error) erro
 		elector.Run(leCtx)
 	}()
 	err = fn(workCtx)
+	close(fnDone)
 	stopElection()
 	<-electionDone
 	if cause := context.Cause(workCtx); errors.Is(cause, errLostLease) {

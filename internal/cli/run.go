@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
@@ -111,11 +112,21 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err := tuneRateLimit(cfg, o.QPS, o.Burst); err != nil {
 		return err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	// With leader election, every client that writes goes through the fence: only a replica
+	// that can prove it leads writes. The Lease's own client does not: it must keep renewing.
+	le := o.LeaderElection
+	var fenced *fence
+	writes := cfg
+	if le.Enabled {
+		fenced = newFence(clock.RealClock{}, le.LeaseDuration, le.RenewDeadline)
+		writes = rest.CopyConfig(cfg)
+		writes.Wrap(fenced.wrap)
+	}
+	dyn, err := dynamic.NewForConfig(writes)
 	if err != nil {
 		return fmt.Errorf("dynamic client: %w", err)
 	}
-	meta, err := metadata.NewForConfig(cfg)
+	meta, err := metadata.NewForConfig(writes)
 	if err != nil {
 		return fmt.Errorf("metadata client: %w", err)
 	}
@@ -125,7 +136,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	// Only the two typed clients bosun needs: the whole clientset would link every API
 	// group's client into the binary, and its resident size is most of bosun's memory.
-	ev, err := eventsv1.NewForConfig(cfg)
+	ev, err := eventsv1.NewForConfig(writes)
 	if err != nil {
 		return fmt.Errorf("events client: %w", err)
 	}
@@ -157,13 +168,13 @@ func Run(ctx context.Context, o RunOptions) error {
 		Namespace:       o.Namespace,
 		ShutdownTimeout: o.ShutdownTimeout,
 	}
-	le := o.LeaderElection
 	var elected *election
 	if le.Enabled {
-		if elected, err = newElection(coord, le, log, m.Leader); err != nil {
+		if elected, err = newElection(coord, le, fenced, log, m.Leader); err != nil {
 			return err
 		}
 		wopts.Elected = elected.leading
+		wopts.Fenced = fenced.Closed()
 	} else {
 		m.Leader.Set(1)
 	}

@@ -1,0 +1,190 @@
+package faults
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bosun-dev/bosun/internal/testenv"
+)
+
+const (
+	// The election of the fencing test: a margin of lease duration − renew deadline = 4 s
+	// between when the old leader's fence closes and when the Lease may pass on.
+	fenceLeaseDuration = 8 * time.Second
+	fenceRenewDeadline = 4 * time.Second
+	// fenceOwners owners are created at once; the proxy cuts the leader off at its
+	// fenceCutAt-th ConfigMap write, mid-way through them.
+	fenceOwners = 40
+	fenceCutAt  = 7
+)
+
+// TestLeaderFencedWhenCutOff cuts the leader off from the API server mid-reconcile — a proxy
+// between the two breaks off what is in progress and holds every new request — and heals the
+// cut once the standby has taken the Lease over. The old leader must send no write that the
+// API server receives after its last successful renewal + the lease duration: neither a write
+// it had sent into the cut nor a new one. The new leader converges every owner.
+func TestLeaderFencedWhenCutOff(t *testing.T) {
+	installWidgetCRD(t)
+	ns := env.CreateNamespace(t, "fence")
+	v := newView(t, ns)
+	proxy := startAPIProxy(t)
+	election := []string{
+		"--leader-elect",
+		"--leader-election-namespace", ns,
+		"--leader-election-id", leaseName,
+		"--leader-election-lease-duration", fenceLeaseDuration.String(),
+		"--leader-election-renew-deadline", fenceRenewDeadline.String(),
+		"--leader-election-retry-period", "1s",
+	}
+	watch := writeWatch(t, 2)
+	// a talks to the API server only through the proxy (the last --kubeconfig wins); it leads
+	// before b starts.
+	a := startProcess(t, "a", bosunArgs(watch, ns, append(election, "--kubeconfig", proxy.kubeconfig)...))
+	testenv.Eventually(t, waitTimeout, func() error {
+		a.checkRunning(t)
+		holder, err := leaseHolder(ns)
+		if err != nil {
+			return err
+		}
+		if id := a.identity(t); id == "" || id != holder {
+			return fmt.Errorf("Lease/%s/%s: holder %q, want a (%q)", ns, leaseName, holder, id)
+		}
+		return nil
+	})
+	b := startProcess(t, "b", bosunArgs(watch, ns, election...))
+	b.waitLogged(t, waitTimeout, "the standby (b)", "leader")
+
+	configMapWrites := 0
+	proxy.cutWhen(func(r *http.Request) bool {
+		if mutating(r.Method) && strings.Contains(r.URL.Path, "/configmaps") {
+			configMapWrites++
+		}
+		return configMapWrites == fenceCutAt
+	})
+	createOwners(t, ns, ownerNames("w", fenceOwners))
+	select {
+	case <-proxy.cut:
+	case <-time.After(waitTimeout):
+		t.Fatalf("a sent fewer than %d ConfigMap writes within %s", fenceCutAt, waitTimeout)
+	}
+	t.Logf("a cut off from the API server at its ConfigMap write %d", fenceCutAt)
+
+	// The Lease passes to b; only then does the cut heal, so that whatever a still sends
+	// reaches the API server.
+	testenv.Eventually(t, fenceLeaseDuration+takeoverMargin, func() error {
+		b.checkRunning(t)
+		holder, err := leaseHolder(ns)
+		if err != nil {
+			return err
+		}
+		if want := b.identity(t); holder != want {
+			return fmt.Errorf("Lease/%s/%s: holder %q, want b (%q)", ns, leaseName, holder, want)
+		}
+		return nil
+	})
+	renewed, err := lastRenewal(proxy.log())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := renewed.Add(fenceLeaseDuration)
+	t.Logf("a's last renewal passed the proxy at %s; the Lease could pass on from %s; b took it %s after that",
+		clockTime(renewed), clockTime(deadline), time.Since(deadline).Round(10*time.Millisecond))
+	if wait := time.Until(deadline); wait > 0 {
+		t.Fatalf("b holds the Lease %s before a's could have expired", wait)
+	}
+	proxy.heal()
+	healed := time.Now()
+
+	// a must have stopped writing; it exits (lost the Lease), and anything it still sent
+	// through the healed proxy shows up in the log meanwhile.
+	testenv.Eventually(t, waitTimeout, func() error {
+		if bad := lateWrites(proxy.log(), deadline); len(bad) > 0 {
+			t.Fatalf("the API server received %d writes from a after its Lease could have passed on (%s), the proxy healed at %s:\n%s",
+				len(bad), clockTime(deadline), clockTime(healed), strings.Join(bad, "\n"))
+		}
+		select {
+		case <-a.exited:
+			return nil
+		default:
+			return errors.New("a still runs")
+		}
+	})
+	if a.err == nil {
+		t.Errorf("a exited with status 0 after losing the Lease, want an error")
+	}
+	a.waitLogged(t, waitTimeout, "the old leader (a)", "lost the lease")
+
+	log := proxy.log()
+	if bad := lateWrites(log, deadline); len(bad) > 0 {
+		t.Fatalf("the API server received %d writes from a after its Lease could have passed on (%s):\n%s",
+			len(bad), clockTime(deadline), strings.Join(bad, "\n"))
+	}
+	// The test can fail: a wrote through the proxy before the cut, and had writes in
+	// progress at the cut that it gave up on, before the Lease could pass on.
+	var before, held int
+	for _, r := range log {
+		switch {
+		case !mutating(r.method) || isLease(r.path):
+		case !r.forwarded.IsZero() && r.forwarded.Before(proxy.cutAt):
+			before++
+		case r.forwarded.IsZero():
+			held++
+			if r.dropped.IsZero() || !r.dropped.Before(deadline) {
+				t.Errorf("%s %s sent into the cut at %s was given up at %s, want before %s", r.method, r.path,
+					clockTime(r.arrived), clockTime(r.dropped), clockTime(deadline))
+			}
+		}
+	}
+	t.Logf("a's writes: %d passed before the cut, %d sent into the cut and given up", before, held)
+	if before < fenceCutAt-1 || held == 0 {
+		t.Errorf("a's writes: %d passed before the cut, want at least %d; %d held at the cut, want some", before, fenceCutAt-1, held)
+	}
+
+	waitConverged(t, v, fenceOwners, waitTimeout, b)
+	holder, err := leaseHolder(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := b.identity(t); holder != want {
+		t.Errorf("Lease/%s/%s: holder = %q, want the new leader b (%q)", ns, leaseName, holder, want)
+	}
+}
+
+// lastRenewal is when the last renewal of the Lease that succeeded passed the proxy: the
+// Lease can pass on no earlier than the lease duration after that.
+func lastRenewal(log []proxied) (time.Time, error) {
+	var last time.Time
+	for _, r := range log {
+		if isLease(r.path) && mutating(r.method) && r.status/100 == 2 && r.forwarded.After(last) {
+			last = r.forwarded
+		}
+	}
+	if last.IsZero() {
+		return last, errors.New("the proxy passed on no successful Lease write from a")
+	}
+	return last, nil
+}
+
+// lateWrites describes the writes other than the Lease's that the proxy passed on to the API
+// server at or after the deadline.
+func lateWrites(log []proxied, deadline time.Time) []string {
+	var out []string
+	for _, r := range log {
+		if mutating(r.method) && !isLease(r.path) && !r.forwarded.IsZero() && !r.forwarded.Before(deadline) {
+			out = append(out, fmt.Sprintf("  %s %s: sent at %s, passed on at %s (%d)", r.method, r.path,
+				clockTime(r.arrived), clockTime(r.forwarded), r.status))
+		}
+	}
+	return out
+}
+
+func clockTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Format("15:04:05.000")
+}
