@@ -106,7 +106,11 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 	m.mu.Lock()
 	before, known := m.applied[got.GetUID()]
 	m.mu.Unlock()
-	m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
+	s := appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()}
+	if existed && prev.UID == got.GetUID() {
+		s.replaced = prev.ResourceVersion
+	}
+	m.remember(got.GetUID(), s)
 	switch {
 	case known && before.resourceVersion == got.GetResourceVersion(),
 		existed && prev.UID == got.GetUID() && prev.ResourceVersion == got.GetResourceVersion():

@@ -12,6 +12,10 @@
 //     Namespaces and CRDs last, and all others at once.
 //   - A child not seen before is created with a create-only apply; only when its name is taken
 //     is the object read, and one bosun does not manage is refused unless adoption is on.
+//   - A child is not sent again while it is as bosun left it: known from the memory of the last
+//     apply, or, without one (after a restart), from the child alone — the hash of this very
+//     rendering, and bosun's managedFields entry owning exactly the rendered fields, inside list
+//     items too for built-in kinds (fields.go).
 //   - The owner records which group-kinds its children may have (the ApplySet
 //     contains-group-kinds annotation) before any child of a new kind is applied, so a kind that
 //     later disappears from the templates is still found and pruned — also after a restart.

@@ -34,6 +34,8 @@ type appliedState struct {
 	hash            string
 	resourceVersion string
 	generation      int64
+	// replaced is the resourceVersion the cache showed when bosun wrote over it.
+	replaced string
 }
 
 // New returns a Manager that writes through dyn, reads object metadata through md (to check
@@ -68,29 +70,38 @@ func (m *Manager) Forget(uid types.UID) { m.forget(uid) }
 // annotations bosun sets are still in place. A controller updating a Deployment's status so
 // costs no request; a hand edit of the spec or of bosun's labels is applied over.
 func (m *Manager) upToDate(o Object, live Child) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.applied[live.UID]
-	switch {
-	case live.Deleting:
+	if live.Deleting {
 		return false
+	}
+	m.mu.Lock()
+	s, ok := m.applied[live.UID]
+	m.mu.Unlock()
+	switch {
 	case !ok:
 		// Nothing remembered (bosun restarted): the child is as bosun left it if it carries
-		// the hash of this very rendering and bosun still owns every field of it.
-		if live.Annotations[AnnotationConfigHash] != o.Hash || !ShapesMatch(o.Shape, live.Shape) ||
-			!subset(o.Object.GetLabels(), live.Labels) || !subset(o.Object.GetAnnotations(), live.Annotations) {
+		// the hash of this very rendering and bosun still owns every field of it, inside
+		// list items too (see fields.go). The rendered shape costs a walk of the object, so
+		// it is taken only here, and outside the lock.
+		if live.Annotations[AnnotationConfigHash] != o.Hash ||
+			!subset(o.Object.GetLabels(), live.Labels) || !subset(o.Object.GetAnnotations(), live.Annotations) ||
+			!ShapesMatch(RenderedShape(o.Object.Object), live.Shape) {
 			return false
 		}
-		m.applied[live.UID] = appliedState{hash: o.Hash, resourceVersion: live.ResourceVersion, generation: live.Generation}
+		m.remember(live.UID, appliedState{hash: o.Hash, resourceVersion: live.ResourceVersion, generation: live.Generation})
 		return true
 	case s.hash != o.Hash:
 		return false
 	case s.resourceVersion == live.ResourceVersion:
 		return true
+	case live.ResourceVersion == s.replaced, live.Generation < s.generation:
+		// The cache has not caught up with bosun's own last write yet (the informers of two
+		// kinds deliver at their own pace): it shows the version bosun wrote over, or an
+		// older generation. The newer version's event requeues the owner.
+		return true
 	case s.generation > 0 && s.generation == live.Generation &&
 		subset(o.Object.GetLabels(), live.Labels) && subset(o.Object.GetAnnotations(), live.Annotations):
 		s.resourceVersion = live.ResourceVersion
-		m.applied[live.UID] = s
+		m.remember(live.UID, s)
 		return true
 	}
 	return false

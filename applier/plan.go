@@ -24,8 +24,6 @@ type Object struct {
 	Object     *unstructured.Unstructured
 	// Hash identifies the applied configuration, so an unchanged child need not be sent again.
 	Hash string
-	// Shape is RenderedShape of the object: the fields bosun's apply will own.
-	Shape string
 	// AwaitCRD names the CRD of the same render that defines the object's kind, when the API
 	// server did not serve the kind yet: the object is applied once the CRD is established.
 	AwaitCRD string
@@ -169,7 +167,6 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy con
 		Namespaced: namespaced,
 		Object:     obj,
 		Hash:       hash,
-		Shape:      RenderedShape(obj.Object),
 		AwaitCRD:   awaitCRD,
 	}, nil
 }
