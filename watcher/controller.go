@@ -58,6 +58,7 @@ type controller struct {
 	budget     *deleteBudget
 	rollout    *rollout
 	hooks      *hookRecords
+	paused     *pausedOwners
 
 	reportMu   sync.Mutex
 	lastReport map[cache.ObjectName]report
@@ -103,6 +104,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		budget:     &deleteBudget{now: time.Now},
 		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),
 		hooks:      newHookRecords(),
+		paused:     newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
 		lastReport: map[cache.ObjectName]report{},
 		metrics:    opts.Metrics,
 		settle:     map[types.UID]settleSince{},

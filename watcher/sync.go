@@ -40,6 +40,10 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 		}
 		return c.finalize(ctx, owner)
 	}
+	c.paused.set(key, isPaused(owner))
+	if isPaused(owner) {
+		return c.pause(ctx, owner)
+	}
 	switch a, announce := c.rollout.admit(key, owner.GetAnnotations()[applier.AnnotationTemplateHash]); a {
 	case held:
 		return &requeueAfter{delay: rolloutHoldDelay, reason: "rollout: waiting for upgraded owners to become ready"}

@@ -361,3 +361,17 @@ func TestADeletedChildIsForgottenWhoeverDeletedIt(t *testing.T) {
 		t.Errorf("owners requeued (-want +got):\n%s", diff)
 	}
 }
+
+func TestPausedOwnersGauge(t *testing.T) {
+	var got []int
+	p := newPausedOwners(func(n int) { got = append(got, n) })
+	a, b := cache.ObjectName{Namespace: "ns", Name: "a"}, cache.ObjectName{Namespace: "ns", Name: "b"}
+	p.set(a, true)
+	p.set(a, true) // no change, no update
+	p.set(b, true)
+	p.set(a, false)
+	p.set(b, false)
+	if diff := cmp.Diff([]int{0, 1, 2, 1, 0}, got); diff != "" {
+		t.Errorf("gauge values (-want +got):\n%s", diff)
+	}
+}
