@@ -560,3 +560,34 @@ func TestPausedOwnerIsLeftAloneUntilResumed(t *testing.T) {
 	})
 	waitCondition(t, widgetGVR, ns, "p", "Ready", "True", watcher.ReasonReady)
 }
+
+// TestDriftRepairSaysWhichChildAndWhy: a reconcile knows its trigger; repairing a child that
+// was changed or deleted by hand records an Event naming it.
+func TestDriftRepairSaysWhichChildAndWhy(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "drift-why")
+	b := startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: d, namespace: %s}\nspec: {color: red}\n", ns))
+	waitCondition(t, widgetGVR, ns, "d", "Ready", "True", watcher.ReasonReady)
+	b.waitLogged(t, 0, "child created", zap.String("child", "ConfigMap/"+ns+"/d-config"), zap.String("trigger", "owner"))
+
+	at := len(b.logs.All())
+	mergePatch(t, configMapGVR, ns, "d-config", `{"data":{"color":"hand"}}`)
+	b.waitLogged(t, at, "child configured", zap.String("child", "ConfigMap/"+ns+"/d-config"), zap.String("trigger", "child"))
+	if note := waitEvent(t, ns, "d", watcher.ReasonDriftRepaired); note != "ConfigMap/"+ns+"/d-config was changed outside bosun; restored it as rendered" {
+		t.Errorf("drift Event = %q", note)
+	}
+	deleteObject(t, configMapGVR, ns, "d-config")
+	testenv.Eventually(t, waitTimeout, func() error {
+		list, err := env.Clientset.EventsV1().Events(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == watcher.ReasonDriftRepaired && e.Note == "ConfigMap/"+ns+"/d-config was deleted outside bosun; re-created it as rendered" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no DriftRepaired Event for the deletion yet")
+	})
+}

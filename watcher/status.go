@@ -162,7 +162,7 @@ func (c *controller) writeStatus(ctx context.Context, owner *unstructured.Unstru
 // eventType is the Event type for a condition reason.
 func eventType(reason string) string {
 	switch reason {
-	case ReasonApplied, ReasonReady, ReasonProgressing, ReasonPruned, ReasonDeleted, ReasonRecreated:
+	case ReasonApplied, ReasonReady, ReasonProgressing, ReasonPruned, ReasonDeleted, ReasonRecreated, ReasonKept, ReasonDriftRepaired:
 		return corev1.EventTypeNormal
 	}
 	return corev1.EventTypeWarning

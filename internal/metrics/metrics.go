@@ -13,7 +13,7 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	// Reconciles counts reconciles by watch and result (success, error, requeue).
+	// Reconciles counts reconciles by watch, result (success, error, requeue) and trigger.
 	Reconciles *prometheus.CounterVec
 	// ReconcileDuration observes whole reconciles by watch.
 	ReconcileDuration *prometheus.HistogramVec
@@ -38,8 +38,8 @@ func New(version, commit string) *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		Reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bosun_reconciles_total", Help: "Reconciles of owners by watch and result (success, error, requeue).",
-		}, []string{"watch", "result"}),
+			Name: "bosun_reconciles_total", Help: "Reconciles of owners by watch, result (success, error, requeue) and trigger (owner, rollout, child, resync, requeue, retry).",
+		}, []string{"watch", "result", "trigger"}),
 		ReconcileDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "bosun_reconcile_duration_seconds", Help: "Duration of one owner's reconcile, by watch.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
