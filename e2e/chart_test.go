@@ -24,6 +24,15 @@ var (
 	crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 )
 
+// widgetWatchWith is widgetWatch with more settings (YAML lines) added.
+func widgetWatchWith(t *testing.T, templates, extra string) string {
+	return writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+templates: %s
+resync: 0s
+%s`, abs(t, templates), extra))
+}
+
 func chartWatch(t *testing.T, extra string) string {
 	return writeWatch(t, fmt.Sprintf(`
 watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
@@ -362,12 +371,7 @@ resync: 0s
 func TestCRDAndItsObjectsInOneRender(t *testing.T) {
 	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
 	ns := env.CreateNamespace(t, "newkind")
-	startBosun(t, writeWatch(t, fmt.Sprintf(`
-watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
-templates: %s
-children: {clusterScoped: true}
-resync: 0s
-`, abs(t, "testdata/newkind"))), ns)
+	startBosun(t, widgetWatchWith(t, "testdata/newkind", "children: {clusterScoped: true}\n"), ns)
 	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"w1","namespace":%q},"spec":{"color":"red"}}`, ns))
 
 	waitCondition(t, widgetGVR, ns, "w1", "Ready", "True", watcher.ReasonReady)
@@ -386,12 +390,7 @@ resync: 0s
 func TestAdoptNeverTakesAnotherOwnersChild(t *testing.T) {
 	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
 	ns := env.CreateNamespace(t, "adopt")
-	startBosun(t, writeWatch(t, fmt.Sprintf(`
-watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
-templates: %s
-children: {adopt: true}
-resync: 0s
-`, abs(t, "testdata/shared"))), ns)
+	startBosun(t, widgetWatchWith(t, "testdata/shared", "children: {adopt: true}\n"), ns)
 	first := create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"first","namespace":%q},"spec":{}}`, ns))
 	waitCondition(t, widgetGVR, ns, "first", "Ready", "True", watcher.ReasonReady)
 	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"second","namespace":%q},"spec":{}}`, ns))

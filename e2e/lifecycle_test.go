@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"go.uber.org/zap"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/internal/testenv"
+	"github.com/bosun-dev/bosun/watcher"
 )
 
 func TestSiteBecomesReadyWhenItsDeploymentIsAvailable(t *testing.T) {
@@ -522,4 +524,70 @@ func TestAKindVanishingFromEveryOwnerIsStoppedAcrossRestarts(t *testing.T) {
 	if pruned, _, err := count(); err != nil || pruned != 3 {
 		t.Errorf("after a restart %d owners lost their Secret (err %v), want still 3", pruned, err)
 	}
+}
+
+// TestPausedOwnerIsLeftAloneUntilResumed: bosun.dev/paused suspends an owner's reconciles
+// (a hand edit of its child stays), says so in its status and a metric, and resuming restores
+// the child.
+func TestPausedOwnerIsLeftAloneUntilResumed(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "paused")
+	b := startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: p, namespace: %s}\nspec: {color: red}\n", ns))
+	waitCondition(t, widgetGVR, ns, "p", "Ready", "True", watcher.ReasonReady)
+	cm := waitObject(t, configMapGVR, ns, "p-config", nil)
+	want, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+
+	mergePatch(t, widgetGVR, ns, "p", `{"metadata":{"annotations":{"bosun.dev/paused":"true"}}}`)
+	waitCondition(t, widgetGVR, ns, "p", "Ready", "Unknown", watcher.ReasonPaused)
+	waitEvent(t, ns, "p", watcher.ReasonPaused)
+	at := len(b.logs.All())
+	mergePatch(t, configMapGVR, ns, "p-config", `{"data":{"color":"hand"}}`)
+	// The edit requeues the owner; the paused owner is looked at and left alone.
+	b.waitLogged(t, at, "paused; not reconciled", zap.String("owner", ns+"/p"))
+	if got, _ := get(configMapGVR, ns, "p-config"); got != nil {
+		if c, _, _ := unstructured.NestedString(got.Object, "data", "color"); c != "hand" {
+			t.Errorf("a paused owner's child was restored: color = %q", c)
+		}
+	}
+
+	mergePatch(t, widgetGVR, ns, "p", `{"metadata":{"annotations":{"bosun.dev/paused":null}}}`)
+	waitObject(t, configMapGVR, ns, "p-config", func(u *unstructured.Unstructured) error {
+		if got, _, _ := unstructured.NestedStringMap(u.Object, "data"); !cmp.Equal(got, want) {
+			return fmt.Errorf("data = %v, want %v", got, want)
+		}
+		return nil
+	})
+	waitCondition(t, widgetGVR, ns, "p", "Ready", "True", watcher.ReasonReady)
+}
+
+// TestDriftRepairSaysWhichChildAndWhy: a reconcile knows its trigger; repairing a child that
+// was changed or deleted by hand records an Event naming it.
+func TestDriftRepairSaysWhichChildAndWhy(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "drift-why")
+	b := startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: d, namespace: %s}\nspec: {color: red}\n", ns))
+	waitCondition(t, widgetGVR, ns, "d", "Ready", "True", watcher.ReasonReady)
+	b.waitLogged(t, 0, "child created", zap.String("child", "ConfigMap/"+ns+"/d-config"), zap.String("trigger", "owner"))
+
+	at := len(b.logs.All())
+	mergePatch(t, configMapGVR, ns, "d-config", `{"data":{"color":"hand"}}`)
+	b.waitLogged(t, at, "child configured", zap.String("child", "ConfigMap/"+ns+"/d-config"), zap.String("trigger", "child"))
+	if note := waitEvent(t, ns, "d", watcher.ReasonDriftRepaired); note != "ConfigMap/"+ns+"/d-config was changed outside bosun; restored it as rendered" {
+		t.Errorf("drift Event = %q", note)
+	}
+	deleteObject(t, configMapGVR, ns, "d-config")
+	testenv.Eventually(t, waitTimeout, func() error {
+		list, err := env.Clientset.EventsV1().Events(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == watcher.ReasonDriftRepaired && e.Note == "ConfigMap/"+ns+"/d-config was deleted outside bosun; re-created it as rendered" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no DriftRepaired Event for the deletion yet")
+	})
 }

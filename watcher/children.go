@@ -34,8 +34,9 @@ type children struct {
 	dyn       dynamic.Interface
 	mapper    meta.RESTMapper
 	namespace string
-	// changed is called with the owner UID of a child that was added, changed or deleted.
-	changed func(owner types.UID)
+	// changed is called with the owner UID of a child that was added, changed or deleted, and
+	// what happened to which child.
+	changed func(owner types.UID, child string)
 	// gone is called with the UID of a child that was deleted; may be nil.
 	gone func(child types.UID)
 	// stop ends the informers; the tracker lives as long as the manager.
@@ -50,7 +51,7 @@ type children struct {
 	interned map[string]string
 }
 
-func newChildren(client metadata.Interface, dyn dynamic.Interface, mapper meta.RESTMapper, namespace string, stop <-chan struct{}, changed func(types.UID)) *children {
+func newChildren(client metadata.Interface, dyn dynamic.Interface, mapper meta.RESTMapper, namespace string, stop <-chan struct{}, changed func(types.UID, string)) *children {
 	return &children{
 		client:    client,
 		dyn:       dyn,
@@ -89,9 +90,9 @@ func (c *children) informer(ctx context.Context, gk schema.GroupKind, gvr schema
 			_ = inf.SetTransform(c.keepShape)
 		}
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.notify,
-			UpdateFunc: func(old, obj any) { c.notifyUpdate(old, obj) },
-			DeleteFunc: c.notifyDelete,
+			AddFunc:    func(obj any) { c.notify(gk, obj, "appeared") },
+			UpdateFunc: func(old, obj any) { c.notifyUpdate(gk, old, obj) },
+			DeleteFunc: func(obj any) { c.notifyDelete(gk, obj) },
 		})
 		c.informers[gvr] = inf
 		go inf.Run(c.stop)
@@ -159,26 +160,29 @@ func (c *children) resource(gk schema.GroupKind) (gvr schema.GroupVersionResourc
 	return m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace, true, nil
 }
 
-func (c *children) notify(obj any) {
+// notify requeues the owner of a child that changed; what says how, for the reconcile's
+// trigger ("ConfigMap/ns/name changed").
+func (c *children) notify(gk schema.GroupKind, obj any, what string) {
 	if m, err := meta.Accessor(unwrapTombstone(obj)); err == nil {
 		if uid := m.GetLabels()[applier.LabelOwnerUID]; uid != "" {
-			c.changed(types.UID(uid))
+			ref := applier.Ref{Group: gk.Group, Kind: gk.Kind, Namespace: m.GetNamespace(), Name: m.GetName()}
+			c.changed(types.UID(uid), ref.String()+" "+what)
 		}
 	}
 }
 
-func (c *children) notifyDelete(obj any) {
-	c.notify(obj)
+func (c *children) notifyDelete(gk schema.GroupKind, obj any) {
+	c.notify(gk, obj, "deleted")
 	if m, err := meta.Accessor(unwrapTombstone(obj)); err == nil && c.gone != nil {
 		c.gone(m.GetUID())
 	}
 }
 
-func (c *children) notifyUpdate(old, obj any) {
+func (c *children) notifyUpdate(gk schema.GroupKind, old, obj any) {
 	if sameVersion(old, obj) || statusOnly(old, obj) {
 		return
 	}
-	c.notify(obj)
+	c.notify(gk, obj, "changed")
 }
 
 // statusOnly reports an update of a child that changed neither its spec (a kind that counts

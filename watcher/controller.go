@@ -58,6 +58,8 @@ type controller struct {
 	budget     *deleteBudget
 	rollout    *rollout
 	hooks      *hookRecords
+	paused     *pausedOwners
+	triggers   *triggers
 
 	reportMu   sync.Mutex
 	lastReport map[cache.ObjectName]report
@@ -103,6 +105,8 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		budget:     &deleteBudget{now: time.Now},
 		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),
 		hooks:      newHookRecords(),
+		triggers:   newTriggers(),
+		paused:     newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
 		lastReport: map[cache.ObjectName]report{},
 		metrics:    opts.Metrics,
 		settle:     map[types.UID]settleSince{},
@@ -272,20 +276,25 @@ func (c *controller) decideStatus(ctx context.Context, gvr schema.GroupVersionRe
 }
 
 // enqueue adds the key of an owner event; the object itself is never passed on.
-func (c *controller) enqueue(obj any) {
+func (c *controller) enqueue(obj any) { c.enqueueFor(obj, trigger{kind: triggerOwner}) }
+
+// enqueueFor adds the owner's key, noting why.
+func (c *controller) enqueueFor(obj any, tr trigger) {
 	if m, err := meta.Accessor(unwrapTombstone(obj)); err == nil {
-		c.queue.Add(cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()})
+		key := cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()}
+		c.triggers.note(key, tr)
+		c.queue.Add(key)
 	}
 }
 
-// enqueueUID requeues the owner with this UID, if this watch has it.
-func (c *controller) enqueueUID(uid types.UID) bool {
+// enqueueUID requeues the owner with this UID, if this watch has it, because of a child.
+func (c *controller) enqueueUID(uid types.UID, child string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, inf := range c.informers {
 		objs, _ := inf.GetIndexer().ByIndex(uidIndex, string(uid))
 		for _, o := range objs {
-			c.enqueue(o)
+			c.enqueueFor(o, trigger{kind: triggerChild, child: child})
 			return true
 		}
 	}
@@ -299,7 +308,7 @@ func (c *controller) enqueueAll() {
 	defer c.mu.RUnlock()
 	for _, inf := range c.informers {
 		for _, o := range inf.GetIndexer().List() {
-			c.enqueue(o)
+			c.enqueueFor(o, trigger{kind: triggerResync})
 		}
 	}
 }
@@ -351,11 +360,12 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	ctx, cancel := context.WithTimeout(work, c.opts.SyncTimeout)
 	defer cancel()
 	start := time.Now()
-	err := c.sync(ctx, key)
+	tr := c.triggers.take(key)
+	err := c.sync(ctx, key, tr)
 	took := time.Since(start)
 	c.metrics.ReconcileDuration.WithLabelValues(c.watch.Name).Observe(took.Seconds())
 	c.reconciled(key)
-	return c.handleErr(key, err, took, work)
+	return c.handleErr(key, tr, err, took, work)
 }
 
 // fenced reports whether this replica may no longer write (Options.Fenced).
@@ -372,10 +382,13 @@ func (c *controller) fenced() bool {
 // conflict with a stale cache comes back soon without counting as a failure; other errors are
 // logged once here and retried with per-owner exponential backoff, capped for errors that
 // clear by themselves. It returns false when the worker should stop (shutting down).
-func (c *controller) handleErr(key cache.ObjectName, err error, took time.Duration, work context.Context) bool {
-	log := c.log.With(zap.String("owner", key.String()), zap.Duration("duration", took))
+func (c *controller) handleErr(key cache.ObjectName, tr trigger, err error, took time.Duration, work context.Context) bool {
+	log := c.log.With(zap.String("owner", key.String()), zap.Duration("duration", took), zap.String("trigger", tr.kind))
+	if tr.child != "" {
+		log = log.With(zap.String("triggeredBy", tr.child))
+	}
 	result := "error"
-	defer func() { c.metrics.Reconciles.WithLabelValues(c.watch.Name, result).Inc() }()
+	defer func() { c.metrics.Reconciles.WithLabelValues(c.watch.Name, result, tr.kind).Inc() }()
 	switch ra, requeue := errors.AsType[*requeueAfter](err); {
 	case err == nil:
 		result = "success"
@@ -385,6 +398,7 @@ func (c *controller) handleErr(key cache.ObjectName, err error, took time.Durati
 		result = "requeue"
 		log.Debug("requeued", zap.String("reason", ra.reason), zap.Duration("after", ra.delay))
 		c.queue.Forget(key)
+		c.triggers.note(key, trigger{kind: triggerRequeue})
 		c.queue.AddAfter(key, ra.delay)
 	case errors.Is(err, context.Canceled) && work.Err() != nil:
 		return false // shutting down; the next start reconciles it again

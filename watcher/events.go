@@ -56,6 +56,7 @@ type report struct {
 
 // forgetOwner drops what is remembered of an owner that is gone.
 func (c *controller) forgetOwner(key cache.ObjectName) {
+	c.paused.set(key, false)
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
 	delete(c.lastReport, key)

@@ -163,9 +163,9 @@ func (m *Manager) Run(ctx context.Context) error {
 }
 
 // childChanged requeues the owner of a child that changed, whichever watch it belongs to.
-func (m *Manager) childChanged(owner types.UID) {
+func (m *Manager) childChanged(owner types.UID, child string) {
 	for _, c := range m.controllers {
-		if c.enqueueUID(owner) {
+		if c.enqueueUID(owner, child) {
 			return
 		}
 	}

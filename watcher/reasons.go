@@ -29,6 +29,7 @@ const (
 	ReasonRolloutPaused = "RolloutPaused"
 	ReasonHookFailed    = "HookFailed"
 	ReasonKept          = "Kept"
+	ReasonDriftRepaired = "DriftRepaired"
 )
 
 // reasonOf classifies a reconcile error for the owner's condition and Event.

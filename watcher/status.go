@@ -37,6 +37,8 @@ type outcome struct {
 	// templateHash identifies the templates that rendered the owner (recorded in an
 	// annotation on it).
 	templateHash string
+	// paused: the owner is paused (AnnotationPaused); waiting says so.
+	paused bool
 }
 
 // conditions turns an outcome into the owner's Applied and Ready conditions.
@@ -46,6 +48,9 @@ func (o outcome) conditions(generation int64) []metav1.Condition {
 	ready := metav1.Condition{Type: ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonReady,
 		Message: "all children are ready", ObservedGeneration: generation}
 	switch {
+	case o.paused:
+		applied.Status, applied.Reason, applied.Message = metav1.ConditionUnknown, ReasonPaused, o.waiting
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionUnknown, ReasonPaused, o.waiting
 	case o.err != nil:
 		applied.Status, applied.Reason, applied.Message = metav1.ConditionFalse, o.reason, o.err.Error()
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, o.reason, o.err.Error()
@@ -157,7 +162,7 @@ func (c *controller) writeStatus(ctx context.Context, owner *unstructured.Unstru
 // eventType is the Event type for a condition reason.
 func eventType(reason string) string {
 	switch reason {
-	case ReasonApplied, ReasonReady, ReasonProgressing, ReasonPruned, ReasonDeleted, ReasonRecreated:
+	case ReasonApplied, ReasonReady, ReasonProgressing, ReasonPruned, ReasonDeleted, ReasonRecreated, ReasonKept, ReasonDriftRepaired:
 		return corev1.EventTypeNormal
 	}
 	return corev1.EventTypeWarning

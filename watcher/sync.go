@@ -25,7 +25,7 @@ import (
 // status conditions (when the kind has a status subresource) and Events. An owner that left
 // the cache was either deleted — success: its finalizer saw to its children — or stopped
 // matching the watch's selector, and is then let go like a deleted one.
-func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
+func (c *controller) sync(ctx context.Context, key cache.ObjectName, tr trigger) error {
 	owner, ok, err := c.owner(key)
 	if err != nil {
 		return err
@@ -39,6 +39,10 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 			return nil // done before; the cache has not seen the finalizer go yet
 		}
 		return c.finalize(ctx, owner)
+	}
+	c.paused.set(key, isPaused(owner))
+	if isPaused(owner) {
+		return c.pause(ctx, owner)
 	}
 	switch a, announce := c.rollout.admit(key, owner.GetAnnotations()[applier.AnnotationTemplateHash]); a {
 	case held:
@@ -54,7 +58,10 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName) error {
 		}
 		return nil
 	}
-	out, owner := c.reconcile(ctx, owner)
+	if recorded := owner.GetAnnotations()[applier.AnnotationTemplateHash]; recorded != "" && recorded != c.rollout.hash && tr.kind != triggerChild {
+		tr = trigger{kind: triggerRollout}
+	}
+	out, owner := c.reconcile(ctx, owner, tr)
 	c.rollout.done(key, out)
 	if ctx.Err() != nil {
 		return errors.Join(out.err, ctx.Err()) // stopping: report nothing half-known
@@ -80,9 +87,10 @@ func (r *requeueAfter) Error() string { return r.reason }
 
 // reconcile renders, applies and prunes; the outcome says how far it got. It returns the owner
 // as it is after bosun's own writes to it.
-func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstructured) (outcome, *unstructured.Unstructured) {
+func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstructured, tr trigger) (outcome, *unstructured.Unstructured) {
 	ref := applier.OwnerRef(owner)
-	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()), zap.Int64("generation", owner.GetGeneration()))
+	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()), zap.Int64("generation", owner.GetGeneration()),
+		zap.String("trigger", tr.kind))
 	out := outcome{templateHash: c.rollout.hash}
 	fail := func(reason string, err error) (outcome, *unstructured.Unstructured) {
 		out.err, out.reason = err, reason
@@ -149,6 +157,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	main := without(plan, append(slices.Clone(hooks.pre), hooks.post...))
 	changes, err := c.opts.Applier.Apply(ctx, main, byRef(live))
 	c.logChanges(log, owner, changes)
+	c.reportDrift(owner, tr, changes)
 	if err != nil {
 		return fail("", err)
 	}
@@ -351,6 +360,28 @@ func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructure
 			c.event(owner, ReasonRecreated, "Recreate", ch.Ref.String()+" re-created: an immutable field changed")
 		}
 		log.Info("child "+string(ch.Action), fields...)
+	}
+}
+
+// reportDrift records an Event when a reconcile that a child's change triggered had to
+// restore that child: someone changed or deleted what bosun renders.
+func (c *controller) reportDrift(owner *unstructured.Unstructured, tr trigger, changes applier.ChangeSet) {
+	if tr.kind != triggerChild {
+		return
+	}
+	for _, ch := range changes {
+		if ch.Action != applier.Configured && ch.Action != applier.Created && ch.Action != applier.Recreated {
+			continue
+		}
+		if child, what, _ := strings.Cut(tr.child, " "); child == ch.Ref.String() {
+			// Events are folded into a series by reason and action, not by note: restoring
+			// and re-creating get actions of their own so that neither hides the other.
+			action, done := "Restore", "restored"
+			if ch.Action != applier.Configured {
+				action, done = "Recreate", "re-created"
+			}
+			c.event(owner, ReasonDriftRepaired, action, fmt.Sprintf("%s was %s outside bosun; %s it as rendered", child, what, done))
+		}
 	}
 }
 

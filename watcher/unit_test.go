@@ -262,7 +262,7 @@ func TestAReleasedOwnerIsKnownByUIDNotByName(t *testing.T) {
 }
 
 func TestChildCachesKeepHealthAndOnlyWhatBosunReads(t *testing.T) {
-	c := newChildren(nil, nil, nil, "", nil, func(types.UID) {})
+	c := newChildren(nil, nil, nil, "", nil, func(types.UID, string) {})
 	deployment := func(generation, observed int64, available string) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "apps/v1", "kind": "Deployment",
@@ -350,14 +350,47 @@ func TestDeleteBudgetRefusesAKindLeavingManyOwners(t *testing.T) {
 
 func TestADeletedChildIsForgottenWhoeverDeletedIt(t *testing.T) {
 	var owners, gone []types.UID
-	c := newChildren(nil, nil, nil, "", nil, func(uid types.UID) { owners = append(owners, uid) })
+	c := newChildren(nil, nil, nil, "", nil, func(uid types.UID, _ string) { owners = append(owners, uid) })
 	c.gone = func(uid types.UID) { gone = append(gone, uid) }
 	child := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{UID: "child-1", Labels: map[string]string{applier.LabelOwnerUID: "owner-1"}}}
-	c.notifyDelete(cache.DeletedFinalStateUnknown{Key: "ns/x", Obj: child})
+	c.notifyDelete(schema.GroupKind{Kind: "ConfigMap"}, cache.DeletedFinalStateUnknown{Key: "ns/x", Obj: child})
 	if diff := cmp.Diff([]types.UID{"child-1"}, gone); diff != "" {
 		t.Errorf("forgotten (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]types.UID{"owner-1"}, owners); diff != "" {
 		t.Errorf("owners requeued (-want +got):\n%s", diff)
+	}
+}
+
+func TestPausedOwnersGauge(t *testing.T) {
+	var got []int
+	p := newPausedOwners(func(n int) { got = append(got, n) })
+	a, b := cache.ObjectName{Namespace: "ns", Name: "a"}, cache.ObjectName{Namespace: "ns", Name: "b"}
+	p.set(a, true)
+	p.set(a, true) // no change, no update
+	p.set(b, true)
+	p.set(a, false)
+	p.set(b, false)
+	if diff := cmp.Diff([]int{0, 1, 2, 1, 0}, got); diff != "" {
+		t.Errorf("gauge values (-want +got):\n%s", diff)
+	}
+}
+
+func TestTriggersKeepTheMostTellingReason(t *testing.T) {
+	tr := newTriggers()
+	key := cache.ObjectName{Namespace: "ns", Name: "a"}
+	tr.note(key, trigger{kind: triggerResync})
+	tr.note(key, trigger{kind: triggerChild, child: "ConfigMap/ns/a changed"})
+	tr.note(key, trigger{kind: triggerRequeue})
+	if got := tr.take(key); got.kind != triggerChild || got.child != "ConfigMap/ns/a changed" {
+		t.Errorf("take = %+v, want the child", got)
+	}
+	if got := tr.take(key); got.kind != triggerRetry {
+		t.Errorf("a key queued for no noted reason is a retry, got %+v", got)
+	}
+	tr.note(key, trigger{kind: triggerChild})
+	tr.note(key, trigger{kind: triggerOwner})
+	if got := tr.take(key); got.kind != triggerOwner {
+		t.Errorf("an owner change outranks a child's, got %+v", got)
 	}
 }

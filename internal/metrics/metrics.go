@@ -13,7 +13,7 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	// Reconciles counts reconciles by watch and result (success, error, requeue).
+	// Reconciles counts reconciles by watch, result (success, error, requeue) and trigger.
 	Reconciles *prometheus.CounterVec
 	// ReconcileDuration observes whole reconciles by watch.
 	ReconcileDuration *prometheus.HistogramVec
@@ -26,6 +26,9 @@ type Metrics struct {
 	ChildActions *prometheus.CounterVec
 	// Leader is 1 while this replica leads (or when leader election is off).
 	Leader prometheus.Gauge
+	// PausedOwners is the number of owners paused with the bosun.dev/paused annotation, by
+	// watch.
+	PausedOwners *prometheus.GaugeVec
 }
 
 // New makes a Registry with bosun's metrics, the Go and process collectors, build info,
@@ -35,8 +38,8 @@ func New(version, commit string) *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		Reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bosun_reconciles_total", Help: "Reconciles of owners by watch and result (success, error, requeue).",
-		}, []string{"watch", "result"}),
+			Name: "bosun_reconciles_total", Help: "Reconciles of owners by watch, result (success, error, requeue) and trigger (owner, rollout, child, resync, requeue, retry).",
+		}, []string{"watch", "result", "trigger"}),
 		ReconcileDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "bosun_reconcile_duration_seconds", Help: "Duration of one owner's reconcile, by watch.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
@@ -55,12 +58,15 @@ func New(version, commit string) *Metrics {
 		Leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bosun_leader", Help: "1 while this replica leads (always 1 without leader election).",
 		}),
+		PausedOwners: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bosun_paused_owners", Help: "Owners whose reconciles are paused (bosun.dev/paused), by watch.",
+		}, []string{"watch"}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "bosun_build_info", Help: "Build information; the value is 1.",
 	}, []string{"version", "commit", "goversion"})
 	build.WithLabelValues(version, commit, runtime.Version()).Set(1)
-	reg.MustRegister(m.Reconciles, m.ReconcileDuration, m.RenderDuration, m.ApplyDuration, m.ChildActions, m.Leader, build,
+	reg.MustRegister(m.Reconciles, m.ReconcileDuration, m.RenderDuration, m.ApplyDuration, m.ChildActions, m.Leader, m.PausedOwners, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerClientGo(reg)
 	return m

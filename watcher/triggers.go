@@ -1,0 +1,70 @@
+package watcher
+
+import (
+	"sync"
+
+	"k8s.io/client-go/tools/cache"
+)
+
+// Why an owner is reconciled: the label of bosun_reconciles_total and a field of its log lines.
+const (
+	triggerOwner   = "owner"   // the owner was added or changed
+	triggerRollout = "rollout" // a new template version reaches the owner
+	triggerChild   = "child"   // one of its children changed or went away (drift)
+	triggerResync  = "resync"  // the periodic resync
+	triggerRequeue = "requeue" // asked to look again (waiting for children, hooks, a rollout)
+	triggerRetry   = "retry"   // the last reconcile failed
+)
+
+// trigger is why a reconcile runs; child names the child and what happened to it.
+type trigger struct {
+	kind  string
+	child string
+}
+
+// priority: when several reasons queue an owner before a worker takes it, the most telling
+// one is reported.
+func (t trigger) priority() int {
+	switch t.kind {
+	case triggerOwner:
+		return 5
+	case triggerRollout:
+		return 4
+	case triggerChild:
+		return 3
+	case triggerResync:
+		return 2
+	case triggerRequeue:
+		return 1
+	}
+	return 0
+}
+
+// triggers remembers, per queued owner, why it was queued; the queue itself holds only keys.
+type triggers struct {
+	mu      sync.Mutex
+	pending map[cache.ObjectName]trigger
+}
+
+func newTriggers() *triggers { return &triggers{pending: map[cache.ObjectName]trigger{}} }
+
+// note records a reason to reconcile key, keeping the most telling one.
+func (t *triggers) note(key cache.ObjectName, tr trigger) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if cur, ok := t.pending[key]; !ok || tr.priority() > cur.priority() {
+		t.pending[key] = tr
+	}
+}
+
+// take returns and forgets why key was queued; a key queued by no noted reason is a retry.
+func (t *triggers) take(key cache.ObjectName) trigger {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tr, ok := t.pending[key]
+	delete(t.pending, key)
+	if !ok {
+		return trigger{kind: triggerRetry}
+	}
+	return tr
+}
