@@ -109,3 +109,18 @@ func (m *Manager) ReleaseOwner(ctx context.Context, owner *unstructured.Unstruct
 	}
 	return nil
 }
+
+// OwnerFromMetadata is an owner known by its metadata only, which is all that releasing it
+// (deleting its children, removing the finalizer) and recording Events on it need.
+func OwnerFromMetadata(gvk schema.GroupVersionKind, m *metav1.PartialObjectMetadata) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	u.SetNamespace(m.Namespace)
+	u.SetName(m.Name)
+	u.SetUID(m.UID)
+	u.SetResourceVersion(m.ResourceVersion)
+	u.SetLabels(m.Labels)
+	u.SetAnnotations(m.Annotations)
+	u.SetFinalizers(m.Finalizers)
+	return u
+}

@@ -128,7 +128,7 @@ func (m *Manager) findStrays(ctx context.Context, c *controller) ([]stray, int, 
 				continue
 			}
 			if why := m.uncovered(c, o.Namespace, o.Labels); why != "" {
-				strays = append(strays, stray{key: cache.ObjectName{Namespace: o.Namespace, Name: o.Name}, owner: ownerMeta(c, o), why: why})
+				strays = append(strays, stray{key: cache.ObjectName{Namespace: o.Namespace, Name: o.Name}, owner: applier.OwnerFromMetadata(c.watch.GVK, o), why: why})
 			}
 		}
 		if list.Continue == "" {
@@ -191,18 +191,4 @@ func (m *Manager) firstOfKind(c *controller) *controller {
 		}
 	}
 	return c
-}
-
-// ownerMeta is an owner known by its metadata, as the Events and the inventory need it.
-func ownerMeta(c *controller, o *metav1.PartialObjectMetadata) *unstructured.Unstructured {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(c.watch.GVK)
-	u.SetNamespace(o.Namespace)
-	u.SetName(o.Name)
-	u.SetUID(o.UID)
-	u.SetResourceVersion(o.ResourceVersion)
-	u.SetLabels(o.Labels)
-	u.SetAnnotations(o.Annotations)
-	u.SetFinalizers(o.Finalizers)
-	return u
 }

@@ -161,7 +161,7 @@ func (u *uninstaller) kind(ctx context.Context, w *config.Watch) (uninstallCount
 			return n, errors.Join(append(errs, fmt.Errorf("watch %s: %s: list: %w", w.Name, mapping.Resource, err))...)
 		}
 		for i := range list.Items {
-			owner := ownerOf(w.GVK, &list.Items[i])
+			owner := applier.OwnerFromMetadata(w.GVK, &list.Items[i])
 			if u.seen[owner.GetUID()] || !bosunOwner(owner) {
 				continue
 			}
@@ -228,18 +228,4 @@ func (u *uninstaller) release(ctx context.Context, owner *unstructured.Unstructu
 func bosunOwner(o *unstructured.Unstructured) bool {
 	return slices.Contains(o.GetFinalizers(), applier.Finalizer) ||
 		o.GetAnnotations()[applier.AnnotationApplySetTooling] == applier.ToolingValue
-}
-
-// ownerOf is an owner known by its metadata, which is all releasing it needs.
-func ownerOf(gvk schema.GroupVersionKind, m *metav1.PartialObjectMetadata) *unstructured.Unstructured {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(gvk)
-	u.SetNamespace(m.Namespace)
-	u.SetName(m.Name)
-	u.SetUID(m.UID)
-	u.SetResourceVersion(m.ResourceVersion)
-	u.SetLabels(m.Labels)
-	u.SetAnnotations(m.Annotations)
-	u.SetFinalizers(m.Finalizers)
-	return u
 }
