@@ -319,13 +319,7 @@ templates: %s
 safety: {maxDeletes: 2, maxDeletePercent: 10}
 `, abs(t, "testdata/widget/templates-v1"))), ns)
 	names := []string{"a", "b", "c", "d", "e"}
-	for _, n := range names {
-		create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: %s, namespace: %s}\nspec: {withSecret: true}\n", n, ns))
-	}
-	for _, n := range names {
-		waitObject(t, secretGVR, ns, n+"-secret", nil)
-		b.waitReconciled(t, ns+"/"+n)
-	}
+	createWidgetsWithSecrets(t, b, ns, names)
 
 	// A change that would prune a child of every owner: the first two prunes fit the budget,
 	// the rest are refused and reported.
@@ -473,13 +467,7 @@ func TestAKindVanishingFromEveryOwnerIsStoppedAcrossRestarts(t *testing.T) {
 	for i := range 12 {
 		names = append(names, fmt.Sprintf("w%02d", i))
 	}
-	for _, n := range names {
-		create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: %s, namespace: %s}\nspec: {withSecret: true}\n", n, ns))
-	}
-	for _, n := range names {
-		waitObject(t, secretGVR, ns, n+"-secret", nil)
-		b.waitReconciled(t, ns+"/"+n)
-	}
+	createWidgetsWithSecrets(t, b, ns, names)
 	for _, n := range names {
 		mergePatch(t, widgetGVR, ns, n, `{"spec":{"withSecret":false}}`)
 	}
@@ -590,4 +578,17 @@ func TestDriftRepairSaysWhichChildAndWhy(t *testing.T) {
 		}
 		return fmt.Errorf("no DriftRepaired Event for the deletion yet")
 	})
+}
+
+// createWidgetsWithSecrets creates owners that render a Secret each and waits until bosun
+// reconciled them all.
+func createWidgetsWithSecrets(t *testing.T, b *bosun, ns string, names []string) {
+	t.Helper()
+	for _, n := range names {
+		create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: %s, namespace: %s}\nspec: {withSecret: true}\n", n, ns))
+	}
+	for _, n := range names {
+		waitObject(t, secretGVR, ns, n+"-secret", nil)
+		b.waitReconciled(t, ns+"/"+n)
+	}
 }
