@@ -12,10 +12,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Prune deletes the live children that the plan no longer renders. Call it only after Apply of
-// the same plan succeeded in full: after a partial failure the plan may not be the whole truth.
-func (m *Manager) Prune(ctx context.Context, p *Plan, live []Child) (ChangeSet, error) {
-	return m.deleteAll(ctx, Stale(p, live), Pruned)
+// Prune deletes the stale children (Stale of the plan: what it no longer renders), which the
+// caller computed once to check its delete limits against. Call it only after Apply of the
+// same plan succeeded in full: after a partial failure the plan may not be the whole truth.
+func (m *Manager) Prune(ctx context.Context, stale []Child) (ChangeSet, error) {
+	return m.deleteAll(ctx, stale, Pruned)
 }
 
 // Stale returns the live children that the plan no longer renders: what Prune would delete.

@@ -67,10 +67,7 @@ type controller struct {
 	settleMu sync.Mutex
 	settle   map[types.UID]settleSince
 
-	// released holds the owners whose deletion bosun let complete (finalizer removed) until
-	// the cache sees them gone, so that their last sync needs no read to tell.
-	releasedMu sync.Mutex
-	released   map[cache.ObjectName]types.UID
+	released *releasedOwners
 
 	metrics    *metrics.Metrics
 	progressMu sync.Mutex
@@ -110,7 +107,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		lastReport: map[cache.ObjectName]report{},
 		metrics:    opts.Metrics,
 		settle:     map[types.UID]settleSince{},
-		released:   map[cache.ObjectName]types.UID{},
+		released:   newReleasedOwners(),
 	}
 }
 

@@ -34,7 +34,7 @@ type Applier interface {
 	Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*applier.Plan, error)
 	EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv applier.Inventory, templateHash string) (*unstructured.Unstructured, error)
 	Apply(ctx context.Context, p *applier.Plan, live map[applier.Ref]applier.Child) (applier.ChangeSet, error)
-	Prune(ctx context.Context, p *applier.Plan, live []applier.Child) (applier.ChangeSet, error)
+	Prune(ctx context.Context, stale []applier.Child) (applier.ChangeSet, error)
 	DeleteAll(ctx context.Context, live []applier.Child) (applier.ChangeSet, error)
 	ReleaseOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource) error
 	AnnotateOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, key, value string) (*unstructured.Unstructured, error)

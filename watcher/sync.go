@@ -33,7 +33,7 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName, tr trigger)
 	if !ok {
 		return c.release(ctx, key)
 	}
-	released := c.isReleased(owner) // also forgets a deleted owner of the same name
+	released := c.released.is(owner) // also forgets a deleted owner of the same name
 	if owner.GetDeletionTimestamp() != nil {
 		if released {
 			return nil // done before; the cache has not seen the finalizer go yet
@@ -180,7 +180,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		}
 		owner = got
 	}
-	changes, err = c.opts.Applier.Prune(ctx, plan, live)
+	changes, err = c.opts.Applier.Prune(ctx, stale)
 	c.logChanges(log, owner, changes)
 	if err != nil {
 		return fail("", err)
@@ -264,7 +264,7 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 // the watch — its labels changed, or (queued at start, see strays.go) its namespace left the
 // watch: its children are deleted and the finalizer dropped, as bosun will not see it again.
 func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
-	if c.takeReleased(key) {
+	if c.released.take(key) {
 		// bosun removed its finalizer from this owner while it was being deleted: it left the
 		// cache because it is gone (a deletion cannot be undone), no read needed to tell.
 		c.forgetOwner(key)
@@ -330,9 +330,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 		return err
 	}
 	if owner.GetDeletionTimestamp() != nil {
-		c.releasedMu.Lock()
-		c.released[cache.MetaObjectToName(owner)] = owner.GetUID()
-		c.releasedMu.Unlock()
+		c.released.add(owner)
 	}
 	c.settling(owner, false)
 	c.hooks.forget(owner.GetUID())
@@ -414,27 +412,4 @@ func changeList(changes applier.ChangeSet) string {
 		names[i] = ch.Ref.String()
 	}
 	return strings.Join(names, ", ")
-}
-
-// isReleased reports whether bosun already let the deletion of this very owner complete.
-func (c *controller) isReleased(owner *unstructured.Unstructured) bool {
-	c.releasedMu.Lock()
-	defer c.releasedMu.Unlock()
-	key := cache.MetaObjectToName(owner)
-	uid, ok := c.released[key]
-	if ok && uid != owner.GetUID() {
-		delete(c.released, key) // a new owner of the same name: the old one is gone
-		ok = false
-	}
-	return ok
-}
-
-// takeReleased reports whether bosun let the deletion of the owner last known by this name
-// complete, and forgets it: the owner left the cache.
-func (c *controller) takeReleased(key cache.ObjectName) bool {
-	c.releasedMu.Lock()
-	defer c.releasedMu.Unlock()
-	_, gone := c.released[key]
-	delete(c.released, key)
-	return gone
 }

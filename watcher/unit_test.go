@@ -235,7 +235,7 @@ func TestCachedOwnerDecodesToTheObjectWithoutManagedFields(t *testing.T) {
 }
 
 func TestAReleasedOwnerIsKnownByUIDNotByName(t *testing.T) {
-	c := &controller{released: map[cache.ObjectName]types.UID{}}
+	r := newReleasedOwners()
 	owner := func(uid string) *unstructured.Unstructured {
 		u := &unstructured.Unstructured{}
 		u.SetNamespace("ns")
@@ -244,19 +244,19 @@ func TestAReleasedOwnerIsKnownByUIDNotByName(t *testing.T) {
 		return u
 	}
 	key := cache.ObjectName{Namespace: "ns", Name: "web"}
-	c.released[key] = "u1"
-	if !c.isReleased(owner("u1")) {
+	r.add(owner("u1"))
+	if !r.is(owner("u1")) {
 		t.Error("the released owner is not known as released")
 	}
 	// A new owner of the same name is not the released one, and its arrival forgets it.
-	if c.isReleased(owner("u2")) {
+	if r.is(owner("u2")) {
 		t.Error("a new owner of the same name counts as released: its finalizer would never be removed")
 	}
-	if c.takeReleased(key) {
+	if r.take(key) {
 		t.Error("the old owner is still remembered after a new one of its name was seen")
 	}
-	c.released[key] = "u1"
-	if !c.takeReleased(key) || c.takeReleased(key) {
+	r.add(owner("u1"))
+	if !r.take(key) || r.take(key) {
 		t.Error("takeReleased must report the released owner once")
 	}
 }
