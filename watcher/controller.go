@@ -64,8 +64,7 @@ type controller struct {
 	reportMu   sync.Mutex
 	lastReport map[cache.ObjectName]report
 
-	settleMu sync.Mutex
-	settle   map[types.UID]settleSince
+	settle *settlingOwners
 
 	released *releasedOwners
 
@@ -106,7 +105,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		paused:     newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
 		lastReport: map[cache.ObjectName]report{},
 		metrics:    opts.Metrics,
-		settle:     map[types.UID]settleSince{},
+		settle:     newSettlingOwners(),
 		released:   newReleasedOwners(),
 	}
 }

@@ -167,36 +167,3 @@ func eventType(reason string) string {
 	}
 	return corev1.EventTypeWarning
 }
-
-// statusSettle is how long an owner may be Progressing before bosun writes that to its status;
-// most owners become Ready sooner, and then their status is written once.
-const statusSettle = 5 * time.Second
-
-// settlePoll is how often a settling owner is looked at again.
-const settlePoll = time.Second
-
-// settling returns how long to wait before writing a Progressing status for the owner's
-// generation, or 0 to write now (also when the owner is not progressing: that ends settling).
-func (c *controller) settling(owner *unstructured.Unstructured, progressing bool) time.Duration {
-	uid, generation := owner.GetUID(), owner.GetGeneration()
-	c.settleMu.Lock()
-	defer c.settleMu.Unlock()
-	if !progressing {
-		delete(c.settle, uid)
-		return 0
-	}
-	since, ok := c.settle[uid]
-	if !ok || since.generation != generation {
-		c.settle[uid] = settleSince{generation: generation, at: time.Now()}
-		return settlePoll
-	}
-	if time.Since(since.at) < statusSettle {
-		return settlePoll
-	}
-	return 0
-}
-
-type settleSince struct {
-	generation int64
-	at         time.Time
-}

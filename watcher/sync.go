@@ -247,7 +247,7 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 	if !c.statusOn {
 		return nil
 	}
-	if wait := c.settling(owner, state == ReasonProgressing); wait > 0 {
+	if wait := c.settle.wait(owner, state == ReasonProgressing); wait > 0 {
 		// Children just applied usually become ready within moments: waiting a little
 		// before reporting Progressing saves a status write per owner.
 		return &requeueAfter{delay: wait, reason: "waiting for children to become ready before writing status"}
@@ -332,7 +332,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	if owner.GetDeletionTimestamp() != nil {
 		c.released.add(owner)
 	}
-	c.settling(owner, false)
+	c.settle.wait(owner, false)
 	c.hooks.forget(owner.GetUID())
 	log.Info("owner released; children deleted", zap.Int("children", len(live)))
 	return nil

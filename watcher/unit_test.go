@@ -394,3 +394,26 @@ func TestTriggersKeepTheMostTellingReason(t *testing.T) {
 		t.Errorf("an owner change outranks a child's, got %+v", got)
 	}
 }
+
+func TestSettlingWaitsBeforeAProgressingStatus(t *testing.T) {
+	now := time.Unix(0, 0)
+	s := newSettlingOwners()
+	s.now = func() time.Time { return now }
+	owner := &unstructured.Unstructured{}
+	owner.SetUID("u1")
+	owner.SetGeneration(1)
+	if d := s.wait(owner, true); d != settlePoll {
+		t.Fatalf("first Progressing: wait %s, want %s", d, settlePoll)
+	}
+	now = now.Add(statusSettle)
+	if d := s.wait(owner, true); d != 0 {
+		t.Errorf("Progressing for %s: wait %s, want 0 (write it)", statusSettle, d)
+	}
+	owner.SetGeneration(2)
+	if d := s.wait(owner, true); d != settlePoll {
+		t.Errorf("a new generation settles again: wait %s", d)
+	}
+	if d := s.wait(owner, false); d != 0 {
+		t.Errorf("not progressing: wait %s, want 0", d)
+	}
+}
