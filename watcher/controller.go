@@ -61,8 +61,7 @@ type controller struct {
 	paused     *pausedOwners
 	triggers   *triggers
 
-	reportMu   sync.Mutex
-	lastReport map[cache.ObjectName]report
+	reports *lastReports
 
 	settle *settlingOwners
 
@@ -97,16 +96,16 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{
 			Name: w.Name,
 		}),
-		synced:     make(chan struct{}),
-		budget:     &deleteBudget{now: time.Now},
-		rollout:    newRollout(w.Renderer.Hash(), w.Rollout),
-		hooks:      newHookRecords(),
-		triggers:   newTriggers(),
-		paused:     newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
-		lastReport: map[cache.ObjectName]report{},
-		metrics:    opts.Metrics,
-		settle:     newSettlingOwners(),
-		released:   newReleasedOwners(),
+		synced:   make(chan struct{}),
+		budget:   &deleteBudget{now: time.Now},
+		rollout:  newRollout(w.Renderer.Hash(), w.Rollout),
+		hooks:    newHookRecords(),
+		triggers: newTriggers(),
+		paused:   newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
+		reports:  newLastReports(),
+		metrics:  opts.Metrics,
+		settle:   newSettlingOwners(),
+		released: newReleasedOwners(),
 	}
 }
 

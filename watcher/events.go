@@ -3,7 +3,6 @@ package watcher
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -27,37 +26,13 @@ func (c *controller) event(owner *unstructured.Unstructured, reason, action, not
 }
 
 // reported remembers the state reported for an owner and says whether it is new, and which
-// settled reason (not Progressing) was reported before it ("" for none): an owner that
-// recovers from a failure passes through Progressing, and is still a recovery.
+// settled reason (not Progressing) was reported before it (see lastReports.note).
 func (c *controller) reported(owner *unstructured.Unstructured, reason, note string) (settled string, changed bool) {
-	key := cache.MetaObjectToName(owner)
-	c.reportMu.Lock()
-	defer c.reportMu.Unlock()
-	prev, ok := c.lastReport[key]
-	if !ok || prev.uid != owner.GetUID() {
-		prev = report{uid: owner.GetUID()}
-	}
-	r := report{uid: owner.GetUID(), reason: reason, note: note, settled: prev.settled}
-	if reason != ReasonProgressing {
-		r.settled = reason
-	}
-	c.lastReport[key] = r
-	return prev.settled, prev.reason != reason || prev.note != note
-}
-
-// report is the last state reported for an owner.
-type report struct {
-	uid    types.UID
-	reason string
-	note   string
-	// settled is the last reason other than Progressing.
-	settled string
+	return c.reports.note(owner, reason, note)
 }
 
 // forgetOwner drops what is remembered of an owner that is gone.
 func (c *controller) forgetOwner(key cache.ObjectName) {
 	c.paused.set(key, false)
-	c.reportMu.Lock()
-	defer c.reportMu.Unlock()
-	delete(c.lastReport, key)
+	c.reports.forget(key)
 }

@@ -31,13 +31,7 @@ func (o ownerCollector) Collect(ch chan<- prometheus.Metric) {
 		n := c.ownerCount()
 		c.mu.RUnlock()
 		ch <- prometheus.MustNewConstMetric(ownersDesc, prometheus.GaugeValue, float64(n), c.watch.Name)
-		counts := map[string]int{}
-		c.reportMu.Lock()
-		for _, r := range c.lastReport {
-			counts[r.reason]++
-		}
-		c.reportMu.Unlock()
-		for state, n := range counts {
+		for state, n := range c.reports.byState() {
 			ch <- prometheus.MustNewConstMetric(statesDesc, prometheus.GaugeValue, float64(n), c.watch.Name, state)
 		}
 	}
