@@ -67,9 +67,8 @@ type controller struct {
 
 	released *releasedOwners
 
-	metrics    *metrics.Metrics
-	progressMu sync.Mutex
-	progress   initialSync
+	metrics  *metrics.Metrics
+	progress *initialSync
 
 	// Set once the watched kind is resolved and its informers synced; read by child events.
 	mu        sync.RWMutex
@@ -359,7 +358,7 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	err := c.sync(ctx, key, tr)
 	took := time.Since(start)
 	c.metrics.ReconcileDuration.WithLabelValues(c.watch.Name).Observe(took.Seconds())
-	c.reconciled(key)
+	c.progress.reconciled(key)
 	return c.handleErr(key, tr, err, took, work)
 }
 
