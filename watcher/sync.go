@@ -76,15 +76,6 @@ const hookPollDelay = 2 * time.Second
 // rolloutHoldDelay is how long an owner held back by the rollout waits before it asks again.
 const rolloutHoldDelay = 2 * time.Second
 
-// requeueAfter asks for the owner to be synced again after a delay, without counting as a
-// failure.
-type requeueAfter struct {
-	delay  time.Duration
-	reason string
-}
-
-func (r *requeueAfter) Error() string { return r.reason }
-
 // reconcile renders, applies and prunes; the outcome says how far it got. It returns the owner
 // as it is after bosun's own writes to it.
 func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstructured, tr trigger) (outcome, *unstructured.Unstructured) {
