@@ -9,7 +9,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
@@ -17,7 +16,6 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/bosun-dev/bosun/applier"
 )
@@ -205,33 +203,6 @@ const (
 	healthKey        = "bosun.dev/.health"
 	healthMessageKey = "bosun.dev/.health-message"
 )
-
-// keepHealth turns a full child into the metadata the cache keeps, with its kstatus health.
-func (c *children) keepHealth(obj any) (any, error) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return c.keepShape(obj)
-	}
-	st, msg := status.UnknownStatus, ""
-	if res, err := status.Compute(u); err != nil {
-		msg = "compute status: " + err.Error()
-	} else {
-		st, msg = res.Status, res.Message
-	}
-	st, msg = jobHealth(u, st, msg)
-	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
-		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
-		ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
-		DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
-		Annotations: u.GetAnnotations(), ManagedFields: u.GetManagedFields(),
-	}}
-	if m.Annotations == nil {
-		m.Annotations = map[string]string{}
-	}
-	m.Annotations[healthKey] = c.intern(string(st))
-	m.Annotations[healthMessageKey] = c.intern(msg)
-	return c.keepShape(m)
-}
 
 // keepShape reduces a child to what bosun reads of it before it enters the cache: its name,
 // versions, deletion, labels and annotations, and of its managedFields only the shape of

@@ -2,8 +2,9 @@ package watcher
 
 import (
 	"fmt"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -99,4 +100,31 @@ func jobHealth(u *unstructured.Unstructured, st status.Status, msg string) (stat
 		}
 	}
 	return status.InProgressStatus, "Job running: " + msg
+}
+
+// keepHealth turns a full child into the metadata the cache keeps, with its kstatus health.
+func (c *children) keepHealth(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return c.keepShape(obj)
+	}
+	st, msg := status.UnknownStatus, ""
+	if res, err := status.Compute(u); err != nil {
+		msg = "compute status: " + err.Error()
+	} else {
+		st, msg = res.Status, res.Message
+	}
+	st, msg = jobHealth(u, st, msg)
+	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
+		ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
+		DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
+		Annotations: u.GetAnnotations(), ManagedFields: u.GetManagedFields(),
+	}}
+	if m.Annotations == nil {
+		m.Annotations = map[string]string{}
+	}
+	m.Annotations[healthKey] = c.intern(string(st))
+	m.Annotations[healthMessageKey] = c.intern(msg)
+	return c.keepShape(m)
 }
