@@ -1,56 +1,28 @@
 package applier
 
 import (
+	"github.com/bosun-dev/bosun/internal/kinds"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// installOrder ranks kinds so that what others depend on is applied first (and deleted last):
-// namespaces and CRDs, then policy, identity and configuration, then workloads. The list
-// follows Helm's install order, which users already know; unknown kinds, custom resources
-// included, come last.
-var installOrder = func() map[string]int {
-	kinds := []string{
-		"Namespace", "CustomResourceDefinition", "NetworkPolicy", "ResourceQuota", "LimitRange",
-		"PodDisruptionBudget", "ServiceAccount", "Secret", "ConfigMap", "StorageClass",
-		"PersistentVolume", "PersistentVolumeClaim", "ClusterRole", "ClusterRoleBinding", "Role",
-		"RoleBinding", "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet",
-		"Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass",
-		"Ingress", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-	}
-	m := make(map[string]int, len(kinds))
-	for i, k := range kinds {
-		m[k] = i
-	}
-	return m
-}()
+// rank orders one kind for apply; lower goes first (kinds.InstallRank: Helm's install order,
+// custom kinds last).
+func rank(gk schema.GroupKind) int { return kinds.InstallRank(gk) }
 
-// rank orders one kind for apply; lower goes first.
-func rank(gk schema.GroupKind) int {
-	// Only the built-in kinds are ranked by name: a custom kind that happens to be called
-	// "Service" must not jump ahead of its CRD.
-	if builtinGroups[gk.Group] {
-		if r, ok := installOrder[gk.Kind]; ok {
-			return r
-		}
-	}
-	return len(installOrder)
-}
-
-var builtinGroups = map[string]bool{
-	"": true, "apps": true, "batch": true, "policy": true, "networking.k8s.io": true,
-	"rbac.authorization.k8s.io": true, "storage.k8s.io": true, "autoscaling": true,
-	"apiextensions.k8s.io": true, "apiregistration.k8s.io": true, "admissionregistration.k8s.io": true,
-}
-
-// waveBounds split installOrder into waves: what every other object may need (namespaces,
+// waveBounds split the install order into waves: what every other object may need (namespaces,
 // CRDs), then policy, identity, configuration and storage, then services and workloads, then
 // API services and webhooks (registered once what serves them exists), then custom kinds.
 // Objects of one wave do not depend on each other to be accepted, so they are sent at once;
 // the next wave starts when the previous one is done. A wave is a range of ranks, so waves
 // keep the install order between them.
-var waveBounds = []int{installOrder["NetworkPolicy"], installOrder["Service"], installOrder["APIService"], len(installOrder)}
+var waveBounds = []int{
+	kinds.InstallRank(schema.GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}),
+	kinds.InstallRank(schema.GroupKind{Kind: "Service"}),
+	kinds.InstallRank(schema.GroupKind{Group: "apiregistration.k8s.io", Kind: "APIService"}),
+	kinds.Unranked,
+}
 
 // wave returns the wave of a kind; lower goes first.
 func wave(gk schema.GroupKind) int {

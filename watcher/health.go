@@ -10,21 +10,14 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/kinds"
 )
-
-// statusless are built-in kinds that kstatus always finds Current once they exist: their
-// caches hold metadata only, and their health is their existence.
-var statusless = map[string]bool{
-	"ConfigMap": true, "Secret": true, "ServiceAccount": true, "Role": true, "RoleBinding": true,
-	"ClusterRole": true, "ClusterRoleBinding": true, "NetworkPolicy": true, "LimitRange": true,
-	"ResourceQuota": true, "PriorityClass": true, "StorageClass": true, "IngressClass": true,
-	"Endpoints": true, "EndpointSlice": true, "Lease": true,
-}
 
 // hasHealth reports whether a kind's health depends on more than its existence, so that its
 // children are watched in full and their kstatus computed as they change.
 func hasHealth(gk schema.GroupKind) bool {
-	return !(statusless[gk.Kind] && builtin(gk.Group))
+	k, ok := kinds.Lookup(gk)
+	return !ok || !k.ExistenceIsHealth
 }
 
 // checkHealth returns whether every planned child exists and is Current by kstatus rules, and
@@ -54,15 +47,6 @@ func checkHealth(p *applier.Plan, live map[applier.Ref]applier.Child, changed ma
 		}
 	}
 	return true, ""
-}
-
-func builtin(group string) bool {
-	switch group {
-	case "", "rbac.authorization.k8s.io", "networking.k8s.io", "storage.k8s.io", "scheduling.k8s.io",
-		"discovery.k8s.io", "coordination.k8s.io":
-		return true
-	}
-	return false
 }
 
 // hasStatusSubresource asks discovery whether gvr has a status subresource.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/bosun-dev/bosun/internal/kinds"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -17,66 +18,12 @@ import (
 // pluralize.
 
 // builtinKind is a built-in kind's resource, scope and whether it has a status subresource.
-type builtinKind struct {
-	resource      string
-	clusterScoped bool
-	status        bool
-}
-
-// builtinKinds are the built-in kinds templates commonly render or bosun commonly watches.
-var builtinKinds = map[schema.GroupKind]builtinKind{
-	{Kind: "ConfigMap"}:                                                               {resource: "configmaps"},
-	{Kind: "Endpoints"}:                                                               {resource: "endpoints"},
-	{Kind: "Event"}:                                                                   {resource: "events"},
-	{Kind: "LimitRange"}:                                                              {resource: "limitranges"},
-	{Kind: "Namespace"}:                                                               {resource: "namespaces", clusterScoped: true, status: true},
-	{Kind: "Node"}:                                                                    {resource: "nodes", clusterScoped: true, status: true},
-	{Kind: "PersistentVolume"}:                                                        {resource: "persistentvolumes", clusterScoped: true, status: true},
-	{Kind: "PersistentVolumeClaim"}:                                                   {resource: "persistentvolumeclaims", status: true},
-	{Kind: "Pod"}:                                                                     {resource: "pods", status: true},
-	{Kind: "PodTemplate"}:                                                             {resource: "podtemplates"},
-	{Kind: "ReplicationController"}:                                                   {resource: "replicationcontrollers", status: true},
-	{Kind: "ResourceQuota"}:                                                           {resource: "resourcequotas", status: true},
-	{Kind: "Secret"}:                                                                  {resource: "secrets"},
-	{Kind: "Service"}:                                                                 {resource: "services", status: true},
-	{Kind: "ServiceAccount"}:                                                          {resource: "serviceaccounts"},
-	{Group: "apps", Kind: "ControllerRevision"}:                                       {resource: "controllerrevisions"},
-	{Group: "apps", Kind: "DaemonSet"}:                                                {resource: "daemonsets", status: true},
-	{Group: "apps", Kind: "Deployment"}:                                               {resource: "deployments", status: true},
-	{Group: "apps", Kind: "ReplicaSet"}:                                               {resource: "replicasets", status: true},
-	{Group: "apps", Kind: "StatefulSet"}:                                              {resource: "statefulsets", status: true},
-	{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}:                           {resource: "horizontalpodautoscalers", status: true},
-	{Group: "batch", Kind: "CronJob"}:                                                 {resource: "cronjobs", status: true},
-	{Group: "batch", Kind: "Job"}:                                                     {resource: "jobs", status: true},
-	{Group: "coordination.k8s.io", Kind: "Lease"}:                                     {resource: "leases"},
-	{Group: "discovery.k8s.io", Kind: "EndpointSlice"}:                                {resource: "endpointslices"},
-	{Group: "events.k8s.io", Kind: "Event"}:                                           {resource: "events"},
-	{Group: "networking.k8s.io", Kind: "Ingress"}:                                     {resource: "ingresses", status: true},
-	{Group: "networking.k8s.io", Kind: "IngressClass"}:                                {resource: "ingressclasses", clusterScoped: true},
-	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:                               {resource: "networkpolicies"},
-	{Group: "node.k8s.io", Kind: "RuntimeClass"}:                                      {resource: "runtimeclasses", clusterScoped: true},
-	{Group: "policy", Kind: "PodDisruptionBudget"}:                                    {resource: "poddisruptionbudgets", status: true},
-	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:                         {resource: "clusterroles", clusterScoped: true},
-	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}:                  {resource: "clusterrolebindings", clusterScoped: true},
-	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:                                {resource: "roles"},
-	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:                         {resource: "rolebindings"},
-	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:                               {resource: "priorityclasses", clusterScoped: true},
-	{Group: "storage.k8s.io", Kind: "CSIDriver"}:                                      {resource: "csidrivers", clusterScoped: true},
-	{Group: "storage.k8s.io", Kind: "StorageClass"}:                                   {resource: "storageclasses", clusterScoped: true},
-	{Group: "storage.k8s.io", Kind: "VolumeAttachment"}:                               {resource: "volumeattachments", clusterScoped: true, status: true},
-	{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}:                 {resource: "customresourcedefinitions", clusterScoped: true, status: true},
-	{Group: "apiregistration.k8s.io", Kind: "APIService"}:                             {resource: "apiservices", clusterScoped: true, status: true},
-	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:     {resource: "mutatingwebhookconfigurations", clusterScoped: true},
-	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}:   {resource: "validatingwebhookconfigurations", clusterScoped: true},
-	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicy"}:        {resource: "validatingadmissionpolicies", clusterScoped: true, status: true},
-	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: {resource: "validatingadmissionpolicybindings", clusterScoped: true},
-}
 
 // offlineResource is the resource and scope of gk without asking a cluster; guessed is true
 // when gk is not a known built-in kind and both were guessed.
 func offlineResource(gk schema.GroupKind) (resource string, namespaced, guessed bool) {
-	if b, ok := builtinKinds[gk]; ok {
-		return b.resource, !b.clusterScoped, false
+	if b, ok := kinds.Lookup(gk); ok {
+		return b.Resource, !b.ClusterScoped, false
 	}
 	return pluralize(gk.Kind), true, true
 }
@@ -84,8 +31,8 @@ func offlineResource(gk schema.GroupKind) (resource string, namespaced, guessed 
 // offlineHasStatus reports whether gk has a status subresource: exact for the built-in kinds,
 // true for every other kind (custom resources usually have one).
 func offlineHasStatus(gk schema.GroupKind) bool {
-	if b, ok := builtinKinds[gk]; ok {
-		return b.status
+	if b, ok := kinds.Lookup(gk); ok {
+		return b.StatusSubresource
 	}
 	return true
 }

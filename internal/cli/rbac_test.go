@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"errors"
+	"github.com/bosun-dev/bosun/internal/kinds"
 	"io"
 	"strings"
 	"testing"
@@ -110,9 +111,9 @@ func TestPluralizeFollowsTheConventionsOfCRDs(t *testing.T) {
 
 func TestBuiltinKindsNameTheirResourcesByTheConvention(t *testing.T) {
 	// Only Endpoints is irregular; a typo in the table shows up as a second exception.
-	for gk, b := range builtinKinds {
-		if got := pluralize(gk.Kind); got != b.resource && gk.Kind != "Endpoints" {
-			t.Errorf("%s: resource %q, but the convention gives %q", gk, b.resource, got)
+	for _, b := range kinds.All() {
+		if got := pluralize(b.GroupKind.Kind); got != b.Resource && b.GroupKind.Kind != "Endpoints" {
+			t.Errorf("%s: resource %q, but the convention gives %q", b.GroupKind, b.Resource, got)
 		}
 	}
 }
