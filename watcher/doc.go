@@ -15,4 +15,12 @@
 // a reconcile of an owner whose children are as bosun left them sends no request at all.
 //
 // This package decides logging and retries; the renderer and the applier only return errors.
+//
+// Each behaviour lives in one file named after it: controller.go (informers, queue, workers),
+// sync.go (one owner's reconcile), retry.go (the retry policy), health.go (child health,
+// computed as children arrive and checked after an apply), status.go and events.go (what is
+// reported), hooks.go and hooks_delete.go (Helm hooks), budget.go (delete limits), rollout.go
+// (template rollouts), sweep.go (orphans), strays.go (owners that left a watch), pause.go
+// (bosun.dev/paused). Each memory that needs a lock is a small type of its own: released.go,
+// reports.go, settle.go, progress.go, triggers.go, hookrecords.go.
 package watcher
