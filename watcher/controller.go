@@ -3,22 +3,17 @@ package watcher
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
-	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/metrics"
 )
@@ -180,38 +175,6 @@ func (c *controller) resolve(ctx context.Context) (schema.GroupVersionResource, 
 	}
 }
 
-// startInformers starts one dynamic informer per namespace of the watch, each filtered by the
-// watch's label selector, with managedFields dropped and an index by UID for child events.
-func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersionResource) map[string]cache.SharedIndexInformer {
-	informers := map[string]cache.SharedIndexInformer{}
-	for _, ns := range c.namespaces {
-		factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.opts.Dynamic, 0, ns, func(o *metav1.ListOptions) {
-			o.LabelSelector = c.watch.SelectorText
-		})
-		inf := factory.ForResource(gvr).Informer()
-		_ = inf.SetTransform(compactOwner)
-		_ = inf.AddIndexers(cache.Indexers{uidIndex: func(obj any) ([]string, error) {
-			m, err := meta.Accessor(obj)
-			if err != nil {
-				return nil, err
-			}
-			return []string{string(m.GetUID())}, nil
-		}})
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: c.enqueue,
-			UpdateFunc: func(old, obj any) {
-				if ownerChanged(old, obj) {
-					c.enqueue(obj)
-				}
-			},
-			DeleteFunc: c.enqueue,
-		})
-		factory.Start(ctx.Done())
-		informers[ns] = inf
-	}
-	return informers
-}
-
 // decideStatus decides whether owners get a status: per the watch's status.enabled, and for
 // auto only when the kind has a status subresource (writing status into the main resource
 // would bump the owner's generation and fight its spec's managers). Discovery errors are
@@ -285,37 +248,6 @@ func (c *controller) enqueueAll() {
 	}
 }
 
-func (c *controller) ownerCount() int {
-	n := 0
-	for _, inf := range c.informers {
-		n += len(inf.GetIndexer().ListKeys())
-	}
-	return n
-}
-
-// owner reads the owner from the informer cache; ok is false when it no longer exists.
-func (c *controller) owner(key cache.ObjectName) (*unstructured.Unstructured, bool, error) {
-	c.mu.RLock()
-	inf := c.informers[key.Namespace]
-	if inf == nil {
-		inf = c.informers[""]
-	}
-	c.mu.RUnlock()
-	if inf == nil {
-		return nil, false, nil
-	}
-	obj, exists, err := inf.GetIndexer().GetByKey(key.String())
-	if err != nil || !exists {
-		return nil, false, nil
-	}
-	co, ok := obj.(*cachedOwner)
-	if !ok {
-		return nil, false, nil
-	}
-	u, err := co.decode()
-	return u, err == nil, err
-}
-
 // processNextWorkItem takes one key from the queue, syncs it and decides on retry. It alone
 // touches Done, Forget and AddRateLimited. It returns false when the worker should exit: the
 // queue shut down, or the stop signal came (keys still queued are left: every owner is
@@ -348,39 +280,6 @@ func (c *controller) fenced() bool {
 	default:
 		return false
 	}
-}
-
-// recordedPrunes reads the last prune recorded on each owner in the cache.
-func (c *controller) recordedPrunes() []pruneRecord {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	var out []pruneRecord
-	for _, inf := range c.informers {
-		for _, o := range inf.GetIndexer().List() {
-			if m, err := meta.Accessor(o); err == nil {
-				if r, ok := parsePruneRecord(m.GetAnnotations()[AnnotationPruned]); ok {
-					out = append(out, r)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// ownersWithKind is how many of this watch's owners record children of kind gk.
-func (c *controller) ownersWithKind(gk schema.GroupKind) int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	n := 0
-	for _, inf := range c.informers {
-		for _, o := range inf.GetIndexer().List() {
-			m, err := meta.Accessor(o)
-			if err == nil && slices.Contains(applier.SplitList(m.GetAnnotations()[applier.AnnotationContainsGroupKinds]), gk.String()) {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // childCount is how many children this watch's owners have, as the caches know them.

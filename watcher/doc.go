@@ -16,7 +16,8 @@
 //
 // This package decides logging and retries; the renderer and the applier only return errors.
 //
-// Each behaviour lives in one file named after it: controller.go (informers, queue, workers),
+// Each behaviour lives in one file named after it: controller.go (queue and workers), owners.go
+// (the owner cache and what counts as an owner change), children.go (the child caches),
 // sync.go (one owner's reconcile), retry.go (the retry policy), health.go (child health,
 // computed as children arrive and checked after an apply), status.go and events.go (what is
 // reported), hooks.go and hooks_delete.go (Helm hooks), budget.go (delete limits), rollout.go
