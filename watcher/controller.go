@@ -78,6 +78,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		metrics:  opts.Metrics,
 		settle:   newSettlingOwners(),
 		released: newReleasedOwners(),
+		progress: &initialSync{},
 	}
 }
 
