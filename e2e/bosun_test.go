@@ -309,3 +309,14 @@ func countEvents(t *testing.T, namespace, name, reason string) int {
 	}
 	return n
 }
+
+// waitTerminating waits until the object has a deletionTimestamp (a finalizer holds it).
+func waitTerminating(t *testing.T, gvr schema.GroupVersionResource, namespace, name string) {
+	t.Helper()
+	waitObject(t, gvr, namespace, name, func(u *unstructured.Unstructured) error {
+		if u.GetDeletionTimestamp() == nil {
+			return fmt.Errorf("no deletionTimestamp yet")
+		}
+		return nil
+	})
+}

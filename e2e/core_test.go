@@ -157,12 +157,7 @@ metadata: {name: w, namespace: %s}
 
 	deleteObject(t, widgetGVR, ns, "w")
 	// The finalizer holds the owner while bosun is down.
-	waitObject(t, widgetGVR, ns, "w", func(u *unstructured.Unstructured) error {
-		if u.GetDeletionTimestamp() == nil {
-			return fmt.Errorf("no deletionTimestamp yet")
-		}
-		return nil
-	})
+	waitTerminating(t, widgetGVR, ns, "w")
 
 	startBosun(t, watch, ns)
 	waitGone(t, configMapGVR, ns, "w-config")

@@ -112,12 +112,7 @@ resync: 0s
 	// While bosun is down its config drops a namespace, and the owner there is deleted: it
 	// waits in Terminating for bosun's finalizer.
 	deleteObject(t, widgetGVR, dropped, "w")
-	waitObject(t, widgetGVR, dropped, "w", func(u *unstructured.Unstructured) error {
-		if u.GetDeletionTimestamp() == nil {
-			return fmt.Errorf("no deletionTimestamp yet")
-		}
-		return nil
-	})
+	waitTerminating(t, widgetGVR, dropped, "w")
 
 	startBosun(t, watchFor(kept), "")
 	waitChildrenGone(t, dropped, "w")

@@ -160,6 +160,21 @@ func (c *Chart) WithIsUpgrade(fn func(*unstructured.Unstructured) bool) *Chart {
 // from; not the capabilities, so that a restart against the same cluster re-renders nothing.
 func (c *Chart) Hash() string { return c.hash }
 
+// MayRenderDeleteHooks reports whether any template of the chart or its subcharts names a
+// pre-delete or post-delete hook.
+func (c *Chart) MayRenderDeleteHooks() bool {
+	var walk func(ch *chart.Chart) bool
+	walk = func(ch *chart.Chart) bool {
+		for _, f := range ch.Templates {
+			if mentionsDeleteHook(string(f.Data)) {
+				return true
+			}
+		}
+		return slices.ContainsFunc(ch.Dependencies(), walk)
+	}
+	return walk(c.chart)
+}
+
 // Path is the chart as configured.
 func (c *Chart) Path() string { return c.path }
 

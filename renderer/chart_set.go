@@ -47,6 +47,11 @@ func (s *ChartSet) Charts() []*Chart {
 	return out
 }
 
+// MayRenderDeleteHooks reports whether any chart of the set may render a delete hook.
+func (s *ChartSet) MayRenderDeleteHooks() bool {
+	return slices.ContainsFunc(s.Charts(), (*Chart).MayRenderDeleteHooks)
+}
+
 // For returns the chart owner picks, or the default. An unknown name is an *Error.
 func (s *ChartSet) For(owner *unstructured.Unstructured) (*Chart, error) {
 	name, ok := owner.GetAnnotations()[s.annotation]

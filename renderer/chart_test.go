@@ -257,3 +257,20 @@ func TestChartOutputDecodesAsHelmDoes(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+func TestMayRenderDeleteHooks(t *testing.T) {
+	if loadBasic(t, ChartOptions{}).MayRenderDeleteHooks() {
+		t.Error("a chart without delete hooks says it may render one: every deletion would render it")
+	}
+	c, err := LoadChart("../e2e/testdata/charts/app", ChartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.MayRenderDeleteHooks() {
+		t.Error("a chart with pre-delete and post-delete hooks says it has none: they would never run")
+	}
+	set := NewChartSet(loadBasic(t, ChartOptions{}), map[string]*Chart{"app": c}, "bosun.dev/chart")
+	if !set.MayRenderDeleteHooks() {
+		t.Error("a set is as its charts: a named chart with delete hooks counts")
+	}
+}

@@ -34,6 +34,8 @@ type Renderer struct {
 	values   map[string]any     // Options.Values in JSON types; copied per Render
 	maxBytes int
 	hash     string
+	// deleteHooks: some template source names a pre-delete or post-delete hook.
+	deleteHooks bool
 }
 
 // New loads and parses every template under paths. Each path is a file or a directory that is
@@ -62,6 +64,9 @@ func New(paths []string, opts Options) (*Renderer, error) {
 		values:   values,
 		maxBytes: maxBytes,
 		hash:     hashSources(files, valuesJSON),
+	}
+	for _, f := range files {
+		r.deleteHooks = r.deleteHooks || mentionsDeleteHook(f.text)
 	}
 	if err := r.add(files); err != nil {
 		return nil, err
@@ -110,6 +115,17 @@ func (r *Renderer) add(files []sourceFile) error {
 		}
 	}
 	return nil
+}
+
+// MayRenderDeleteHooks reports whether any template source names a pre-delete or post-delete
+// hook, so that deleting an owner need not render it when none can come out.
+func (r *Renderer) MayRenderDeleteHooks() bool { return r.deleteHooks }
+
+// mentionsDeleteHook is a conservative text test: a template that renders a delete hook
+// names the event somewhere in its source (perhaps in a value, which this misses only if the
+// event name comes from the values alone).
+func mentionsDeleteHook(text string) bool {
+	return strings.Contains(text, "pre-delete") || strings.Contains(text, "post-delete")
 }
 
 // Templates returns the output template names in render order.

@@ -297,6 +297,9 @@ func subPlan(full *applier.Plan, hooks []hook) *applier.Plan {
 
 // without is full less the hooks, for the apply of everything else.
 func without(full *applier.Plan, hooks []hook) *applier.Plan {
+	if len(hooks) == 0 {
+		return full // the common case: no copy per reconcile
+	}
 	sub := *full
 	sub.Objects = slices.DeleteFunc(slices.Clone(full.Objects), func(o applier.Object) bool {
 		return slices.ContainsFunc(hooks, func(h hook) bool { return h.ref == o.Ref })

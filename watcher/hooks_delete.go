@@ -23,8 +23,8 @@ const deleteHookTimeout = 5 * time.Minute
 // (render failed, a hook failed, the deadline passed: then an Event says so and the deletion
 // goes on).
 func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner *unstructured.Unstructured, event string) (*unstructured.Unstructured, string) {
-	if c.watch.Renderer == nil {
-		return owner, ""
+	if r, ok := c.watch.Renderer.(interface{ MayRenderDeleteHooks() bool }); c.watch.Renderer == nil || ok && !r.MayRenderDeleteHooks() {
+		return owner, "" // no render on the delete path of watches that cannot have delete hooks
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.watch.RenderTimeout)
 	rendered, err := c.watch.Renderer.Render(rctx, owner)
