@@ -132,10 +132,15 @@ func (e *Env) CreateNamespace(t testing.TB, prefix string) string {
 		}
 	})
 	if e.opts.ControllerManager {
-		Eventually(t, 30*time.Second, func() error {
-			_, err := e.Clientset.CoreV1().ServiceAccounts(ns.Name).Get(context.Background(), "default", metav1.GetOptions{})
-			return err
-		})
+		// Pods need the namespace's default ServiceAccount. kube-controller-manager creates it,
+		// but after a fault test restarted the API server or etcd its informers may still be in
+		// client-go's relist backoff (up to 30 s): create it here instead of waiting for that.
+		_, err := e.Clientset.CoreV1().ServiceAccounts(ns.Name).Create(context.Background(), &corev1.ServiceAccount{
+			ObjectMeta: metav1.ObjectMeta{Name: "default"},
+		}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("ServiceAccount/%s/default: create: %v", ns.Name, err)
+		}
 	}
 	return ns.Name
 }
