@@ -2,6 +2,8 @@
 //
 // It owns the mechanics, not the policy of retries or logging: every method returns a ChangeSet
 // (what happened to which child) and an error, and the caller (the watcher) logs and retries.
+// It is a leaf: it knows nothing of bosun's config file; what an owner may create comes as a
+// Policy (policy.go), which the watcher builds from the watch's children settings.
 //
 // Rules it keeps:
 //   - Every child is applied with one field manager ("bosun") and force on conflicts, carries

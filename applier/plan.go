@@ -12,8 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/bosun-dev/bosun/config"
 )
 
 // Object is one rendered child, ready to apply.
@@ -32,7 +30,7 @@ type Object struct {
 // Plan is the desired state of one owner's children.
 type Plan struct {
 	Owner  *unstructured.Unstructured
-	Policy config.ChildPolicy
+	Policy Policy
 	// Objects in apply order.
 	Objects []Object
 	// Inventory is exactly what the objects need recorded on the owner.
@@ -53,7 +51,7 @@ func (p *Plan) Has(ref Ref) bool {
 // a namespace into the owner's namespace, checks them against the watch's child policy, drops
 // the fields the policy leaves to others, adds bosun's labels and the ownerReference, and sorts
 // the objects into apply order. The rendered objects are not modified.
-func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*Plan, error) {
+func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy Policy) (*Plan, error) {
 	p := &Plan{Owner: owner, Policy: policy}
 	seen := map[Ref]bool{}
 	var errs []error
@@ -85,7 +83,7 @@ func (m *Manager) Plan(owner *unstructured.Unstructured, rendered []*unstructure
 	return p, nil
 }
 
-func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy config.ChildPolicy, crds map[schema.GroupKind]renderedCRD) (Object, error) {
+func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy Policy, crds map[schema.GroupKind]renderedCRD) (Object, error) {
 	gvk := rendered.GroupVersionKind()
 	ref := Ref{Group: gvk.Group, Kind: gvk.Kind, Namespace: rendered.GetNamespace(), Name: rendered.GetName()}
 	var resource schema.GroupVersionResource
@@ -117,7 +115,7 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy con
 	if err := checkPolicy(policy, owner, ref, namespaced); err != nil {
 		return Object{}, err
 	}
-	for _, path := range policy.IgnoredPaths(ref.GroupKind()) {
+	for _, path := range policy.Ignored[ref.GroupKind()] {
 		unstructured.RemoveNestedField(obj.Object, path...)
 	}
 

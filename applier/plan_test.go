@@ -9,12 +9,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/bosun-dev/bosun/config"
 )
 
 // permissive allows every child, to test planning apart from the policy.
-var permissive = config.ChildPolicy{Namespaces: []string{config.AnyNamespace}, ClusterScoped: true}
+var permissive = Policy{Namespaces: []string{AnyNamespace}, ClusterScoped: true}
 
 func testMapper() meta.RESTMapper {
 	m := meta.NewDefaultRESTMapper(nil)
@@ -209,18 +207,18 @@ func TestApplySetIDFollowsKEP3659(t *testing.T) {
 func TestPlanEnforcesTheChildPolicy(t *testing.T) {
 	cases := []struct {
 		name   string
-		policy config.ChildPolicy
+		policy Policy
 		child  *unstructured.Unstructured
 		want   string // "" = allowed
 	}{
-		{"a child in the owner's namespace is allowed by default", config.ChildPolicy{}, obj("v1", "ConfigMap", "", "c"), ""},
-		{"a cluster-scoped child is refused by default", config.ChildPolicy{}, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "", "admin"),
+		{"a child in the owner's namespace is allowed by default", Policy{}, obj("v1", "ConfigMap", "", "c"), ""},
+		{"a cluster-scoped child is refused by default", Policy{}, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "", "admin"),
 			"ClusterRole/admin: refused: cluster-scoped children are not allowed (children.clusterScoped)"},
-		{"a cluster-scoped child is allowed when opted in", config.ChildPolicy{ClusterScoped: true}, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "", "admin"), ""},
-		{"a child in another namespace is refused by default", config.ChildPolicy{}, obj("v1", "ConfigMap", "kube-system", "c"),
+		{"a cluster-scoped child is allowed when opted in", Policy{ClusterScoped: true}, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "", "admin"), ""},
+		{"a child in another namespace is refused by default", Policy{}, obj("v1", "ConfigMap", "kube-system", "c"),
 			"ConfigMap/kube-system/c: refused: namespace kube-system is not the owner's and not in the watch's children.namespaces"},
-		{"a child in a listed namespace is allowed", config.ChildPolicy{Namespaces: []string{"shared"}}, obj("v1", "ConfigMap", "shared", "c"), ""},
-		{"a kind outside children.kinds is refused", config.ChildPolicy{Kinds: []schema.GroupKind{{Kind: "ConfigMap"}}}, obj("apps/v1", "Deployment", "", "d"),
+		{"a child in a listed namespace is allowed", Policy{Namespaces: []string{"shared"}}, obj("v1", "ConfigMap", "shared", "c"), ""},
+		{"a kind outside children.kinds is refused", Policy{Kinds: []schema.GroupKind{{Kind: "ConfigMap"}}}, obj("apps/v1", "Deployment", "", "d"),
 			"Deployment/team-a/d: refused: kind Deployment.apps is not among the watch's children.kinds"},
 	}
 	for _, tc := range cases {
@@ -244,7 +242,7 @@ func TestPlanEnforcesTheChildPolicy(t *testing.T) {
 func TestPlanLeavesIgnoredFieldsToOthers(t *testing.T) {
 	d := obj("apps/v1", "Deployment", "", "web")
 	d.Object["spec"] = map[string]any{"replicas": int64(2), "paused": false}
-	policy := config.ChildPolicy{Ignore: []config.IgnoreRule{{Kind: schema.GroupKind{Group: "apps", Kind: "Deployment"}, Paths: [][]string{{"spec", "replicas"}}}}}
+	policy := Policy{Ignored: map[schema.GroupKind][][]string{{Group: "apps", Kind: "Deployment"}: {{"spec", "replicas"}}}}
 	p, err := New(nil, nil, testMapper(), Options{}).Plan(testOwner(), []*unstructured.Unstructured{d}, policy)
 	if err != nil {
 		t.Fatal(err)

@@ -4,18 +4,65 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/client-go/util/csaupgrade"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/bosun-dev/bosun/config"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/client-go/util/csaupgrade"
 )
+
+// AnyNamespace in Policy.Namespaces allows children in every namespace.
+const AnyNamespace = "*"
+
+// Policy limits what an owner may ask bosun to create: an owner is usually written by a
+// tenant, the templates by the platform team. The watcher builds it from the watch's
+// children settings; the zero Policy allows only children of any kind in the owner's own
+// namespace, created by bosun.
+type Policy struct {
+	// Namespaces are the namespaces besides the owner's own that namespaced children may be
+	// put in; AnyNamespace alone means any.
+	Namespaces []string
+	// ClusterScoped allows cluster-scoped children such as Namespaces, ClusterRoles or CRDs,
+	// which escape every tenant boundary.
+	ClusterScoped bool
+	// Kinds are the kinds children may have; nil allows any kind.
+	Kinds []schema.GroupKind
+	// Adopt lets bosun take over existing objects without bosun's labels; otherwise applying
+	// over such an object is refused, so that an owner cannot overwrite objects it did not
+	// create.
+	Adopt bool
+	// AdoptHelmReleases lets bosun take over the objects of a Helm release named after the
+	// owner, in its namespace, moving the fields Helm owned to bosun so that what leaves the
+	// chart is removed.
+	AdoptHelmReleases bool
+	// RecreateOnImmutable deletes and re-creates a child whose apply failed because an
+	// immutable field changed; re-creating loses the object's state, e.g. a Job's pods.
+	RecreateOnImmutable bool
+	// Ignored are, by kind, field paths bosun never sets (each segment a map key), so that
+	// other managers (an HPA, a human) own them.
+	Ignored map[schema.GroupKind][][]string
+}
+
+// AllowsNamespace reports whether namespaced children may be put in ns, a namespace other
+// than the owner's own, which is always allowed. The empty namespace is never allowed:
+// cluster-scoped children are ClusterScoped's business.
+func (p Policy) AllowsNamespace(ns string) bool {
+	if ns == "" {
+		return false
+	}
+	return slices.Contains(p.Namespaces, AnyNamespace) || slices.Contains(p.Namespaces, ns)
+}
+
+// AllowsKind reports whether children of kind gk may be created.
+func (p Policy) AllowsKind(gk schema.GroupKind) bool {
+	return len(p.Kinds) == 0 || slices.Contains(p.Kinds, gk)
+}
 
 // PolicyError says a rendered child is not allowed by the watch's child policy: whoever may
 // create an owner must not gain bosun's privileges through it. It clears only when the owner,
@@ -30,7 +77,7 @@ func (e *PolicyError) Error() string { return fmt.Sprintf("%s: refused: %s", e.R
 // checkPolicy refuses what the owner's templates may not create: other kinds than those
 // allowed, cluster-scoped objects, and objects outside the owner's namespace, each unless the
 // watch opts in.
-func checkPolicy(policy config.ChildPolicy, owner *unstructured.Unstructured, ref Ref, namespaced bool) error {
+func checkPolicy(policy Policy, owner *unstructured.Unstructured, ref Ref, namespaced bool) error {
 	switch {
 	case !policy.AllowsKind(ref.GroupKind()):
 		return &PolicyError{Ref: ref, Reason: fmt.Sprintf("kind %s is not among the watch's children.kinds", ref.GroupKind())}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -69,33 +68,6 @@ type IgnoreRule struct {
 	// Paths are field paths split on ".", e.g. {"spec", "replicas"}; each
 	// segment is a map key, as list items cannot be addressed by a path.
 	Paths [][]string
-}
-
-// AllowsNamespace reports whether namespaced children may be put in ns, a
-// namespace other than the owner's own, which is always allowed. The empty
-// namespace is never allowed: cluster-scoped children are ClusterScoped's
-// business.
-func (p ChildPolicy) AllowsNamespace(ns string) bool {
-	if ns == "" {
-		return false
-	}
-	return slices.Contains(p.Namespaces, AnyNamespace) || slices.Contains(p.Namespaces, ns)
-}
-
-// AllowsKind reports whether children of kind gk may be created.
-func (p ChildPolicy) AllowsKind(gk schema.GroupKind) bool {
-	return len(p.Kinds) == 0 || slices.Contains(p.Kinds, gk)
-}
-
-// IgnoredPaths returns the field paths bosun must not set on children of
-// kind gk; nil if there are none.
-func (p ChildPolicy) IgnoredPaths(gk schema.GroupKind) [][]string {
-	for _, r := range p.Ignore {
-		if r.Kind == gk {
-			return r.Paths
-		}
-	}
-	return nil
 }
 
 // StatusMode says whether bosun writes the owner's status.

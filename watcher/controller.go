@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/metrics"
 )
@@ -23,6 +24,7 @@ const uidIndex = "uid"
 // controller reconciles the owners of one watch.
 type controller struct {
 	watch      Watch
+	policy     applier.Policy
 	namespaces []string
 	opts       Options
 	log        *zap.Logger
@@ -61,6 +63,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 	)
 	return &controller{
 		watch:      w,
+		policy:     ApplierPolicy(w.Children),
 		namespaces: namespaces,
 		opts:       opts,
 		log:        opts.Log.With(zap.String("watch", w.Name)),

@@ -54,7 +54,7 @@ func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner 
 		c.event(owner, ReasonHookFailed, "Delete", fmt.Sprintf("%s hooks did not complete within %s: deleting the children anyway", event, deleteHookTimeout))
 		return owner, ""
 	}
-	plan, err := c.opts.Applier.Plan(owner, objs, c.watch.Children)
+	plan, err := c.opts.Applier.Plan(owner, objs, c.policy)
 	if err == nil {
 		hp := hookPlan{pre: hooks}
 		resolveHooks(plan, &hp)

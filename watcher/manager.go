@@ -31,7 +31,7 @@ type Renderer interface {
 
 // Applier keeps one owner's children true in the cluster; *applier.Manager implements it.
 type Applier interface {
-	Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*applier.Plan, error)
+	Plan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy applier.Policy) (*applier.Plan, error)
 	EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv applier.Inventory, templateHash string) (*unstructured.Unstructured, error)
 	Apply(ctx context.Context, p *applier.Plan, live map[applier.Ref]applier.Child) (applier.ChangeSet, error)
 	Prune(ctx context.Context, stale []applier.Child) (applier.ChangeSet, error)

@@ -103,7 +103,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		return fail("", fmt.Errorf("%s: render: %w", ref, err))
 	}
 	hooks := planHooks(c.hookRecord(owner), rendered)
-	plan, err := c.opts.Applier.Plan(owner, hooks.objects(), c.watch.Children)
+	plan, err := c.opts.Applier.Plan(owner, hooks.objects(), c.policy)
 	if err != nil {
 		return fail("", fmt.Errorf("%s: %w", ref, err))
 	}

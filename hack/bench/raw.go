@@ -239,7 +239,7 @@ func (g *generator) prepare(ctx context.Context, owners []*unstructured.Unstruct
 		if err != nil {
 			return nil, fmt.Errorf("%s: render: %w", applier.OwnerRef(owner), err)
 		}
-		plan, err := g.planner.Plan(owner, rendered, g.b.watch.Children)
+		plan, err := g.planner.Plan(owner, rendered, watcher.ApplierPolicy(g.b.watch.Children))
 		if err != nil {
 			return nil, fmt.Errorf("%s: plan: %w", applier.OwnerRef(owner), err)
 		}

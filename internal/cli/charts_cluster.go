@@ -23,6 +23,7 @@ import (
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/lookup"
 	"github.com/bosun-dev/bosun/renderer"
+	"github.com/bosun-dev/bosun/watcher"
 )
 
 // clusterCapabilities reads what charts see as .Capabilities from discovery, as Helm's
@@ -66,7 +67,7 @@ func withCluster(s source, w *config.Watch, caps capabilities, dyn dynamic.Inter
 	if !ok {
 		return s, nil
 	}
-	reader := &lookup.Reader{Dynamic: dyn, Mapper: mapper, Policy: w.Children}
+	reader := &lookup.Reader{Dynamic: dyn, Mapper: mapper, Policy: watcher.ApplierPolicy(w.Children)}
 	out, err := set.Map(func(c *renderer.Chart) (*renderer.Chart, error) {
 		c, err := c.WithCapabilities(caps.KubeVersion, caps.APIVersions)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/watcher"
 )
 
 func newCheckCommand() *cobra.Command {
@@ -83,7 +84,7 @@ func checkExample(ctx context.Context, w *config.Watch, r source, file string, o
 		defaultNamespace(o.Object, "")
 		children, err := render(ctx, w, r, o.Object)
 		if err == nil {
-			_, err = planned(o.Object, children, w.Children)
+			_, err = planned(o.Object, children, watcher.ApplierPolicy(w.Children))
 		}
 		if err != nil {
 			fail(out, prefix+o.Source+": ", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/restmap"
+	"github.com/bosun-dev/bosun/watcher"
 )
 
 // placeholderUID stands in for the UID of an owner that does not exist in the cluster yet.
@@ -180,7 +181,7 @@ func (d *differ) diff(ctx context.Context, ow owner) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	plan, err := d.applier.Plan(obj, rendered, d.watch.Children)
+	plan, err := d.applier.Plan(obj, rendered, watcher.ApplierPolicy(d.watch.Children))
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", ref, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/bosun-dev/bosun/applier"
-	"github.com/bosun-dev/bosun/config"
 )
 
 // The commands that work without a cluster (render, check, rbac) cannot ask discovery what
@@ -73,7 +72,7 @@ func pluralize(kind string) string {
 // offlinePlan is applier.Plan with the kinds resolved offline: the children exactly as bosun
 // would apply them (namespace defaulted, child policy checked, ignored fields dropped, labels,
 // annotations and ownerReference added), except that a custom kind is taken to be namespaced.
-func offlinePlan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy config.ChildPolicy) (*applier.Plan, error) {
+func offlinePlan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy applier.Policy) (*applier.Plan, error) {
 	mapper := meta.NewDefaultRESTMapper(nil)
 	for _, r := range rendered {
 		gvk := r.GroupVersionKind()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/watcher"
 )
 
 // renderOptions are the flags of render.
@@ -82,7 +83,7 @@ func runRender(ctx context.Context, o renderOptions, stdin io.Reader, stdout, st
 		}
 		children, err := render(ctx, w, r, ow.Object)
 		if err == nil && o.WithLabels {
-			children, err = planned(ow.Object, children, w.Children)
+			children, err = planned(ow.Object, children, watcher.ApplierPolicy(w.Children))
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", ow.Source, err))
@@ -96,7 +97,7 @@ func runRender(ctx context.Context, o renderOptions, stdin io.Reader, stdout, st
 }
 
 // planned returns the children as bosun would apply them, in apply order.
-func planned(owner *unstructured.Unstructured, children []*unstructured.Unstructured, policy config.ChildPolicy) ([]*unstructured.Unstructured, error) {
+func planned(owner *unstructured.Unstructured, children []*unstructured.Unstructured, policy applier.Policy) ([]*unstructured.Unstructured, error) {
 	p, err := offlinePlan(owner, children, policy)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", applier.OwnerRef(owner), err)

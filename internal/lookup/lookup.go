@@ -11,14 +11,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/applier"
 )
 
 // Reader reads objects for lookup on behalf of owners.
 type Reader struct {
 	Dynamic dynamic.Interface
 	Mapper  meta.RESTMapper
-	Policy  config.ChildPolicy
+	Policy  applier.Policy
 }
 
 // Lookup has renderer.LookupFunc's signature: one object when name is set, else a list; a
@@ -71,8 +71,8 @@ func (r *Reader) allowed(owner *unstructured.Unstructured, namespaced bool, name
 		return fmt.Errorf("cluster-scoped kinds may not be read (children.clusterScoped is off)")
 	case !namespaced:
 		return nil
-	case namespace == "" && !r.Policy.AllowsNamespace(config.AnyNamespace):
-		return fmt.Errorf("reading every namespace is not allowed (children.namespaces does not hold %q)", config.AnyNamespace)
+	case namespace == "" && !r.Policy.AllowsNamespace(applier.AnyNamespace):
+		return fmt.Errorf("reading every namespace is not allowed (children.namespaces does not hold %q)", applier.AnyNamespace)
 	case namespace == "" || namespace == owner.GetNamespace() || r.Policy.AllowsNamespace(namespace):
 		return nil
 	}

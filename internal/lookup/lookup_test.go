@@ -5,7 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/applier"
 )
 
 func TestLookupIsConfinedLikeChildren(t *testing.T) {
@@ -13,18 +13,18 @@ func TestLookupIsConfinedLikeChildren(t *testing.T) {
 	owner.SetNamespace("team-a")
 	tests := []struct {
 		name       string
-		policy     config.ChildPolicy
+		policy     applier.Policy
 		namespaced bool
 		namespace  string
 		allowed    bool
 	}{
-		{"the owner's namespace", config.ChildPolicy{}, true, "team-a", true},
-		{"another tenant's namespace", config.ChildPolicy{}, true, "team-b", false},
-		{"a namespace children.namespaces allows", config.ChildPolicy{Namespaces: []string{"shared"}}, true, "shared", true},
-		{"every namespace, by default", config.ChildPolicy{}, true, "", false},
-		{"every namespace, when children may go anywhere", config.ChildPolicy{Namespaces: []string{config.AnyNamespace}}, true, "", true},
-		{"a cluster-scoped kind, by default", config.ChildPolicy{}, false, "", false},
-		{"a cluster-scoped kind with children.clusterScoped", config.ChildPolicy{ClusterScoped: true}, false, "", true},
+		{"the owner's namespace", applier.Policy{}, true, "team-a", true},
+		{"another tenant's namespace", applier.Policy{}, true, "team-b", false},
+		{"a namespace children.namespaces allows", applier.Policy{Namespaces: []string{"shared"}}, true, "shared", true},
+		{"every namespace, by default", applier.Policy{}, true, "", false},
+		{"every namespace, when children may go anywhere", applier.Policy{Namespaces: []string{applier.AnyNamespace}}, true, "", true},
+		{"a cluster-scoped kind, by default", applier.Policy{}, false, "", false},
+		{"a cluster-scoped kind with children.clusterScoped", applier.Policy{ClusterScoped: true}, false, "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
