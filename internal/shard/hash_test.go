@@ -55,7 +55,7 @@ func TestSelectorsTileTheHashSpace(t *testing.T) {
 		t.Errorf("slot %d: %s, want %s", Slots-1, last, want)
 	}
 	for s := 1; s < Slots; s++ {
-		prev, cur := Selector(s-1).Requirements()[0], Selector(s).Requirements()[0]
+		prev, cur := Selector(s - 1).Requirements()[0], Selector(s).Requirements()[0]
 		if prev.End != cur.Start {
 			t.Errorf("slot %d ends at %s, slot %d starts at %s", s-1, prev.End, s, cur.Start)
 		}
@@ -72,4 +72,3 @@ func TestSlotOfLabelRefusesWhatIsNoBucket(t *testing.T) {
 		t.Errorf("BucketLabels(1) = %v, want 08..0f", got)
 	}
 }
-
