@@ -83,7 +83,7 @@ func TestPlanPreparesChildren(t *testing.T) {
 	for _, o := range p.Objects {
 		byName[o.Name] = o.Object
 	}
-	wantLabels := map[string]string{LabelManagedBy: "bosun", LabelOwnerUID: "0000-1111", LabelApplySetPartOf: ApplySetID(owner)}
+	wantLabels := map[string]string{LabelManagedBy: "bosun", LabelOwnerUID: "0000-1111", "bosun.dev/shard": "78", LabelApplySetPartOf: ApplySetID(owner)}
 	for name, o := range byName {
 		if d := cmp.Diff(wantLabels, o.GetLabels()); d != "" {
 			t.Errorf("%s labels (-want +got):\n%s", name, d)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 const ownerIndex = "bosun.dev/owner-uid"
@@ -40,8 +43,12 @@ type children struct {
 	// stop ends the informers; the tracker lives as long as the manager.
 	stop <-chan struct{}
 
+	// sharded: children are cached per slot of their owners, only for the slots held.
+	sharded bool
+
 	mu        sync.Mutex
-	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	informers map[childKey]*childInformer
+	held      map[int]bool
 
 	// interned holds one copy of the strings many cached children share (field shapes and
 	// health messages).
@@ -49,35 +56,126 @@ type children struct {
 	interned map[string]string
 }
 
-func newChildren(client metadata.Interface, dyn dynamic.Interface, mapper meta.RESTMapper, namespace string, stop <-chan struct{}, changed func(types.UID, string)) *children {
+// childKey names one child informer: a resource, in one slot of the owners (allSlots
+// unless the replica shards).
+type childKey struct {
+	slot int
+	gvr  schema.GroupVersionResource
+}
+
+// childInformer is one informer and what stops it alone (its slot is let go).
+type childInformer struct {
+	cache.SharedIndexInformer
+	stop chan struct{}
+}
+
+func newChildren(client metadata.Interface, dyn dynamic.Interface, mapper meta.RESTMapper, namespace string, sharded bool, stop <-chan struct{}, changed func(types.UID, string)) *children {
 	return &children{
 		client:    client,
 		dyn:       dyn,
 		mapper:    mapper,
 		namespace: namespace,
+		sharded:   sharded,
 		changed:   changed,
 		stop:      stop,
-		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+		informers: map[childKey]*childInformer{},
+		held:      map[int]bool{allSlots: !sharded},
 		interned:  map[string]string{},
 	}
+}
+
+// slotOf is the slot of the children of an owner UID.
+func (c *children) slotOf(owner types.UID) int {
+	if !c.sharded {
+		return allSlots
+	}
+	return shard.SlotOf(owner)
+}
+
+// hold lets children of the slots be cached.
+func (c *children) hold(slots []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range slots {
+		c.held[s] = true
+	}
+}
+
+// drop stops the child informers of the slots.
+func (c *children) drop(slots []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range slots {
+		delete(c.held, s)
+	}
+	for k, inf := range c.informers {
+		if !c.held[k.slot] {
+			close(inf.stop)
+			delete(c.informers, k)
+		}
+	}
+}
+
+// holds reports whether the children of the owner UID may be cached here.
+func (c *children) holds(owner types.UID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held[c.slotOf(owner)]
+}
+
+// heldSlots are the slots held, sorted; nil when the replica does not shard.
+func (c *children) heldSlots() []int {
+	if !c.sharded {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []int
+	for s, ok := range c.held {
+		if ok {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// selector selects bosun's children, of the slots' owners when the replica shards.
+func (c *children) selector(slots []int) string {
+	sel := applier.LabelManagedBy + "=" + applier.ManagedByValue
+	if !c.sharded {
+		return sel
+	}
+	var buckets []string
+	for _, s := range slots {
+		buckets = append(buckets, shard.BucketLabels(s)...)
+	}
+	return sel + "," + shard.Label + " in (" + strings.Join(buckets, ",") + ")"
 }
 
 // childSyncTimeout bounds the wait for a new child informer to sync, so that a kind that
 // cannot be listed fails the reconcile instead of holding a worker.
 const childSyncTimeout = 30 * time.Second
 
-// informer returns the synced informer for a child resource, starting it on first use.
-// Cluster-scoped resources are always watched cluster-wide.
-func (c *children) informer(ctx context.Context, gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) (cache.SharedIndexInformer, error) {
+// informer returns the synced informer for a child resource in a slot, starting it on first
+// use. Cluster-scoped resources are always watched cluster-wide.
+func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) (cache.SharedIndexInformer, error) {
 	c.mu.Lock()
-	inf, ok := c.informers[gvr]
+	key := childKey{slot: slot, gvr: gvr}
+	ci, ok := c.informers[key]
 	if !ok {
+		if !c.held[slot] {
+			c.mu.Unlock()
+			return nil, fmt.Errorf("%s: slot %d of the owners is not held by this replica any more", gvr, slot)
+		}
 		ns := c.namespace
 		if !namespaced {
 			ns = metav1.NamespaceAll
 		}
 		indexers := cache.Indexers{ownerIndex: indexByOwner}
-		ours := func(o *metav1.ListOptions) { o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue }
+		sel := c.selector([]int{slot})
+		ours := func(o *metav1.ListOptions) { o.LabelSelector = sel }
+		var inf cache.SharedIndexInformer
 		if hasHealth(gk) {
 			inf = dynamicinformer.NewFilteredDynamicInformer(c.dyn, gvr, ns, 0, indexers, ours).Informer()
 			_ = inf.SetTransform(c.keepHealth)
@@ -92,10 +190,12 @@ func (c *children) informer(ctx context.Context, gk schema.GroupKind, gvr schema
 			UpdateFunc: func(old, obj any) { c.notifyUpdate(gk, old, obj) },
 			DeleteFunc: func(obj any) { c.notifyDelete(gk, obj) },
 		})
-		c.informers[gvr] = inf
-		go inf.Run(c.stop)
+		ci = &childInformer{SharedIndexInformer: inf, stop: make(chan struct{})}
+		c.informers[key] = ci
+		go inf.Run(mergeStop(c.stop, ci.stop))
 	}
 	c.mu.Unlock()
+	var inf cache.SharedIndexInformer = ci
 	if inf.HasSynced() {
 		return inf, nil
 	}
@@ -110,8 +210,9 @@ func (c *children) informer(ctx context.Context, gk schema.GroupKind, gvr schema
 // list returns the children of owner among the given kinds, as the caches know them.
 func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.GroupKind) ([]applier.Child, error) {
 	var out []applier.Child
+	slot := c.slotOf(owner)
 	err := c.eachResource(kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
-		inf, err := c.informer(ctx, gk, gvr, namespaced)
+		inf, err := c.informer(ctx, slot, gk, gvr, namespaced)
 		if err != nil {
 			return err
 		}
@@ -285,7 +386,7 @@ func (c *children) count(owners []types.UID) int {
 	c.mu.Lock()
 	informers := make([]cache.SharedIndexInformer, 0, len(c.informers))
 	for _, inf := range c.informers {
-		informers = append(informers, inf)
+		informers = append(informers, inf.SharedIndexInformer)
 	}
 	c.mu.Unlock()
 	n := 0
@@ -296,6 +397,19 @@ func (c *children) count(owners []types.UID) int {
 		}
 	}
 	return n
+}
+
+// mergeStop is closed when either channel is.
+func mergeStop(a, b <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		select {
+		case <-a:
+		case <-b:
+		}
+	}()
+	return out
 }
 
 func copyWith(m map[string]string, k, v string) map[string]string {

@@ -3,6 +3,8 @@ package watcher
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,11 +48,18 @@ type controller struct {
 	progress *initialSync
 
 	// Set once the watched kind is resolved and its informers synced; read by child events.
-	mu        sync.RWMutex
-	gvr       schema.GroupVersionResource
-	informers map[string]cache.SharedIndexInformer // by namespace; "" = all
-	kids      *children
-	statusOn  bool // the owner's status is written
+	mu       sync.RWMutex
+	gvr      schema.GroupVersionResource
+	kids     *children
+	statusOn bool // the owner's status is written
+	// slots are the owner caches of the slots the replica works on (owners.go): allSlots
+	// alone unless it shards. idle is signalled (on mu) when a reconcile ends.
+	slots map[int]*ownerSlot
+	idle  *sync.Cond
+	// pending are slots acquired before the kind was resolved (slots.go).
+	pending map[int]bool
+	// serverShards: the API server filters the owners of a slot (a shardSelector).
+	serverShards bool
 	// synced is closed once the owner caches are synced.
 	synced chan struct{}
 }
@@ -61,7 +70,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		// owner costs almost nothing while it stays broken.
 		workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](500*time.Millisecond, 5*time.Minute),
 	)
-	return &controller{
+	c := &controller{
 		watch:      w,
 		policy:     ApplierPolicy(w.Children),
 		namespaces: namespaces,
@@ -82,33 +91,50 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		settle:   newSettlingOwners(),
 		released: newReleasedOwners(),
 		progress: &initialSync{},
+		slots:    map[int]*ownerSlot{},
+		pending:  map[int]bool{},
 	}
+	c.idle = sync.NewCond(&c.mu)
+	return c
 }
 
 // run resolves the watched kind (retrying while it does not exist), starts the informers and
 // workers, and on ctx done stops intake and waits for in-flight reconciles.
 func (c *controller) run(ctx context.Context, kids *children) {
 	defer c.queue.ShutDown()
+	defer c.stopSlots()
 	gvr, ok := c.resolve(ctx)
 	if !ok {
 		return
 	}
-	informers := c.startInformers(ctx, gvr)
-	for ns, inf := range informers {
-		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-			c.log.Info("stopped before the cache synced", zap.String("namespace", ns))
+	c.mu.Lock()
+	c.kids = kids
+	c.mu.Unlock()
+	if !c.opts.Sharded {
+		s, ok := c.startSlot(ctx, gvr, allSlots)
+		if !ok {
 			return
 		}
+		c.mu.Lock()
+		c.slots[allSlots] = s
+		c.mu.Unlock()
+	} else {
+		c.serverShards = c.probeShards(ctx, gvr)
 	}
 	statusOn, ok := c.decideStatus(ctx, gvr)
 	if !ok {
 		return
 	}
 	c.mu.Lock()
-	c.gvr, c.informers, c.kids, c.statusOn = gvr, informers, kids, statusOn
+	c.gvr, c.statusOn = gvr, statusOn
 	c.startProgress()
+	pending := c.pending
+	c.pending = nil
 	c.mu.Unlock()
 	close(c.synced)
+	if len(pending) > 0 {
+		c.acquire(ctx, slices.Sorted(maps.Keys(pending)))
+	}
 
 	if c.opts.Elected != nil {
 		select {
@@ -228,16 +254,27 @@ func (c *controller) enqueueFor(obj any, tr trigger) {
 
 // enqueueUID requeues the owner with this UID, if this watch has it, because of a child.
 func (c *controller) enqueueUID(uid types.UID, child string) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, inf := range c.informers {
-		objs, _ := inf.GetIndexer().ByIndex(uidIndex, string(uid))
-		for _, o := range objs {
-			c.enqueueFor(o, trigger{kind: triggerChild, child: child})
-			return true
-		}
+	if o, ok := c.byUID(uid); ok {
+		c.enqueueFor(o, trigger{kind: triggerChild, child: child})
+		return true
 	}
 	return false
+}
+
+// byUID returns the cached owner with this UID, from the slot that holds it.
+func (c *controller) byUID(uid types.UID) (any, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s := c.slots[c.slotOf(uid)]
+	if s == nil || s.leaving {
+		return nil, false
+	}
+	for _, inf := range s.informers {
+		if objs, _ := inf.GetIndexer().ByIndex(uidIndex, string(uid)); len(objs) > 0 {
+			return objs[0], true
+		}
+	}
+	return nil, false
 }
 
 // enqueueAll is the periodic resync: every owner is reconciled again, which costs no API
@@ -245,11 +282,11 @@ func (c *controller) enqueueUID(uid types.UID, child string) bool {
 func (c *controller) enqueueAll() {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	for _, inf := range c.informers {
-		for _, o := range inf.GetIndexer().List() {
+	c.eachOwnerStore(func(idx cache.Indexer) {
+		for _, o := range idx.List() {
 			c.enqueueFor(o, trigger{kind: triggerResync})
 		}
-	}
+	})
 }
 
 // processNextWorkItem takes one key from the queue, syncs it and decides on retry. It alone
@@ -290,13 +327,13 @@ func (c *controller) fenced() bool {
 func (c *controller) childCount() int {
 	c.mu.RLock()
 	var uids []types.UID
-	for _, inf := range c.informers {
-		for _, o := range inf.GetIndexer().List() {
+	c.eachOwnerStore(func(idx cache.Indexer) {
+		for _, o := range idx.List() {
 			if m, err := meta.Accessor(o); err == nil {
 				uids = append(uids, m.GetUID())
 			}
 		}
-	}
+	})
 	c.mu.RUnlock()
 	return c.kids.count(uids)
 }

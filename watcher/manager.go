@@ -69,6 +69,9 @@ type Options struct {
 	// finishing, and their errors are neither logged nor retried (the new leader reconciles
 	// those owners again).
 	Fenced <-chan struct{}
+	// Sharded makes the replica work only on the slots of owners it acquires (Manager.Acquire,
+	// by internal/shard), instead of on every owner; Elected is then not used.
+	Sharded bool
 	// Namespace, when set, restricts every watch and the child caches to one namespace.
 	Namespace string
 	// SyncTimeout bounds one reconcile of one owner; default 2 minutes.
@@ -82,6 +85,9 @@ type Options struct {
 type Manager struct {
 	opts        Options
 	controllers []*controller
+	kids        *children
+	// childStop ends the child informers when Run returns.
+	childStop chan struct{}
 }
 
 // New validates the options and prepares one controller per watch; nothing runs until Run.
@@ -98,7 +104,7 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New("", "")
 	}
-	m := &Manager{opts: opts}
+	m := &Manager{opts: opts, childStop: make(chan struct{})}
 	// The collector reads the controllers at scrape time; a second Manager on the same
 	// registry (tests) keeps the first one's.
 	_ = opts.Metrics.Registry.Register(ownerCollector{m})
@@ -109,6 +115,8 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 		}
 		m.controllers = append(m.controllers, newController(w, ns, opts))
 	}
+	m.kids = newChildren(opts.Metadata, opts.Dynamic, opts.Mapper, m.childNamespace(), opts.Sharded, m.childStop, m.childChanged)
+	m.kids.gone = opts.Applier.Forget
 	return m, nil
 }
 
@@ -136,10 +144,8 @@ func namespacesOf(w *config.Watch, restrict string) ([]string, error) {
 func (m *Manager) Run(ctx context.Context) error {
 	// Child informers must outlive the stop signal a little: in-flight reconciles still read
 	// them while they drain.
-	childStop := make(chan struct{})
-	defer close(childStop)
-	kids := newChildren(m.opts.Metadata, m.opts.Dynamic, m.opts.Mapper, m.childNamespace(), childStop, m.childChanged)
-	kids.gone = m.opts.Applier.Forget
+	defer close(m.childStop)
+	kids := m.kids
 
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -21,9 +21,7 @@ func (o ownerCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (o ownerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range o.m.controllers {
-		c.mu.RLock()
 		n := c.ownerCount()
-		c.mu.RUnlock()
 		ch <- prometheus.MustNewConstMetric(ownersDesc, prometheus.GaugeValue, float64(n), c.watch.Name)
 		for state, n := range c.reports.byState() {
 			ch <- prometheus.MustNewConstMetric(statesDesc, prometheus.GaugeValue, float64(n), c.watch.Name, state)

@@ -10,32 +10,51 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
+	"go.uber.org/zap"
+
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // The owner cache: informers over the watched kind that keep owners as metadata plus JSON,
-// what counts as an owner change, and the questions asked of the cache.
+// per slot of the owners the replica works on (one slot, allSlots, unless it shards), what
+// counts as an owner change, and the questions asked of the cache.
 
-// startInformers starts one dynamic informer per namespace of the watch, each filtered by the
-// watch's label selector, with managedFields dropped and an index by UID for child events.
-func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersionResource) map[string]cache.SharedIndexInformer {
-	informers := map[string]cache.SharedIndexInformer{}
+// allSlots is the one slot of a replica that does not shard: it holds every owner.
+const allSlots = -1
+
+// ownerSlot is the owner cache of one slot (see slots.go): one informer per namespace of the
+// watch, and the reconciles running on its owners, so that a slot handed to another replica
+// is let go only once none runs.
+type ownerSlot struct {
+	informers map[string]cache.SharedIndexInformer // by namespace; "" = all
+	// ctx ends the slot's informers, and the reconciles still running when it is let go.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	leaving bool // no new reconcile starts; the slot is being let go
+	busy    int  // reconciles running on its owners
+}
+
+// startSlot starts the informers of one slot, one per namespace of the watch, each filtered
+// by the watch's label selector and, in a sharded replica, to the slot's owners; managedFields
+// are dropped and an index by UID serves child events. It returns once they synced; ok is
+// false when ctx ended first.
+func (c *controller) startSlot(ctx context.Context, gvr schema.GroupVersionResource, slot int) (*ownerSlot, bool) {
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &ownerSlot{informers: map[string]cache.SharedIndexInformer{}, ctx: sctx, cancel: cancel}
 	for _, ns := range c.namespaces {
-		factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.opts.Dynamic, 0, ns, func(o *metav1.ListOptions) {
-			o.LabelSelector = c.watch.SelectorText
-		})
-		inf := factory.ForResource(gvr).Informer()
-		_ = inf.SetTransform(compactOwner)
-		_ = inf.AddIndexers(cache.Indexers{uidIndex: func(obj any) ([]string, error) {
+		inf := cache.NewSharedIndexInformer(c.ownerListWatch(gvr, ns, slot), &unstructured.Unstructured{}, 0, cache.Indexers{uidIndex: func(obj any) ([]string, error) {
 			m, err := meta.Accessor(obj)
 			if err != nil {
 				return nil, err
 			}
 			return []string{string(m.GetUID())}, nil
 		}})
+		_ = inf.SetTransform(compactOwner)
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc: c.enqueue,
 			UpdateFunc: func(old, obj any) {
@@ -45,41 +64,150 @@ func (c *controller) startInformers(ctx context.Context, gvr schema.GroupVersion
 			},
 			DeleteFunc: c.enqueue,
 		})
-		factory.Start(ctx.Done())
-		informers[ns] = inf
+		go inf.RunWithContext(sctx)
+		s.informers[ns] = inf
 	}
-	return informers
+	for ns, inf := range s.informers {
+		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			c.log.Info("stopped before the cache synced", zap.String("namespace", ns))
+			cancel()
+			return nil, false
+		}
+	}
+	return s, true
+}
+
+// ownerListWatch lists and watches the watch's owners in one namespace; in a sharded replica
+// only those of one slot: with a shardSelector when the API server serves it, else filtered
+// here as they arrive (each slot's informer then reads every owner, but keeps only its own).
+func (c *controller) ownerListWatch(gvr schema.GroupVersionResource, ns string, slot int) *cache.ListWatch {
+	ri := c.opts.Dynamic.Resource(gvr).Namespace(ns)
+	var selector string
+	var keep func(obj runtime.Object) bool
+	if slot != allSlots {
+		if c.serverShards {
+			selector = shard.Selector(slot).String()
+		} else {
+			keep = func(obj runtime.Object) bool {
+				m, err := meta.Accessor(obj)
+				return err != nil || shard.SlotOf(m.GetUID()) == slot
+			}
+		}
+	}
+	tweak := func(o *metav1.ListOptions) {
+		o.LabelSelector = c.watch.SelectorText
+		o.ShardSelector = selector
+	}
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			tweak(&o)
+			list, err := ri.List(ctx, o)
+			if err != nil || keep == nil {
+				return list, err
+			}
+			list.Items = slices.DeleteFunc(list.Items, func(u unstructured.Unstructured) bool { return !keep(&u) })
+			return list, nil
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			tweak(&o)
+			w, err := ri.Watch(ctx, o)
+			if err != nil || keep == nil {
+				return w, err
+			}
+			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
+				switch e.Type {
+				case watch.Added, watch.Modified, watch.Deleted:
+					return e, keep(e.Object)
+				}
+				return e, true // bookmarks and errors
+			}), nil
+		},
+	}
+}
+
+// eachOwnerStore calls fn with the cache of every namespace of every slot the replica works
+// on; c.mu is held (read).
+func (c *controller) eachOwnerStore(fn func(cache.Indexer)) {
+	for _, s := range c.slots {
+		if s.leaving {
+			continue
+		}
+		for _, inf := range s.informers {
+			fn(inf.GetIndexer())
+		}
+	}
 }
 
 func (c *controller) ownerCount() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	n := 0
-	for _, inf := range c.informers {
-		n += len(inf.GetIndexer().ListKeys())
-	}
+	c.eachOwnerStore(func(idx cache.Indexer) { n += len(idx.ListKeys()) })
 	return n
 }
 
-// owner reads the owner from the informer cache; ok is false when it no longer exists.
-func (c *controller) owner(key cache.ObjectName) (*unstructured.Unstructured, bool, error) {
-	c.mu.RLock()
-	inf := c.informers[key.Namespace]
-	if inf == nil {
-		inf = c.informers[""]
+// checkout reads the owner from the cache of the slot that holds it and counts a reconcile
+// running on that slot until checkin; ok is false when no slot the replica works on has it.
+// ctx ends if the slot is let go while the reconcile still runs.
+func (c *controller) checkout(key cache.ObjectName) (u *unstructured.Unstructured, slot int, ctx context.Context, ok bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, s := range c.slots {
+		if s.leaving {
+			continue
+		}
+		inf := s.informers[key.Namespace]
+		if inf == nil {
+			inf = s.informers[""]
+		}
+		if inf == nil {
+			continue
+		}
+		obj, exists, _ := inf.GetIndexer().GetByKey(key.String())
+		co, isOwner := obj.(*cachedOwner)
+		if !exists || !isOwner {
+			continue
+		}
+		u, err = co.decode()
+		if err != nil {
+			return nil, 0, nil, false, err
+		}
+		s.busy++
+		return u, id, s.ctx, true, nil
 	}
-	c.mu.RUnlock()
-	if inf == nil {
-		return nil, false, nil
+	return nil, 0, nil, false, nil
+}
+
+// checkoutUID counts a reconcile running on the slot of an owner that is not in the cache
+// (it is being let go); ok is false when the replica does not work on its slot.
+func (c *controller) checkoutUID(uid types.UID) (slot int, ctx context.Context, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slot = c.slotOf(uid)
+	s := c.slots[slot]
+	if s == nil || s.leaving {
+		return 0, nil, false
 	}
-	obj, exists, err := inf.GetIndexer().GetByKey(key.String())
-	if err != nil || !exists {
-		return nil, false, nil
+	s.busy++
+	return slot, s.ctx, true
+}
+
+// checkin ends what checkout counted.
+func (c *controller) checkin(slot int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.slots[slot]; s != nil {
+		s.busy--
+		c.idle.Broadcast()
 	}
-	co, ok := obj.(*cachedOwner)
-	if !ok {
-		return nil, false, nil
+}
+
+// slotOf is the slot of an owner UID: allSlots unless the replica shards.
+func (c *controller) slotOf(uid types.UID) int {
+	if !c.opts.Sharded {
+		return allSlots
 	}
-	u, err := co.decode()
-	return u, err == nil, err
+	return shard.SlotOf(uid)
 }
 
 // recordedPrunes reads the last prune recorded on each owner in the cache.
@@ -87,15 +215,15 @@ func (c *controller) recordedPrunes() []pruneRecord {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var out []pruneRecord
-	for _, inf := range c.informers {
-		for _, o := range inf.GetIndexer().List() {
+	c.eachOwnerStore(func(idx cache.Indexer) {
+		for _, o := range idx.List() {
 			if m, err := meta.Accessor(o); err == nil {
 				if r, ok := parsePruneRecord(m.GetAnnotations()[AnnotationPruned]); ok {
 					out = append(out, r)
 				}
 			}
 		}
-	}
+	})
 	return out
 }
 
@@ -104,14 +232,14 @@ func (c *controller) ownersWithKind(gk schema.GroupKind) int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	n := 0
-	for _, inf := range c.informers {
-		for _, o := range inf.GetIndexer().List() {
+	c.eachOwnerStore(func(idx cache.Indexer) {
+		for _, o := range idx.List() {
 			m, err := meta.Accessor(o)
 			if err == nil && slices.Contains(applier.SplitList(m.GetAnnotations()[applier.AnnotationContainsGroupKinds]), gk.String()) {
 				n++
 			}
 		}
-	}
+	})
 	return n
 }
 

@@ -87,12 +87,12 @@ func thousands(n int) string {
 // startProgress records the owners present when the caches synced; c.mu is held.
 func (c *controller) startProgress() {
 	var keys []cache.ObjectName
-	for _, inf := range c.informers {
-		for _, k := range inf.GetIndexer().ListKeys() {
+	c.eachOwnerStore(func(idx cache.Indexer) {
+		for _, k := range idx.ListKeys() {
 			if name, err := cache.ParseObjectName(k); err == nil {
 				keys = append(keys, name)
 			}
 		}
-	}
+	})
 	c.progress.begin(keys)
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // Owners that left a watch while bosun was down ("strays").
@@ -48,8 +49,11 @@ const strayListPage = 500
 // releaseStrays finds, once per start, the owners of c's kind that carry bosun's finalizer but
 // that no watch covers, and queues them on c to be let go. Only the first watch of a kind
 // looks: the others would find the same owners.
+//
+// A sharded replica looks for them among the owners of each slot it acquires, when it acquires
+// it (Acquire), instead.
 func (m *Manager) releaseStrays(ctx context.Context, c *controller) {
-	if m.firstOfKind(c) != c {
+	if m.firstOfKind(c) != c || m.opts.Sharded {
 		return
 	}
 	select {
@@ -64,13 +68,22 @@ func (m *Manager) releaseStrays(ctx context.Context, c *controller) {
 			return
 		}
 	}
+	m.releaseStraysIn(ctx, c, nil)
+}
+
+// releaseStraysIn looks for the strays of c's kind among the owners of the slots (all owners
+// when slots is nil) and queues them on c to be let go.
+func (m *Manager) releaseStraysIn(ctx context.Context, c *controller, slots []int) {
+	if m.firstOfKind(c) != c {
+		return
+	}
 	var (
 		strays   []stray
 		children int
 	)
 	for {
 		var err error
-		if strays, children, err = m.findStrays(ctx, c); err == nil {
+		if strays, children, err = m.findStrays(ctx, c, slots); err == nil {
 			break
 		}
 		c.log.Warn("owners that left the watch while bosun was down: cannot look for them; retrying", zap.Error(err))
@@ -106,7 +119,7 @@ type stray struct {
 }
 
 // findStrays lists the owners of c's kind that no watch covers and counts their children.
-func (m *Manager) findStrays(ctx context.Context, c *controller) ([]stray, int, error) {
+func (m *Manager) findStrays(ctx context.Context, c *controller, slots []int) ([]stray, int, error) {
 	mapping, err := c.opts.Mapper.RESTMapping(c.watch.GVK.GroupKind(), c.watch.GVK.Version)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", c.watch.GVK.Kind, err)
@@ -124,7 +137,7 @@ func (m *Manager) findStrays(ctx context.Context, c *controller) ([]stray, int, 
 		}
 		for i := range list.Items {
 			o := &list.Items[i]
-			if !slices.Contains(o.Finalizers, applier.Finalizer) {
+			if !slices.Contains(o.Finalizers, applier.Finalizer) || slots != nil && !slices.Contains(slots, shard.SlotOf(o.UID)) {
 				continue
 			}
 			if why := m.uncovered(c, o.Namespace, o.Labels); why != "" {

@@ -28,8 +28,13 @@ const sweepStartDelay = 5 * time.Second
 
 // sweepLoop sweeps once after start — over every resource type the API server lists, since
 // the kinds of orphans are not known from any owner any more — and then every period over
-// the child caches.
+// the child caches. A sharded replica sweeps every kind of a slot when it acquires it
+// (Acquire) instead of at start.
 func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Duration) {
+	if kids.sharded {
+		m.sweepEvery(ctx, kids, period)
+		return
+	}
 	if m.opts.Elected != nil {
 		select {
 		case <-m.opts.Elected:
@@ -54,7 +59,7 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 	}
 	// The first sweep needs discovery; while the API server is away, try again.
 	for {
-		err := m.sweepAll(ctx, kids)
+		err := m.sweepAll(ctx, kids, nil)
 		if err == nil {
 			break
 		}
@@ -65,7 +70,13 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 			return
 		}
 	}
+	m.sweepEvery(ctx, kids, period)
+}
+
+// sweepEvery sweeps the child caches every period (none when period is 0).
+func (m *Manager) sweepEvery(ctx context.Context, kids *children, period time.Duration) {
 	if period <= 0 {
+		<-ctx.Done()
 		return
 	}
 	t := time.NewTicker(period)
@@ -84,7 +95,13 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 // and deleted, one type at a time so that only one type's list is held at once; the types
 // bosun already caches are read from the cache. Types bosun may not list (RBAC) are skipped
 // quietly.
-func (m *Manager) sweepAll(ctx context.Context, kids *children) error {
+//
+// A sharded replica sweeps the children of the slots given (those it just acquired), by
+// their bosun.dev/shard label; with no slot there is nothing to sweep.
+func (m *Manager) sweepAll(ctx context.Context, kids *children, slots []int) error {
+	if kids.sharded && len(slots) == 0 {
+		return nil
+	}
 	_, lists, err := m.opts.Discovery.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
 		return err
@@ -100,7 +117,7 @@ func (m *Manager) sweepAll(ctx context.Context, kids *children) error {
 			}
 			gvr := gv.WithResource(r.Name)
 			gk := schema.GroupKind{Group: gv.Group, Kind: r.Kind}
-			if cached, ok := kids.cached(gk, gvr); ok {
+			if cached, ok := kids.cached(gk, gvr, slots); ok {
 				m.sweep(ctx, cached)
 				continue
 			}
@@ -109,7 +126,7 @@ func (m *Manager) sweepAll(ctx context.Context, kids *children) error {
 				ns = m.childNamespace()
 			}
 			items, err := m.opts.Metadata.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{
-				LabelSelector:   applier.LabelManagedBy + "=" + applier.ManagedByValue,
+				LabelSelector:   kids.selector(slots),
 				ResourceVersion: "0", // from the API server's cache: a sweep needs no quorum read
 			})
 			if err != nil {
@@ -178,8 +195,8 @@ func (m *Manager) sweep(ctx context.Context, children []applier.Child) {
 func (m *Manager) orphanedBy(ch applier.Child) *controller {
 	uid := types.UID(ch.Labels[applier.LabelOwnerUID])
 	gvk, _, _, ok := applier.ParseOwnerAnnotation(ch.Annotations[applier.AnnotationOwner])
-	if uid == "" || !ok || ch.Deleting {
-		return nil
+	if uid == "" || !ok || ch.Deleting || !m.kids.holds(uid) {
+		return nil // another replica's owner, when sharded: its sweep sees to it
 	}
 	var match *controller
 	for _, c := range m.controllers {
@@ -211,14 +228,8 @@ func (c *controller) ownerGone(ctx context.Context, ch applier.Child) (bool, err
 
 // hasUID reports whether this watch's cache has an owner with the UID.
 func (c *controller) hasUID(uid types.UID) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, inf := range c.informers {
-		if keys, _ := inf.GetIndexer().IndexKeys(uidIndex, string(uid)); len(keys) > 0 {
-			return true
-		}
-	}
-	return false
+	_, ok := c.byUID(uid)
+	return ok
 }
 
 func (c *controller) isSynced() bool {
@@ -230,16 +241,23 @@ func (c *controller) isSynced() bool {
 	}
 }
 
-// cached returns the children of one resource from its cache, when bosun caches it and the
-// cache has synced.
-func (c *children) cached(gk schema.GroupKind, gvr schema.GroupVersionResource) ([]applier.Child, bool) {
-	c.mu.Lock()
-	inf, ok := c.informers[gvr]
-	c.mu.Unlock()
-	if !ok || !inf.HasSynced() {
-		return nil, false
+// cached returns the children of one resource in the slots from the caches, when bosun caches
+// it for every one of them and the caches have synced.
+func (c *children) cached(gk schema.GroupKind, gvr schema.GroupVersionResource, slots []int) ([]applier.Child, bool) {
+	if !c.sharded {
+		slots = []int{allSlots}
 	}
-	return childrenIn(gk, gvr, inf), true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []applier.Child
+	for _, s := range slots {
+		inf, ok := c.informers[childKey{slot: s, gvr: gvr}]
+		if !ok || !inf.HasSynced() {
+			return nil, false
+		}
+		out = append(out, childrenIn(gk, gvr, inf)...)
+	}
+	return out, true
 }
 
 // all returns every child the caches hold.
@@ -247,8 +265,8 @@ func (c *children) all() []applier.Child {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []applier.Child
-	for gvr, inf := range c.informers {
-		out = append(out, childrenIn(c.kindOf(gvr), gvr, inf)...)
+	for k, inf := range c.informers {
+		out = append(out, childrenIn(c.kindOf(k.gvr), k.gvr, inf)...)
 	}
 	return out
 }

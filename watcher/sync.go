@@ -26,13 +26,17 @@ import (
 // the cache was either deleted — success: its finalizer saw to its children — or stopped
 // matching the watch's selector, and is then let go like a deleted one.
 func (c *controller) sync(ctx context.Context, key cache.ObjectName, tr trigger) error {
-	owner, ok, err := c.owner(key)
+	owner, slot, slotCtx, ok, err := c.checkout(key)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return c.release(ctx, key)
 	}
+	defer c.checkin(slot)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(slotCtx, cancel)() // the slot was handed to another replica
 	released := c.released.is(owner) // also forgets a deleted owner of the same name
 	if owner.GetDeletionTimestamp() != nil {
 		if released {
@@ -271,6 +275,17 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return fmt.Errorf("%s/%s: get: %w", c.watch.GVK.Kind, key, err)
 	}
+	slot, slotCtx, mine := c.checkoutUID(owner.GetUID())
+	if !mine {
+		// Another replica's owner (sharded): this one had it queued, or let its slot go.
+		c.forgetOwner(key)
+		c.rollout.forget(key)
+		return nil
+	}
+	defer c.checkin(slot)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(slotCtx, cancel)()
 	if c.covers(owner.GetNamespace(), labels.Set(owner.GetLabels())) {
 		return nil // the cache has not seen it yet; its own event will queue it again
 	}

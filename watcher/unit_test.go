@@ -262,7 +262,7 @@ func TestAReleasedOwnerIsKnownByUIDNotByName(t *testing.T) {
 }
 
 func TestChildCachesKeepHealthAndOnlyWhatBosunReads(t *testing.T) {
-	c := newChildren(nil, nil, nil, "", nil, func(types.UID, string) {})
+	c := newChildren(nil, nil, nil, "", false, nil, func(types.UID, string) {})
 	deployment := func(generation, observed int64, available string) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "apps/v1", "kind": "Deployment",
@@ -350,7 +350,7 @@ func TestDeleteBudgetRefusesAKindLeavingManyOwners(t *testing.T) {
 
 func TestADeletedChildIsForgottenWhoeverDeletedIt(t *testing.T) {
 	var owners, gone []types.UID
-	c := newChildren(nil, nil, nil, "", nil, func(uid types.UID, _ string) { owners = append(owners, uid) })
+	c := newChildren(nil, nil, nil, "", false, nil, func(uid types.UID, _ string) { owners = append(owners, uid) })
 	c.gone = func(uid types.UID) { gone = append(gone, uid) }
 	child := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{UID: "child-1", Labels: map[string]string{applier.LabelOwnerUID: "owner-1"}}}
 	c.notifyDelete(schema.GroupKind{Kind: "ConfigMap"}, cache.DeletedFinalStateUnknown{Key: "ns/x", Obj: child})

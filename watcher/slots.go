@@ -1,0 +1,193 @@
+package watcher
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/bosun-dev/bosun/internal/shard"
+)
+
+// Slots: the share of the owners a sharded replica works on (Options.Sharded). internal/shard
+// decides which slots this replica holds and calls Acquire and Release (the Manager is its
+// shard.Worker); a slot's owners are cached and reconciled only between the two, and its
+// children are cached by their bosun.dev/shard label. A replica that does not shard has one
+// slot, allSlots, for the whole run.
+//
+// Release is what makes handoff safe: no reconcile of the slot's owners starts once it began,
+// those running may finish (for the shutdown timeout, then they are cancelled), and it returns
+// only when none runs — the coordinator lets the slot go in the shard map only then.
+
+var _ shard.Worker = (*Manager)(nil)
+
+// Acquire starts work on the slots: every watch lists and watches their owners and reconciles
+// them, children are cached for them, and once their caches synced, the slots' orphans and
+// strays are looked for (as at the start of a replica that does not shard).
+func (m *Manager) Acquire(ctx context.Context, slots []int) error {
+	m.kids.hold(slots)
+	for _, c := range m.controllers {
+		c.acquire(ctx, slots)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	go m.lookAfter(ctx, slots)
+	return nil
+}
+
+// Release stops work on the slots and returns once no reconcile of their owners runs and their
+// caches are stopped.
+func (m *Manager) Release(ctx context.Context, slots []int) error {
+	for _, c := range m.controllers {
+		c.releaseSlots(slots, m.opts.ShutdownTimeout)
+	}
+	m.kids.drop(slots)
+	return nil
+}
+
+// lookAfter runs, for newly acquired slots, what a start runs once: the orphan sweep over
+// every kind, and the release of owners that left their watch while nobody held the slot.
+func (m *Manager) lookAfter(ctx context.Context, slots []int) {
+	select {
+	case <-time.After(sweepStartDelay):
+	case <-ctx.Done():
+		return
+	}
+	for _, c := range m.controllers {
+		if c.isSynced() {
+			m.releaseStraysIn(ctx, c, slots)
+		}
+	}
+	if err := m.sweepAll(ctx, m.kids, slots); err != nil && ctx.Err() == nil {
+		m.opts.Log.Warn("orphan sweep of acquired slots failed; the periodic sweep covers the cached kinds", zap.Error(err))
+	}
+}
+
+// acquire starts the owner caches of the slots, or, before the watched kind is resolved,
+// notes them for run to start.
+func (c *controller) acquire(ctx context.Context, slots []int) {
+	c.mu.Lock()
+	gvr := c.gvr
+	if gvr.Empty() {
+		for _, s := range slots {
+			c.pending[s] = true
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	for _, id := range slots {
+		c.mu.RLock()
+		_, have := c.slots[id]
+		c.mu.RUnlock()
+		if have {
+			continue
+		}
+		s, ok := c.startSlot(ctx, gvr, id)
+		if !ok {
+			return
+		}
+		c.mu.Lock()
+		c.slots[id] = s
+		c.mu.Unlock()
+	}
+}
+
+// releaseSlots lets go of the slots: no new reconcile starts on their owners, those running get
+// grace to finish and are then cancelled, and once none runs their caches stop and what the
+// controller remembers of their owners is forgotten.
+func (c *controller) releaseSlots(slots []int, grace time.Duration) {
+	c.mu.Lock()
+	var leaving []*ownerSlot
+	for _, id := range slots {
+		delete(c.pending, id)
+		if s := c.slots[id]; s != nil {
+			s.leaving = true
+			leaving = append(leaving, s)
+		}
+	}
+	wake := time.AfterFunc(grace, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.idle.Broadcast()
+	})
+	defer wake.Stop()
+	deadline := time.Now().Add(grace)
+	for slices.ContainsFunc(leaving, func(s *ownerSlot) bool { return s.busy > 0 }) {
+		if !time.Now().Before(deadline) {
+			for _, s := range leaving {
+				s.cancel() // the reconciles still running end
+			}
+		}
+		c.idle.Wait()
+	}
+	var keys []cache.ObjectName
+	for _, id := range slots {
+		s := c.slots[id]
+		if s == nil {
+			continue
+		}
+		for _, inf := range s.informers {
+			for _, k := range inf.GetIndexer().ListKeys() {
+				if name, err := cache.ParseObjectName(k); err == nil {
+					keys = append(keys, name)
+				}
+			}
+		}
+		s.cancel()
+		delete(c.slots, id)
+	}
+	c.mu.Unlock()
+	for _, k := range keys {
+		c.forgetOwner(k)
+		c.rollout.forget(k)
+		c.progress.reconciled(k)
+	}
+}
+
+// stopSlots stops every owner cache when the controller stops.
+func (c *controller) stopSlots() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.slots {
+		s.cancel()
+	}
+}
+
+// probeShards asks the API server for one owner of slot 0 with a shardSelector: a server that
+// serves KEP-5866 echoes the selector in the list's metadata.shardInfo; one that does not
+// (the ShardedListAndWatch feature gate is off) ignores it and returns any owner. Without an
+// answer, owners are filtered here, which is always correct.
+func (c *controller) probeShards(ctx context.Context, gvr schema.GroupVersionResource) bool {
+	list, err := c.opts.Dynamic.Resource(gvr).List(ctx, metav1.ListOptions{
+		ShardSelector: shard.Selector(0).String(),
+		Limit:         1,
+	})
+	served := err == nil && hasShardInfo(list)
+	if served {
+		c.log.Info("sharded: the API server filters the owners of each slot (shardSelector)", zap.String("resource", gvr.String()))
+	} else {
+		c.log.Warn("sharded: the API server does not serve shardSelector (feature gate ShardedListAndWatch); every slot's informer lists and watches all owners and keeps its own",
+			zap.String("resource", gvr.String()), zap.Error(err))
+	}
+	return served
+}
+
+func hasShardInfo(list *unstructured.UnstructuredList) bool {
+	_, found, _ := unstructured.NestedMap(list.Object, "metadata", "shardInfo")
+	return found
+}
+
+// heldSlots are the slots this controller works on, sorted.
+func (c *controller) heldSlots() []int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Sorted(maps.Keys(c.slots))
+}
