@@ -58,8 +58,8 @@ type controller struct {
 	idle  *sync.Cond
 	// pending are slots acquired before the kind was resolved (slots.go).
 	pending map[int]bool
-	// serverShards: the API server filters the owners of a slot (a shardSelector).
-	serverShards bool
+	// shardReport tells once whether the API server filters owners by shardSelector.
+	shardReport sync.Once
 	// synced is closed once the owner caches are synced.
 	synced chan struct{}
 }
@@ -110,16 +110,11 @@ func (c *controller) run(ctx context.Context, kids *children) {
 	c.mu.Lock()
 	c.kids = kids
 	c.mu.Unlock()
-	if !c.opts.Sharded {
-		s, ok := c.startSlot(ctx, gvr, allSlots)
-		if !ok {
-			return
-		}
-		c.mu.Lock()
-		c.slots[allSlots] = s
-		c.mu.Unlock()
-	} else {
-		c.serverShards = c.probeShards(ctx, gvr)
+	if !c.opts.Sharded && !c.startSlot(ctx, gvr, allSlots) {
+		return
+	}
+	if c.opts.Sharded {
+		c.probeShards(ctx, gvr)
 	}
 	statusOn, ok := c.decideStatus(ctx, gvr)
 	if !ok {

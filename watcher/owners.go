@@ -41,9 +41,10 @@ type ownerSlot struct {
 
 // startSlot starts the informers of one slot, one per namespace of the watch, each filtered
 // by the watch's label selector and, in a sharded replica, to the slot's owners; managedFields
-// are dropped and an index by UID serves child events. It returns once they synced; ok is
-// false when ctx ended first.
-func (c *controller) startSlot(ctx context.Context, gvr schema.GroupVersionResource, slot int) (*ownerSlot, bool) {
+// are dropped and an index by UID serves child events. The slot is in c.slots before its
+// informers deliver the first owner, so that a worker finds every owner it is given; startSlot
+// returns once they synced, false when ctx ended first (the slot is then gone again).
+func (c *controller) startSlot(ctx context.Context, gvr schema.GroupVersionResource, slot int) bool {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &ownerSlot{informers: map[string]cache.SharedIndexInformer{}, ctx: sctx, cancel: cancel}
 	for _, ns := range c.namespaces {
@@ -64,34 +65,41 @@ func (c *controller) startSlot(ctx context.Context, gvr schema.GroupVersionResou
 			},
 			DeleteFunc: c.enqueue,
 		})
-		go inf.RunWithContext(sctx)
 		s.informers[ns] = inf
+	}
+	c.mu.Lock()
+	c.slots[slot] = s
+	c.mu.Unlock()
+	for _, inf := range s.informers {
+		go inf.RunWithContext(sctx)
 	}
 	for ns, inf := range s.informers {
 		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 			c.log.Info("stopped before the cache synced", zap.String("namespace", ns))
+			c.mu.Lock()
+			delete(c.slots, slot)
+			c.mu.Unlock()
 			cancel()
-			return nil, false
+			return false
 		}
 	}
-	return s, true
+	return true
 }
 
 // ownerListWatch lists and watches the watch's owners in one namespace; in a sharded replica
-// only those of one slot: with a shardSelector when the API server serves it, else filtered
-// here as they arrive (each slot's informer then reads every owner, but keeps only its own).
+// only those of one slot. It always asks for the slot with a shardSelector and always keeps
+// only the slot's owners itself: an API server without the ShardedListAndWatch feature gate
+// ignores the selector (each slot's informer then reads every owner and keeps its own), and
+// which kind of server it is is only told in the log (shardsServed).
 func (c *controller) ownerListWatch(gvr schema.GroupVersionResource, ns string, slot int) *cache.ListWatch {
 	ri := c.opts.Dynamic.Resource(gvr).Namespace(ns)
 	var selector string
-	var keep func(obj runtime.Object) bool
+	keep := func(runtime.Object) bool { return true }
 	if slot != allSlots {
-		if c.serverShards {
-			selector = shard.Selector(slot).String()
-		} else {
-			keep = func(obj runtime.Object) bool {
-				m, err := meta.Accessor(obj)
-				return err != nil || shard.SlotOf(m.GetUID()) == slot
-			}
+		selector = shard.Selector(slot).String()
+		keep = func(obj runtime.Object) bool {
+			m, err := meta.Accessor(obj)
+			return err != nil || shard.SlotOf(m.GetUID()) == slot
 		}
 	}
 	tweak := func(o *metav1.ListOptions) {
@@ -102,16 +110,18 @@ func (c *controller) ownerListWatch(gvr schema.GroupVersionResource, ns string, 
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			tweak(&o)
 			list, err := ri.List(ctx, o)
-			if err != nil || keep == nil {
+			if err != nil || selector == "" {
 				return list, err
 			}
+			n := len(list.Items)
 			list.Items = slices.DeleteFunc(list.Items, func(u unstructured.Unstructured) bool { return !keep(&u) })
+			c.shardsServed(gvr, list, n-len(list.Items))
 			return list, nil
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			tweak(&o)
 			w, err := ri.Watch(ctx, o)
-			if err != nil || keep == nil {
+			if err != nil || selector == "" {
 				return w, err
 			}
 			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
@@ -123,6 +133,58 @@ func (c *controller) ownerListWatch(gvr schema.GroupVersionResource, ns string, 
 			}), nil
 		},
 	}
+}
+
+// probeShards tells at start whether the API server filters owners by shardSelector, when the
+// watch has owners: it asks for the owners in a hash range of width one, which a server that
+// filters answers with none (or with the selector echoed in metadata.shardInfo), and one that
+// ignores the selector with an owner. Without owners it cannot tell; the slots' lists tell
+// later (shardsServed).
+func (c *controller) probeShards(ctx context.Context, gvr schema.GroupVersionResource) {
+	ri := c.opts.Dynamic.Resource(gvr).Namespace(c.namespaces[0])
+	probe, err := ri.List(ctx, metav1.ListOptions{LabelSelector: c.watch.SelectorText, ShardSelector: shard.Sliver(), Limit: 1})
+	if err != nil {
+		return
+	}
+	if len(probe.Items) > 0 {
+		c.shardsServed(gvr, probe, 1)
+		return
+	}
+	if _, echoed, _ := unstructured.NestedMap(probe.Object, "metadata", "shardInfo"); echoed {
+		c.shardsServed(gvr, probe, 0)
+		return
+	}
+	some, err := ri.List(ctx, metav1.ListOptions{LabelSelector: c.watch.SelectorText, Limit: 1})
+	if err == nil && len(some.Items) > 0 {
+		c.reportShards(gvr, true) // there are owners, and the sliver held none of them
+	}
+}
+
+// shardsServed tells once, from a list of one slot's owners, whether the API server filters
+// by shardSelector: it echoes the selector in metadata.shardInfo (built-in kinds), or sends
+// owners of other slots (it ignores the selector), or — custom resources, whose lists carry no
+// shardInfo — sends enough owners, all of the slot, that chance is ruled out.
+func (c *controller) shardsServed(gvr schema.GroupVersionResource, list *unstructured.UnstructuredList, others int) {
+	const enough = 8 // an ignored selector passes 8 owners all of one slot once in 32^8
+	_, echoed, _ := unstructured.NestedMap(list.Object, "metadata", "shardInfo")
+	switch {
+	case others > 0:
+		c.reportShards(gvr, false)
+	case echoed || len(list.Items) >= enough:
+		c.reportShards(gvr, true)
+	}
+}
+
+// reportShards logs, once, whether the API server filters owners by shardSelector.
+func (c *controller) reportShards(gvr schema.GroupVersionResource, served bool) {
+	c.shardReport.Do(func() {
+		if served {
+			c.log.Info("sharded: the API server filters each slot's owners (shardSelector)", zap.String("resource", gvr.String()))
+			return
+		}
+		c.log.Warn("sharded: the API server does not filter by shardSelector (feature gate ShardedListAndWatch is off); each slot's informer lists and watches every owner and keeps its own",
+			zap.String("resource", gvr.String()))
+	})
 }
 
 // eachOwnerStore calls fn with the cache of every namespace of every slot the replica works

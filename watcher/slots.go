@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/internal/shard"
@@ -90,13 +87,9 @@ func (c *controller) acquire(ctx context.Context, slots []int) {
 		if have {
 			continue
 		}
-		s, ok := c.startSlot(ctx, gvr, id)
-		if !ok {
+		if !c.startSlot(ctx, gvr, id) {
 			return
 		}
-		c.mu.Lock()
-		c.slots[id] = s
-		c.mu.Unlock()
 	}
 }
 
@@ -159,30 +152,6 @@ func (c *controller) stopSlots() {
 	for _, s := range c.slots {
 		s.cancel()
 	}
-}
-
-// probeShards asks the API server for one owner of slot 0 with a shardSelector: a server that
-// serves KEP-5866 echoes the selector in the list's metadata.shardInfo; one that does not
-// (the ShardedListAndWatch feature gate is off) ignores it and returns any owner. Without an
-// answer, owners are filtered here, which is always correct.
-func (c *controller) probeShards(ctx context.Context, gvr schema.GroupVersionResource) bool {
-	list, err := c.opts.Dynamic.Resource(gvr).List(ctx, metav1.ListOptions{
-		ShardSelector: shard.Selector(0).String(),
-		Limit:         1,
-	})
-	served := err == nil && hasShardInfo(list)
-	if served {
-		c.log.Info("sharded: the API server filters the owners of each slot (shardSelector)", zap.String("resource", gvr.String()))
-	} else {
-		c.log.Warn("sharded: the API server does not serve shardSelector (feature gate ShardedListAndWatch); every slot's informer lists and watches all owners and keeps its own",
-			zap.String("resource", gvr.String()), zap.Error(err))
-	}
-	return served
-}
-
-func hasShardInfo(list *unstructured.UnstructuredList) bool {
-	_, found, _ := unstructured.NestedMap(list.Object, "metadata", "shardInfo")
-	return found
 }
 
 // heldSlots are the slots this controller works on, sorted.

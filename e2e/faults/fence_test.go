@@ -45,18 +45,18 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	// before b starts.
 	a := startProcess(t, "a", bosunArgs(watch, ns, append(election, "--kubeconfig", proxy.kubeconfig)...))
 	testenv.Eventually(t, waitTimeout, func() error {
-		a.checkRunning(t)
+		a.CheckRunning(t)
 		holder, err := leaseHolder(ns)
 		if err != nil {
 			return err
 		}
-		if id := a.identity(t); id == "" || id != holder {
+		if id := a.Identity(t); id == "" || id != holder {
 			return fmt.Errorf("Lease/%s/%s: holder %q, want a (%q)", ns, leaseName, holder, id)
 		}
 		return nil
 	})
 	b := startProcess(t, "b", bosunArgs(watch, ns, election...))
-	b.waitLogged(t, waitTimeout, "the standby (b)", "leader")
+	b.WaitLogged(t, waitTimeout, "the standby (b)", "leader")
 
 	configMapWrites := 0
 	proxy.cutWhen(func(r *http.Request) bool {
@@ -76,12 +76,12 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	// The Lease passes to b; only then does the cut heal, so that whatever a still sends
 	// reaches the API server.
 	testenv.Eventually(t, fenceLeaseDuration+takeoverMargin, func() error {
-		b.checkRunning(t)
+		b.CheckRunning(t)
 		holder, err := leaseHolder(ns)
 		if err != nil {
 			return err
 		}
-		if want := b.identity(t); holder != want {
+		if want := b.Identity(t); holder != want {
 			return fmt.Errorf("Lease/%s/%s: holder %q, want b (%q)", ns, leaseName, holder, want)
 		}
 		return nil
@@ -107,16 +107,16 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 				len(bad), clockTime(deadline), clockTime(healed), strings.Join(bad, "\n"))
 		}
 		select {
-		case <-a.exited:
+		case <-a.Exited():
 			return nil
 		default:
 			return errors.New("a still runs")
 		}
 	})
-	if a.err == nil {
+	if a.Err() == nil {
 		t.Errorf("a exited with status 0 after losing the Lease, want an error")
 	}
-	a.waitLogged(t, waitTimeout, "the old leader (a)", "lost the lease")
+	a.WaitLogged(t, waitTimeout, "the old leader (a)", "lost the lease")
 
 	log := proxy.log()
 	if bad := lateWrites(log, deadline); len(bad) > 0 {
@@ -149,7 +149,7 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := b.identity(t); holder != want {
+	if want := b.Identity(t); holder != want {
 		t.Errorf("Lease/%s/%s: holder = %q, want the new leader b (%q)", ns, leaseName, holder, want)
 	}
 }

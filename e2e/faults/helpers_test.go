@@ -275,7 +275,7 @@ func (s *state) versions(owners []metav1.PartialObjectMetadata) map[string]strin
 
 // runner is a bosun run, in-process or not, that must keep running.
 type runner interface {
-	checkRunning(t *testing.T)
+	CheckRunning(t *testing.T)
 }
 
 // waitConverged waits until the namespace holds wantOwners converged owners and nothing else
@@ -284,7 +284,7 @@ func waitConverged(t *testing.T, v *view, wantOwners int, timeout time.Duration,
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		for _, r := range runs {
-			r.checkRunning(t)
+			r.CheckRunning(t)
 		}
 		s, err := v.read()
 		if err != nil {

@@ -35,53 +35,53 @@ func TestLeaderElectionFailover(t *testing.T) {
 		"--leader-election-renew-deadline", "3s",
 		"--leader-election-retry-period", "1s",
 	)
-	replicas := []*process{startProcess(t, "a", args), startProcess(t, "b", args)}
+	replicas := []*testenv.Process{startProcess(t, "a", args), startProcess(t, "b", args)}
 
-	var leader, standby *process
+	var leader, standby *testenv.Process
 	testenv.Eventually(t, waitTimeout, func() error {
 		for _, p := range replicas {
-			p.checkRunning(t)
+			p.CheckRunning(t)
 		}
 		holder, err := leaseHolder(ns)
 		if err != nil {
 			return err
 		}
 		for i, p := range replicas {
-			if id := p.identity(t); id != "" && id == holder {
+			if id := p.Identity(t); id != "" && id == holder {
 				leader, standby = p, replicas[1-i]
 				return nil
 			}
 		}
 		return fmt.Errorf("Lease/%s/%s: holder %q is neither replica (yet)", ns, leaseName, holder)
 	})
-	oldHolder := leader.identity(t)
-	t.Logf("%s leads as %s", leader.name, oldHolder)
+	oldHolder := leader.Identity(t)
+	t.Logf("%s leads as %s", leader.Name, oldHolder)
 
 	createOwners(t, ns, []string{"first"})
 	waitConverged(t, v, 1, waitTimeout, leader, standby)
 	// bosun logs a child after the API server created it, and the standby logs the leader it
 	// follows from a goroutine of its own: the cluster can show both before the log does.
-	leader.waitCount(t, waitTimeout, "the leader ("+leader.name+")", "child created", ns+"/first", len(childSuffixes))
-	standby.waitLogged(t, waitTimeout, "the standby ("+standby.name+")", "leader")
+	leader.WaitCount(t, waitTimeout, "the leader ("+leader.Name+")", "child created", ns+"/first", len(childSuffixes))
+	standby.WaitLogged(t, waitTimeout, "the standby ("+standby.Name+")", "leader")
 	// Checked last, so it covers the whole time the standby has followed.
-	if got := standby.count(t, "child created", ""); got != 0 {
-		t.Errorf("the standby (%s) logged %d \"child created\" lines, want none", standby.name, got)
+	if got := standby.Count(t, "child created", ""); got != 0 {
+		t.Errorf("the standby (%s) logged %d \"child created\" lines, want none", standby.Name, got)
 	}
 
 	killed := time.Now()
-	leader.kill(t)
+	leader.Kill(t)
 	createOwners(t, ns, []string{"second"})
 	waitConverged(t, v, 2, leaseDuration+takeoverMargin-time.Since(killed), standby)
 	t.Logf("the second owner converged %s after the leader was SIGKILLed", time.Since(killed).Round(100*time.Millisecond))
-	standby.waitCount(t, waitTimeout, "the former standby ("+standby.name+")", "child created", ns+"/second", len(childSuffixes))
+	standby.WaitCount(t, waitTimeout, "the former standby ("+standby.Name+")", "child created", ns+"/second", len(childSuffixes))
 	holder, err := leaseHolder(ns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := standby.identity(t); holder != want {
+	if want := standby.Identity(t); holder != want {
 		t.Errorf("Lease/%s/%s: holder = %q, want the former standby %q (the killed leader was %q)", ns, leaseName, holder, want, oldHolder)
 	}
-	standby.checkRunning(t)
+	standby.CheckRunning(t)
 }
 
 // leaseHolder reads the holder of the leader election Lease.

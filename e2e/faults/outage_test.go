@@ -72,7 +72,7 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 	t.Logf("%s stopped (in %s) with %d of %d children created; back in %s", o.name, time.Since(begin).Round(100*time.Millisecond),
 		created, len(names)*len(childSuffixes), o.duration)
 	time.Sleep(o.duration)
-	b.checkRunning(t)
+	b.CheckRunning(t)
 	ctx, cancel := context.WithTimeout(context.Background(), restartTimeout)
 	defer cancel()
 	if err := o.start(ctx); err != nil {
@@ -84,7 +84,7 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 	createOwners(t, ns, late)
 	waitConverged(t, v, len(names)+len(late), recoverTimeout, b)
 	t.Logf("all %d owners converged %s after %s was back; %d reconciles had failed and were retried", len(names)+len(late),
-		time.Since(back).Round(100*time.Millisecond), o.name, b.count(t, "reconcile failed; will retry", ""))
+		time.Since(back).Round(100*time.Millisecond), o.name, b.Count(t, "reconcile failed; will retry", ""))
 
 	// The child watches resumed too: a child deleted now is noticed and re-created.
 	uid := deleteChild(t, ns, names[0]+"-a")
@@ -99,7 +99,7 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 		return nil
 	})
 	waitConverged(t, v, len(names)+len(late), waitTimeout, b)
-	b.checkRunning(t)
+	b.CheckRunning(t)
 }
 
 // waitSomeChildren waits until bosun created a first child and returns how many exist.

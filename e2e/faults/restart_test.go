@@ -25,7 +25,7 @@ func TestSIGKILLMidRunThenRestart(t *testing.T) {
 	var finished map[string]string // child name → resourceVersion, of converged owners
 	converged := 0
 	testenv.Eventually(t, waitTimeout, func() error {
-		first.checkRunning(t)
+		first.CheckRunning(t)
 		s, err := v.read()
 		if err != nil {
 			return err
@@ -37,7 +37,7 @@ func TestSIGKILLMidRunThenRestart(t *testing.T) {
 		finished = s.versions(owners)
 		return nil
 	})
-	first.kill(t)
+	first.Kill(t)
 	if converged == len(names) {
 		t.Fatalf("all %d owners converged before the kill; the test needs more owners or fewer workers", converged)
 	}

@@ -46,16 +46,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".local-cluster", "state dir: certificates, etcd data, logs, kubeconfig, pid file")
+	noShards := fs.Bool("no-sharded-list-and-watch", false, "start kube-apiserver without the ShardedListAndWatch feature gate (KEP-5866), as most clusters run today")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if args[0] == "up" {
-		return up(*dir, stdout, stderr)
+		return up(*dir, *noShards, stdout, stderr)
 	}
 	return down(*dir, stdout)
 }
 
-func up(dir string, stdout, stderr io.Writer) error {
+func up(dir string, noShards bool, stdout, stderr io.Writer) error {
 	pidFile := filepath.Join(dir, pidFileName)
 	if pid, ok := runningPID(pidFile); ok {
 		return fmt.Errorf("up: a cluster already runs in %s (pid %d); stop it with: go run ./hack/local-cluster down --dir %s", dir, pid, dir)
@@ -68,11 +69,12 @@ func up(dir string, stdout, stderr io.Writer) error {
 	defer stop()
 
 	c, err := localcluster.Start(ctx, localcluster.Options{
-		Dir:               dir,
-		ControllerManager: true,
-		Scheduler:         true,
-		Kwok:              true,
-		Log:               prefixWriter{stderr, "local-cluster: "},
+		Dir:                   dir,
+		ControllerManager:     true,
+		Scheduler:             true,
+		Kwok:                  true,
+		NoShardedListAndWatch: noShards,
+		Log:                   prefixWriter{stderr, "local-cluster: "},
 	})
 	if err != nil {
 		return fmt.Errorf("up: %w", err)

@@ -44,6 +44,9 @@ type RunOptions struct {
 	Burst           int
 	ShutdownTimeout time.Duration
 	LeaderElection  LeaderElection
+	// Sharding makes every replica active, each on its share of the owners; the Leases are
+	// named and timed by LeaderElection's settings (its Enabled must be false).
+	Sharding bool
 	// MetricsAddr and HealthAddr are where /metrics and /healthz, /readyz are served; empty
 	// serves nothing.
 	MetricsAddr string
@@ -85,6 +88,7 @@ func newRunCommand() *cobra.Command {
 	f.IntVar(&o.Burst, "kube-api-burst", 100, "client-side burst of requests to the API server, with --kube-api-qps")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
 	addLeaderElectionFlags(f, &o.LeaderElection)
+	f.BoolVar(&o.Sharding, "sharding", false, "run several active replicas, each reconciling its share of the owners; membership Leases are named by --leader-election-id in --leader-election-namespace and timed by the --leader-election-* durations")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty or 0: off)")
 	f.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of the /healthz and /readyz endpoints (empty or 0: off)")
 	f.BoolVar(&o.Profiling, "profiling", false, "serve Go's pprof profiles at /debug/pprof/ on --metrics-addr")
@@ -115,9 +119,15 @@ func Run(ctx context.Context, o RunOptions) error {
 	// With leader election, every client that writes goes through the fence: only a replica
 	// that can prove it leads writes. The Lease's own client does not: it must keep renewing.
 	le := o.LeaderElection
+	if le.Enabled && o.Sharding {
+		return errors.New("--leader-elect and --sharding exclude each other: with --sharding every replica is active, on its share of the owners")
+	}
+	if o.Sharding && !(le.LeaseDuration > le.RenewDeadline && le.RenewDeadline > le.RetryPeriod && le.RetryPeriod > 0) {
+		return fmt.Errorf("sharding: want lease duration > renew deadline > retry period > 0, got %s, %s, %s", le.LeaseDuration, le.RenewDeadline, le.RetryPeriod)
+	}
 	var fenced *fence
 	writes := cfg
-	if le.Enabled {
+	if le.Enabled || o.Sharding {
 		fenced = newFence(clock.RealClock{}, le.LeaseDuration, le.RenewDeadline)
 		writes = rest.CopyConfig(cfg)
 		writes.Wrap(fenced.wrap)
@@ -169,13 +179,26 @@ func Run(ctx context.Context, o RunOptions) error {
 		ShutdownTimeout: o.ShutdownTimeout,
 	}
 	var elected *election
-	if le.Enabled {
+	var sharded *sharding
+	switch {
+	case le.Enabled:
 		if elected, err = newElection(coord, le, fenced, log, m.Leader); err != nil {
 			return err
 		}
 		wopts.Elected = elected.leading
 		wopts.Fenced = fenced.Closed()
-	} else {
+	case o.Sharding:
+		fencedCoord, err := coordinationv1.NewForConfig(writes)
+		if err != nil {
+			return fmt.Errorf("coordination client: %w", err)
+		}
+		if sharded, err = newSharding(coord, fencedCoord, le, fenced, log, m); err != nil {
+			return err
+		}
+		wopts.Sharded = true
+		wopts.Fenced = fenced.Closed()
+		m.Leader.Set(1)
+	default:
 		m.Leader.Set(1)
 	}
 	mgr, err := watcher.New(wopts, watches)
@@ -193,11 +216,14 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	defer stopHealth()
 	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host), zap.Bool("leaderElection", le.Enabled),
-		zap.Float32("qps", cfg.QPS), zap.Int("burst", cfg.Burst))
-	if elected == nil {
-		err = mgr.Run(ctx)
-	} else {
+		zap.Bool("sharding", o.Sharding), zap.Float32("qps", cfg.QPS), zap.Int("burst", cfg.Burst))
+	switch {
+	case elected != nil:
 		err = elected.run(ctx, mgr.Run)
+	case sharded != nil:
+		err = sharded.run(ctx, mgr)
+	default:
+		err = mgr.Run(ctx)
 	}
 	log.Info("stopped")
 	return err

@@ -104,7 +104,12 @@ func (c *Cluster) etcdArgs() []string {
 }
 
 func (c *Cluster) apiServerArgs() []string {
+	gates := "ShardedListAndWatch=true"
+	if c.opts.NoShardedListAndWatch {
+		gates = "ShardedListAndWatch=false"
+	}
 	return []string{
+		"--feature-gates=" + gates,
 		"--etcd-servers=" + loopbackURL("http", c.ports.etcdClient),
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",

@@ -56,6 +56,10 @@ type Options struct {
 	// Kwok also runs kwok and creates one fake Node it manages, so scheduled pods become
 	// Running and Ready. It requires ControllerManager and Scheduler.
 	Kwok bool
+	// NoShardedListAndWatch starts kube-apiserver without the alpha feature gate
+	// ShardedListAndWatch (KEP-5866), which is on by default here: clients that shard must then
+	// filter on their side, as on most clusters today.
+	NoShardedListAndWatch bool
 	// Fsync makes etcd fsync its writes. The default (false) runs etcd with
 	// --unsafe-no-fsync, which is much faster and fine for disposable data.
 	Fsync bool

@@ -26,6 +26,10 @@ type Metrics struct {
 	ChildActions *prometheus.CounterVec
 	// Leader is 1 while this replica leads (or when leader election is off).
 	Leader prometheus.Gauge
+	// ShardSlots is how many of the 32 slots of the owner hash space this replica works on
+	// (--sharding); ShardMembers how many replicas it sees live.
+	ShardSlots   prometheus.Gauge
+	ShardMembers prometheus.Gauge
 	// PausedOwners is the number of owners paused with the bosun.dev/paused annotation, by
 	// watch.
 	PausedOwners *prometheus.GaugeVec
@@ -58,6 +62,12 @@ func New(version, commit string) *Metrics {
 		Leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bosun_leader", Help: "1 while this replica leads (always 1 without leader election).",
 		}),
+		ShardSlots: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bosun_shard_slots", Help: "Slots of the owner hash space (of 32) this replica works on, with --sharding.",
+		}),
+		ShardMembers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bosun_shard_members", Help: "Live replicas this replica sees, with --sharding.",
+		}),
 		PausedOwners: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bosun_paused_owners", Help: "Owners whose reconciles are paused (bosun.dev/paused), by watch.",
 		}, []string{"watch"}),
@@ -66,7 +76,7 @@ func New(version, commit string) *Metrics {
 		Name: "bosun_build_info", Help: "Build information; the value is 1.",
 	}, []string{"version", "commit", "goversion"})
 	build.WithLabelValues(version, commit, runtime.Version()).Set(1)
-	reg.MustRegister(m.Reconciles, m.ReconcileDuration, m.RenderDuration, m.ApplyDuration, m.ChildActions, m.Leader, m.PausedOwners, build,
+	reg.MustRegister(m.Reconciles, m.ReconcileDuration, m.RenderDuration, m.ApplyDuration, m.ChildActions, m.Leader, m.ShardSlots, m.ShardMembers, m.PausedOwners, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerClientGo(reg)
 	return m

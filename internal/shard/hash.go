@@ -73,6 +73,13 @@ func Selector(slot int) sharding.Selector {
 	return sharding.NewSelector(sharding.ShardRangeRequirement{Key: shardKey, Start: bound(slot), End: bound(slot + 1)})
 }
 
+// Sliver is a shardSelector of one hash value: it matches an object once in 2^64, so a list
+// with it tells an API server that filters (almost never an object) from one that ignores
+// the selector (any object).
+func Sliver() string {
+	return sharding.NewSelector(sharding.ShardRangeRequirement{Key: shardKey, Start: "0x0000000000000000", End: "0x0000000000000001"}).String()
+}
+
 // bound is the first hash of a slot as the API server wants it: 0x and 16 hex digits, except
 // the end of the space, 2^64, which has 17.
 func bound(slot int) string {

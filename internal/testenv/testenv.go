@@ -78,6 +78,45 @@ func Main(m *testing.M, o localcluster.Options, env **Env) int {
 	return exitCode(m.Run(), c.Stop(), stderr, o.Dir)
 }
 
+// Start starts a control plane of its own for one test, stopped when the test ends — for a
+// test that needs a cluster unlike its package's (another feature gate, say). Options.Dir
+// defaults to a temporary dir, kept when the test fails.
+func Start(t *testing.T, o localcluster.Options) *Env {
+	t.Helper()
+	if o.Log == nil {
+		o.Log = prefixWriter{w: os.Stderr, prefix: "testenv: "}
+	}
+	if o.Dir == "" {
+		dir, err := os.MkdirTemp("", "bosun-testenv-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Dir = dir
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	c, err := localcluster.Start(ctx, o)
+	if err != nil {
+		t.Fatalf("start control plane (state and logs in %s): %v", o.Dir, err)
+	}
+	e, err := newEnv(c, o)
+	if err != nil {
+		_ = c.Stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop control plane: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("control plane state and logs kept in %s", o.Dir)
+			return
+		}
+		os.RemoveAll(o.Dir)
+	})
+	return e
+}
+
 func newEnv(c *localcluster.Cluster, o localcluster.Options) (*Env, error) {
 	cs, err := kubernetes.NewForConfig(c.RESTConfig())
 	if err != nil {
