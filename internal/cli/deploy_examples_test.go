@@ -15,15 +15,17 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The generated files of examples/deploy. Regenerate them with go test ./internal/cli -update.
+// The generated files of examples/deploy/base, made from examples/deploy/config. Regenerate them
+// with go test ./internal/cli -update.
 const (
 	deployDir       = "../../examples/deploy"
+	deployBaseDir   = deployDir + "/base"
 	deployConfigDir = deployDir + "/config"
-	// deployMount is where deployment.yaml mounts what config/ holds.
+	// deployMount is where base/deployment.yaml mounts what config/ holds.
 	deployMount = "/etc/bosun"
 )
 
-// deployConfigMaps are the ConfigMaps of configmap.yaml: one per directory of config/, each
+// deployConfigMaps are the ConfigMaps of base/configmap.yaml: one per directory of config/, each
 // mounted at the same path below deployMount, so that the watch configs' relative template
 // paths hold in the pod as they do in the repository.
 var deployConfigMaps = []struct{ name, dir string }{
@@ -38,13 +40,13 @@ func TestDeployRBACIsWhatBosunRBACPrints(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
-	golden(t, deployDir+"/rbac.yaml", stdout)
+	golden(t, deployBaseDir+"/rbac.yaml", stdout)
 }
 
 func TestDeployConfigMapsHoldTheFilesOfConfig(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("# The watch configs and templates of config/, as deployment.yaml mounts them below /etc/bosun/.\n")
-	b.WriteString("# Generated from config/ by go test ./internal/cli -update; do not edit.\n")
+	b.WriteString("# The watch configs and templates of ../config/, as deployment.yaml mounts them below /etc/bosun/.\n")
+	b.WriteString("# Generated from ../config/ by go test ./internal/cli -update; do not edit.\n")
 	for _, cm := range deployConfigMaps {
 		obj := corev1.ConfigMap{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
@@ -57,11 +59,11 @@ func TestDeployConfigMapsHoldTheFilesOfConfig(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "---\n%s", strings.Replace(string(y), "  creationTimestamp: null\n", "", 1))
 	}
-	golden(t, deployDir+"/configmap.yaml", b.String())
+	golden(t, deployBaseDir+"/configmap.yaml", b.String())
 }
 
 func TestDeploymentMountsEveryConfigMapWhereTheConfigsExpectIt(t *testing.T) {
-	data, err := os.ReadFile(deployDir + "/deployment.yaml")
+	data, err := os.ReadFile(deployBaseDir + "/deployment.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
