@@ -9,7 +9,7 @@
 #     --build-arg COMMIT=$(git rev-parse HEAD) .
 #
 # and load it into the cluster (kind load docker-image bosun:dev, or push it to a registry and
-# change the image in examples/deploy/deployment.yaml).
+# change the image in examples/deploy/base/deployment.yaml).
 
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src

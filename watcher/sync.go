@@ -36,7 +36,8 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName, tr trigger)
 	defer c.checkin(slot)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	defer context.AfterFunc(slotCtx, cancel)() // the slot was handed to another replica
+	// The slot may be handed to another replica meanwhile: its reconciles end then.
+	defer context.AfterFunc(slotCtx, cancel)()
 	released := c.released.is(owner) // also forgets a deleted owner of the same name
 	if owner.GetDeletionTimestamp() != nil {
 		if released {

@@ -86,7 +86,7 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 		}
 		return nil
 	})
-	renewed, err := lastRenewal(proxy.log())
+	renewed, err := lastRenewal(proxy.log(), isLease)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	// a must have stopped writing; it exits (lost the Lease), and anything it still sent
 	// through the healed proxy shows up in the log meanwhile.
 	testenv.Eventually(t, waitTimeout, func() error {
-		if bad := lateWrites(proxy.log(), deadline); len(bad) > 0 {
+		if bad := lateWrites(proxy.log(), deadline, isLease); len(bad) > 0 {
 			t.Fatalf("the API server received %d writes from a after its Lease could have passed on (%s), the proxy healed at %s:\n%s",
 				len(bad), clockTime(deadline), clockTime(healed), strings.Join(bad, "\n"))
 		}
@@ -119,7 +119,7 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	a.WaitLogged(t, waitTimeout, "the old leader (a)", "lost the lease")
 
 	log := proxy.log()
-	if bad := lateWrites(log, deadline); len(bad) > 0 {
+	if bad := lateWrites(log, deadline, isLease); len(bad) > 0 {
 		t.Fatalf("the API server received %d writes from a after its Lease could have passed on (%s):\n%s",
 			len(bad), clockTime(deadline), strings.Join(bad, "\n"))
 	}
@@ -155,11 +155,12 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 }
 
 // lastRenewal is when the last renewal of the Lease that succeeded passed the proxy: the
-// Lease can pass on no earlier than the lease duration after that.
-func lastRenewal(log []proxied) (time.Time, error) {
+// Lease can pass on no earlier than the lease duration after that. renewal tells the Lease's
+// path.
+func lastRenewal(log []proxied, renewal func(path string) bool) (time.Time, error) {
 	var last time.Time
 	for _, r := range log {
-		if isLease(r.path) && mutating(r.method) && r.status/100 == 2 && r.forwarded.After(last) {
+		if renewal(r.path) && mutating(r.method) && r.status/100 == 2 && r.forwarded.After(last) {
 			last = r.forwarded
 		}
 	}
@@ -169,12 +170,12 @@ func lastRenewal(log []proxied) (time.Time, error) {
 	return last, nil
 }
 
-// lateWrites describes the writes other than the Lease's that the proxy passed on to the API
-// server at or after the deadline.
-func lateWrites(log []proxied, deadline time.Time) []string {
+// lateWrites describes the writes other than the Lease's renewals that the proxy passed on to
+// the API server at or after the deadline.
+func lateWrites(log []proxied, deadline time.Time, renewal func(path string) bool) []string {
 	var out []string
 	for _, r := range log {
-		if mutating(r.method) && !isLease(r.path) && !r.forwarded.IsZero() && !r.forwarded.Before(deadline) {
+		if mutating(r.method) && !renewal(r.path) && !r.forwarded.IsZero() && !r.forwarded.Before(deadline) {
 			out = append(out, fmt.Sprintf("  %s %s: sent at %s, passed on at %s (%d)", r.method, r.path,
 				clockTime(r.arrived), clockTime(r.forwarded), r.status))
 		}

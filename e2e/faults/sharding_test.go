@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -131,6 +132,88 @@ func TestShardingWithoutTheFeatureGate(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestShardedReplicaFencedWhenCutOff cuts a sharded replica off from the API server
+// mid-reconcile (a proxy between the two) and heals the cut once the other replica has taken
+// over its slots. The cut-off replica must send no write — a child, an owner, the shard map —
+// that the API server receives after its last successful renewal + the lease duration, and
+// must exit; the other converges every owner.
+func TestShardedReplicaFencedWhenCutOff(t *testing.T) {
+	installWidgetCRD(t)
+	ns := env.CreateNamespace(t, "shardfence")
+	v := newView(t, ns)
+	proxy := startAPIProxy(t)
+	group := []string{
+		"--sharding",
+		"--leader-election-namespace", ns,
+		"--leader-election-id", shardGroup,
+		"--leader-election-lease-duration", fenceLeaseDuration.String(),
+		"--leader-election-renew-deadline", fenceRenewDeadline.String(),
+		"--leader-election-retry-period", "1s",
+	}
+	watch := writeWatch(t, 2)
+	a := startProcess(t, "a", bosunArgs(watch, ns, append(group, "--kubeconfig", proxy.kubeconfig)...))
+	b := startProcess(t, "b", bosunArgs(watch, ns, group...))
+	waitShardMap(t, ns, a, b)
+	member := "/leases/" + shard.MemberLeaseName(shardGroup, a.Identity(t))
+	renewal := func(path string) bool { return strings.HasSuffix(path, member) }
+
+	configMapWrites := 0
+	proxy.cutWhen(func(r *http.Request) bool {
+		if mutating(r.Method) && strings.Contains(r.URL.Path, "/configmaps") {
+			configMapWrites++
+		}
+		return configMapWrites == fenceCutAt
+	})
+	createOwners(t, ns, ownerNames("w", fenceOwners))
+	select {
+	case <-proxy.cut:
+	case <-time.After(waitTimeout):
+		t.Fatalf("a sent fewer than %d ConfigMap writes within %s", fenceCutAt, waitTimeout)
+	}
+
+	// b takes every slot over, and only then does the cut heal.
+	testenv.Eventually(t, fenceLeaseDuration+takeoverMargin, func() error {
+		b.CheckRunning(t)
+		if n := shardMap(t, ns)[b.Identity(t)]; n != shard.Slots {
+			return fmt.Errorf("b holds %d slots, want all %d", n, shard.Slots)
+		}
+		return nil
+	})
+	renewed, err := lastRenewal(proxy.log(), renewal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := renewed.Add(fenceLeaseDuration)
+	if wait := time.Until(deadline); wait > 0 {
+		t.Fatalf("b holds a's slots %s before a's Lease could have expired", wait)
+	}
+	t.Logf("a's last renewal passed the proxy at %s; its slots could pass on from %s; b held them all %s after that",
+		clockTime(renewed), clockTime(deadline), time.Since(deadline).Round(10*time.Millisecond))
+	proxy.heal()
+
+	testenv.Eventually(t, waitTimeout, func() error {
+		if bad := lateWrites(proxy.log(), deadline, renewal); len(bad) > 0 {
+			t.Fatalf("the API server received %d writes from a after its slots could have passed on (%s):\n%s",
+				len(bad), clockTime(deadline), strings.Join(bad, "\n"))
+		}
+		select {
+		case <-a.Exited():
+			return nil
+		default:
+			return errors.New("a still runs")
+		}
+	})
+	if a.Err() == nil {
+		t.Errorf("a exited with status 0 after losing its membership, want an error")
+	}
+	a.WaitLogged(t, waitTimeout, "the cut-off replica (a)", "lost the membership Lease")
+	if bad := lateWrites(proxy.log(), deadline, renewal); len(bad) > 0 {
+		t.Fatalf("the API server received %d writes from a after its slots could have passed on (%s):\n%s",
+			len(bad), clockTime(deadline), strings.Join(bad, "\n"))
+	}
+	waitConverged(t, v, fenceOwners, waitTimeout, b)
 }
 
 // withCluster runs fn with env pointing at a control plane of its own, started with opts, so
