@@ -45,6 +45,27 @@ func (e *KindRemovalError) Error() string {
 		e.Kind, e.Recent, deleteWindow, e.Limit, e.Owners)
 }
 
+// safety is the watch's delete limits for this replica's share of the owners: maxDeletes is
+// split between the replicas that share them; the percentages are of this replica's children
+// and owners, so they apply as they are.
+func (c *controller) safety() config.Safety {
+	s := c.watch.Safety
+	if s.MaxDeletes > 0 {
+		s.MaxDeletes = c.split(s.MaxDeletes)
+	}
+	return s
+}
+
+// split is this replica's part of an absolute limit: limit over the replicas that share the
+// owners, rounded up, at least 1.
+func (c *controller) split(limit int) int {
+	n := 1
+	if c.opts.Members != nil {
+		n = max(1, c.opts.Members())
+	}
+	return max(1, (limit+n-1)/n)
+}
+
 // deleteBudget counts a watch's deletions, and the owners that lost a kind, over a sliding
 // window.
 type deleteBudget struct {

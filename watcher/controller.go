@@ -82,7 +82,6 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		}),
 		synced:   make(chan struct{}),
 		budget:   &deleteBudget{now: time.Now},
-		rollout:  newRollout(w.Renderer.Hash(), w.Rollout),
 		hooks:    newHookRecords(),
 		triggers: newTriggers(),
 		paused:   newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
@@ -95,6 +94,7 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		pending:  map[int]bool{},
 	}
 	c.idle = sync.NewCond(&c.mu)
+	c.rollout = newRollout(w.Renderer.Hash(), c.rolloutLimits)
 	return c
 }
 

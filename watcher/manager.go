@@ -72,6 +72,11 @@ type Options struct {
 	// Sharded makes the replica work only on the slots of owners it acquires (Manager.Acquire,
 	// by internal/shard), instead of on every owner; Elected is then not used.
 	Sharded bool
+	// Members, with Sharded, is how many replicas share the owners now: each replica keeps
+	// the delete limits and the rollout's pace for its share, so the absolute ones
+	// (safety.maxDeletes, rollout.maxInFlight and maxFailures) are split between them; the
+	// percentages apply to each share as they are. nil counts one.
+	Members func() int
 	// Namespace, when set, restricts every watch and the child caches to one namespace.
 	Namespace string
 	// SyncTimeout bounds one reconcile of one owner; default 2 minutes.

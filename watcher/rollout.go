@@ -16,8 +16,9 @@ import (
 // owners are fixed) or bosun restarts with other templates. New owners and owners already on
 // the current version are never held back.
 type rollout struct {
-	hash   string
-	limits config.Rollout
+	hash string
+	// limits are asked at each decision: with sharding, this replica's part of them.
+	limits func() config.Rollout
 
 	mu       sync.Mutex
 	inFlight map[cache.ObjectName]bool
@@ -26,13 +27,20 @@ type rollout struct {
 	announced bool
 }
 
-func newRollout(hash string, limits config.Rollout) *rollout {
+func newRollout(hash string, limits func() config.Rollout) *rollout {
 	// A short hash reads well in an annotation and is as good as the whole for telling a
 	// handful of template versions apart.
 	if len(hash) > 16 {
 		hash = hash[:16]
 	}
 	return &rollout{hash: hash, limits: limits, inFlight: map[cache.ObjectName]bool{}, failed: map[cache.ObjectName]bool{}}
+}
+
+// rolloutLimits are the watch's rollout limits for this replica's share of the owners.
+func (c *controller) rolloutLimits() config.Rollout {
+	r := c.watch.Rollout
+	r.MaxInFlight, r.MaxFailures = c.split(r.MaxInFlight), c.split(r.MaxFailures)
+	return r
 }
 
 // admission is the rollout's answer for one owner.
@@ -53,12 +61,13 @@ func (r *rollout) admit(key cache.ObjectName, recorded string) (a admission, ann
 	if recorded == "" || recorded == r.hash || r.inFlight[key] || r.failed[key] {
 		return admitted, false
 	}
-	if len(r.failed) >= r.limits.MaxFailures {
+	limits := r.limits()
+	if len(r.failed) >= limits.MaxFailures {
 		announce, r.announced = !r.announced, true
 		return paused, announce
 	}
 	r.announced = false
-	if len(r.inFlight) >= r.limits.MaxInFlight {
+	if len(r.inFlight) >= limits.MaxInFlight {
 		return held, false
 	}
 	r.inFlight[key] = true

@@ -96,7 +96,7 @@ func (m *Manager) releaseStraysIn(ctx context.Context, c *controller, slots []in
 	if len(strays) == 0 {
 		return
 	}
-	if err := c.budget.take(children, nil, c.watch.Safety, c.childCount, c.ownersWithKind); err != nil {
+	if err := c.budget.take(children, nil, c.safety(), c.childCount, c.ownersWithKind); err != nil {
 		c.log.Error("owners that left the watch while bosun was down: release refused", zap.Int("owners", len(strays)),
 			zap.Int("children", children), zap.Error(err))
 		note := fmt.Sprintf("this owner left the watch while bosun was down, but letting it go was refused: %d owners did, with %d children: %v", len(strays), children, err)

@@ -176,7 +176,7 @@ func (m *Manager) sweep(ctx context.Context, children []applier.Child) {
 				confirmed = append(confirmed, ch)
 			}
 		}
-		if err := c.budget.take(len(confirmed), nil, c.watch.Safety, c.childCount, c.ownersWithKind); err != nil {
+		if err := c.budget.take(len(confirmed), nil, c.safety(), c.childCount, c.ownersWithKind); err != nil {
 			c.log.Error("orphan sweep refused", zap.Int("orphans", len(confirmed)), zap.Error(err))
 			continue
 		}

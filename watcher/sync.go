@@ -165,7 +165,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	}
 	stale := applier.Stale(plan, live)
 	removed := removedKinds(plan, stale)
-	if err := c.budget.take(len(stale), removed, c.watch.Safety, c.childCount, c.ownersWithKind); err != nil {
+	if err := c.budget.take(len(stale), removed, c.safety(), c.childCount, c.ownersWithKind); err != nil {
 		return fail(ReasonPruneRefused, fmt.Errorf("%s: prune: %w", ref, err))
 	}
 	if len(stale) > 0 {

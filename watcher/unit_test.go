@@ -46,7 +46,7 @@ func TestDeleteBudgetRefusesMassDeletionWithinTheWindow(t *testing.T) {
 }
 
 func TestRolloutHoldsAndPauses(t *testing.T) {
-	r := newRollout("0123456789abcdef-and-more", config.Rollout{MaxInFlight: 2, MaxFailures: 1})
+	r := newRollout("0123456789abcdef-and-more", func() config.Rollout { return config.Rollout{MaxInFlight: 2, MaxFailures: 1} })
 	if r.hash != "0123456789abcdef" {
 		t.Fatalf("hash = %q, want the first 16 characters", r.hash)
 	}
@@ -415,5 +415,29 @@ func TestSettlingWaitsBeforeAProgressingStatus(t *testing.T) {
 	}
 	if d := s.wait(owner, false); d != 0 {
 		t.Errorf("not progressing: wait %s, want 0", d)
+	}
+}
+
+// With sharding each replica keeps the absolute limits for its share of the owners: split
+// between the replicas, rounded up, never 0.
+func TestShardedReplicasSplitTheAbsoluteLimits(t *testing.T) {
+	members := 3
+	c := &controller{watch: Watch{Watch: &config.Watch{
+		Safety:  config.Safety{MaxDeletes: 100, MaxDeletePercent: 50, MaxKindRemovalPercent: 10},
+		Rollout: config.Rollout{MaxInFlight: 100, MaxFailures: 5},
+	}}, opts: Options{Members: func() int { return members }}}
+	if got, want := c.safety(), (config.Safety{MaxDeletes: 34, MaxDeletePercent: 50, MaxKindRemovalPercent: 10}); got != want {
+		t.Errorf("3 replicas: safety %+v, want %+v", got, want)
+	}
+	if got := c.rolloutLimits(); got.MaxInFlight != 34 || got.MaxFailures != 2 {
+		t.Errorf("3 replicas: rollout %+v, want maxInFlight 34, maxFailures 2", got)
+	}
+	members = 10
+	if got := c.rolloutLimits(); got.MaxFailures != 1 {
+		t.Errorf("10 replicas: maxFailures %d, want 1 (never 0)", got.MaxFailures)
+	}
+	members = 1
+	if got := c.safety(); got.MaxDeletes != 100 {
+		t.Errorf("1 replica: maxDeletes %d, want all 100", got.MaxDeletes)
 	}
 }

@@ -196,6 +196,7 @@ func Run(ctx context.Context, o RunOptions) error {
 			return err
 		}
 		wopts.Sharded = true
+		wopts.Members = sharded.coord.Members
 		wopts.Fenced = fenced.Closed()
 		m.Leader.Set(1)
 	default:

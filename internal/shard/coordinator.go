@@ -579,6 +579,13 @@ func (c *Coordinator) confirmDead(ctx context.Context, identity string) bool {
 	return now.Sub(o.at) >= c.cfg.LeaseDuration
 }
 
+// Members is how many live replicas the last balance saw, this one included; 1 before.
+func (c *Coordinator) Members() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return max(1, len(c.lastSeen))
+}
+
 // Held returns the slots this replica works on.
 func (c *Coordinator) Held() []int {
 	c.mu.Lock()
