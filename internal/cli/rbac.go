@@ -26,6 +26,9 @@ type rbacOptions struct {
 	// ServiceAccountNamespace is where bosun's ServiceAccount and leader-election Lease live.
 	ServiceAccountNamespace string
 	LeaseName               string
+	// Sharding grants what bosun run --sharding needs on its Leases instead of leader
+	// election's.
+	Sharding bool
 	kubeFlags
 }
 
@@ -64,6 +67,7 @@ namespace instead of cluster-wide rules (cluster-scoped kinds still need a Clust
 	f.StringVar(&o.Name, "name", "bosun", "name of the roles and bindings, and of bosun's ServiceAccount")
 	f.StringVar(&o.ServiceAccountNamespace, "service-account-namespace", "bosun", "namespace of bosun's ServiceAccount and Lease (default: --namespace if given)")
 	f.StringVar(&o.LeaseName, "leader-election-id", "bosun", "name of the leader-election Lease (bosun run --leader-election-id)")
+	f.BoolVar(&o.Sharding, "sharding", false, "grant what bosun run --sharding needs on its Leases (membership Leases named after --leader-election-id, so list, watch and delete on leases in the ServiceAccount's namespace) instead of leader election's")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "resolve kinds through this cluster's discovery instead of guessing")
 	f.StringVar(&o.Context, "context", "", "kubeconfig context to resolve kinds with")
 	_ = cmd.MarkFlagRequired("config")
@@ -286,6 +290,11 @@ func deriveRBAC(watches []*config.Watch, o rbacOptions, resolve resolver) (*rbac
 	rs.Lease = []rule{
 		{Comment: "Leader election (bosun run --leader-elect).", Group: "coordination.k8s.io", Resources: []string{"leases"}, Verbs: []string{"create"}},
 		{Group: "coordination.k8s.io", Resources: []string{"leases"}, Verbs: []string{"get", "update"}, Names: []string{o.LeaseName}},
+	}
+	if o.Sharding {
+		// Member Leases are named after each replica's identity, which is not known ahead.
+		rs.Lease = []rule{{Comment: "Sharding (bosun run --sharding): a membership Lease per replica and the shard map, " + o.LeaseName + "-*.",
+			Group: "coordination.k8s.io", Resources: []string{"leases"}, Verbs: []string{"get", "list", "watch", "create", "update", "delete"}}}
 	}
 
 	if len(guessed) > 0 {

@@ -36,6 +36,11 @@ func TestRBACDerivesRulesFromTheWatches(t *testing.T) {
 			golden: "testdata/rbac/cluster-children.golden.yaml",
 		},
 		{
+			name:   "with --sharding the Lease rules are the membership Leases'",
+			args:   []string{"rbac", "-c", deployWatch, "--sharding", "--leader-election-id", "bosun"},
+			golden: "testdata/rbac/sharding.golden.yaml",
+		},
+		{
 			name:   "cluster-scoped kinds the child policy refuses get no rules",
 			args:   []string{"rbac", "-c", "testdata/rbac/no-cluster-scoped.yaml"},
 			golden: "testdata/rbac/no-cluster-scoped.golden.yaml",
