@@ -3,7 +3,11 @@
 //
 // Rules:
 //   - One control plane per test package, started by TestMain through Main in a temporary
-//     state dir and stopped after the tests; tests isolate themselves with CreateNamespace.
+//     state dir and stopped after the tests; tests isolate themselves with CreateNamespace. A
+//     test that needs a control plane unlike its package's (another feature gate) starts one
+//     of its own with Start.
+//   - Binaries a test runs (bosun, with a JSON log the test reads) are Processes
+//     (process.go), killed when the test ends.
 //   - Missing binaries fail the whole package with a non-zero exit and a message that says to
 //     run hack/build-tools.sh; tests are never skipped for lack of a cluster.
 //   - The state dir (with every component's log) is removed when the tests pass and kept, with
