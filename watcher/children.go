@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -121,23 +120,6 @@ func (c *children) holds(owner types.UID) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.held[c.slotOf(owner)]
-}
-
-// heldSlots are the slots held, sorted; nil when the replica does not shard.
-func (c *children) heldSlots() []int {
-	if !c.sharded {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []int
-	for s, ok := range c.held {
-		if ok {
-			out = append(out, s)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // selector selects bosun's children, of the slots' owners when the replica shards.

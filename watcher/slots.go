@@ -2,8 +2,8 @@ package watcher
 
 import (
 	"context"
-	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -80,17 +80,18 @@ func (c *controller) acquire(ctx context.Context, slots []int) {
 		return
 	}
 	c.mu.Unlock()
+	// Every slot's informers list at once: without a server-side shardSelector each of them
+	// reads every owner, and one after the other would take as many times as long.
+	var wg sync.WaitGroup
 	for _, id := range slots {
 		c.mu.RLock()
 		_, have := c.slots[id]
 		c.mu.RUnlock()
-		if have {
-			continue
-		}
-		if !c.startSlot(ctx, gvr, id) {
-			return
+		if !have {
+			wg.Go(func() { c.startSlot(ctx, gvr, id) })
 		}
 	}
+	wg.Wait()
 }
 
 // releaseSlots lets go of the slots: no new reconcile starts on their owners, those running get
@@ -152,11 +153,4 @@ func (c *controller) stopSlots() {
 	for _, s := range c.slots {
 		s.cancel()
 	}
-}
-
-// heldSlots are the slots this controller works on, sorted.
-func (c *controller) heldSlots() []int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return slices.Sorted(maps.Keys(c.slots))
 }
