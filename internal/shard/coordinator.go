@@ -327,6 +327,7 @@ func (c *Coordinator) balance(ctx context.Context, w Worker) {
 	}
 	members := c.liveMembers()
 	c.noteMembers(members)
+	c.collectDead(ctx)
 	live := map[int]string{}
 	for s, h := range holders {
 		if slices.Contains(members, h) {
@@ -528,6 +529,38 @@ func (c *Coordinator) updateMap(ctx context.Context, change func([]string) []int
 		_, err := leases.Update(ctx, cur, metav1.UpdateOptions{})
 		return err
 	})
+}
+
+// deadAfter is how long a membership Lease must have gone unrenewed before a replica deletes
+// it: a replica killed without leaving leaves its Lease behind, and replicas come and go.
+const deadAfter = 10
+
+// collectDead deletes the membership Leases not seen renewed for deadAfter lease durations,
+// each only in the version seen (a replica that renewed it meanwhile keeps it).
+func (c *Coordinator) collectDead(ctx context.Context) {
+	now := c.cfg.Clock.Now()
+	c.mu.Lock()
+	var dead []string
+	var versions []string
+	for name, o := range c.seen {
+		if name != c.member && now.Sub(o.at) > deadAfter*c.cfg.LeaseDuration {
+			dead, versions = append(dead, name), append(versions, o.version)
+		}
+	}
+	c.mu.Unlock()
+	for i, name := range dead {
+		err := c.cfg.Fenced.Leases(c.cfg.Namespace).Delete(ctx, name, metav1.DeleteOptions{
+			Preconditions: &metav1.Preconditions{ResourceVersion: &versions[i]},
+		})
+		switch {
+		case err == nil, apierrors.IsNotFound(err):
+			c.mu.Lock()
+			delete(c.seen, name)
+			c.mu.Unlock()
+		case !apierrors.IsConflict(err):
+			c.cfg.Notify(Change{What: "error", Err: fmt.Errorf("delete the Lease/%s/%s of a replica gone for long: %w", c.cfg.Namespace, name, err)})
+		}
+	}
 }
 
 // liveMembers are the identities of the members seen renewed within the lease duration, and
