@@ -122,6 +122,19 @@ func (c *children) holds(owner types.UID) bool {
 	return c.held[c.slotOf(owner)]
 }
 
+// stillHeld are those of the slots still held.
+func (c *children) stillHeld(slots []int) []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []int{}
+	for _, s := range slots {
+		if c.held[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // selector selects bosun's children, of the slots' owners when the replica shards.
 func (c *children) selector(slots []int) string {
 	sel := applier.LabelManagedBy + "=" + applier.ManagedByValue

@@ -82,6 +82,11 @@ func (m *Manager) releaseStraysIn(ctx context.Context, c *controller, slots []in
 		children int
 	)
 	for {
+		if slots != nil {
+			if slots = m.kids.stillHeld(slots); len(slots) == 0 {
+				return // handed over meanwhile: the next holder looks
+			}
+		}
 		var err error
 		if strays, children, err = m.findStrays(ctx, c, slots); err == nil {
 			break
