@@ -32,14 +32,7 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	ns := env.CreateNamespace(t, "fence")
 	v := newView(t, ns)
 	proxy := startAPIProxy(t)
-	election := []string{
-		"--leader-elect",
-		"--leader-election-namespace", ns,
-		"--leader-election-id", leaseName,
-		"--leader-election-lease-duration", fenceLeaseDuration.String(),
-		"--leader-election-renew-deadline", fenceRenewDeadline.String(),
-		"--leader-election-retry-period", "1s",
-	}
+	election := leaseFlags("--leader-elect", ns, leaseName, fenceLeaseDuration, fenceRenewDeadline)
 	watch := writeWatch(t, 2)
 	// a talks to the API server only through the proxy (the last --kubeconfig wins); it leads
 	// before b starts.
@@ -58,19 +51,7 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	b := startProcess(t, "b", bosunArgs(watch, ns, election...))
 	b.WaitLogged(t, waitTimeout, "the standby (b)", "leader")
 
-	configMapWrites := 0
-	proxy.cutWhen(func(r *http.Request) bool {
-		if mutating(r.Method) && strings.Contains(r.URL.Path, "/configmaps") {
-			configMapWrites++
-		}
-		return configMapWrites == fenceCutAt
-	})
-	createOwners(t, ns, ownerNames("w", fenceOwners))
-	select {
-	case <-proxy.cut:
-	case <-time.After(waitTimeout):
-		t.Fatalf("a sent fewer than %d ConfigMap writes within %s", fenceCutAt, waitTimeout)
-	}
+	cutMidReconcile(t, proxy, ns)
 	t.Logf("a cut off from the API server at its ConfigMap write %d", fenceCutAt)
 
 	// The Lease passes to b; only then does the cut heal, so that whatever a still sends
@@ -97,32 +78,11 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 		t.Fatalf("b holds the Lease %s before a's could have expired", wait)
 	}
 	proxy.heal()
-	healed := time.Now()
 
 	// a must have stopped writing; it exits (lost the Lease), and anything it still sent
 	// through the healed proxy shows up in the log meanwhile.
-	testenv.Eventually(t, waitTimeout, func() error {
-		if bad := lateWrites(proxy.log(), deadline, isLease); len(bad) > 0 {
-			t.Fatalf("the API server received %d writes from a after its Lease could have passed on (%s), the proxy healed at %s:\n%s",
-				len(bad), clockTime(deadline), clockTime(healed), strings.Join(bad, "\n"))
-		}
-		select {
-		case <-a.Exited():
-			return nil
-		default:
-			return errors.New("a still runs")
-		}
-	})
-	if a.Err() == nil {
-		t.Errorf("a exited with status 0 after losing the Lease, want an error")
-	}
-	a.WaitLogged(t, waitTimeout, "the old leader (a)", "lost the lease")
-
+	waitFencedExit(t, proxy, a, deadline, isLease, "lost the lease")
 	log := proxy.log()
-	if bad := lateWrites(log, deadline, isLease); len(bad) > 0 {
-		t.Fatalf("the API server received %d writes from a after its Lease could have passed on (%s):\n%s",
-			len(bad), clockTime(deadline), strings.Join(bad, "\n"))
-	}
 	// The test can fail: a wrote through the proxy before the cut, and had writes in
 	// progress at the cut that it gave up on, before the Lease could pass on.
 	var before, held int
@@ -152,6 +112,52 @@ func TestLeaderFencedWhenCutOff(t *testing.T) {
 	if want := b.Identity(t); holder != want {
 		t.Errorf("Lease/%s/%s: holder = %q, want the new leader b (%q)", ns, leaseName, holder, want)
 	}
+}
+
+// cutMidReconcile creates fenceOwners owners and has the proxy cut its replica off at that
+// replica's fenceCutAt-th ConfigMap write, mid-way through reconciling them.
+func cutMidReconcile(t *testing.T, proxy *apiProxy, namespace string) {
+	t.Helper()
+	configMapWrites := 0
+	proxy.cutWhen(func(r *http.Request) bool {
+		if mutating(r.Method) && strings.Contains(r.URL.Path, "/configmaps") {
+			configMapWrites++
+		}
+		return configMapWrites == fenceCutAt
+	})
+	createOwners(t, namespace, ownerNames("w", fenceOwners))
+	select {
+	case <-proxy.cut:
+	case <-time.After(waitTimeout):
+		t.Fatalf("a sent fewer than %d ConfigMap writes within %s", fenceCutAt, waitTimeout)
+	}
+}
+
+// waitFencedExit waits for the cut-off replica a to exit with an error and log lost, checking
+// meanwhile and after that the API server received no write from it — other than a renewal
+// of its Lease — at or after the deadline.
+func waitFencedExit(t *testing.T, proxy *apiProxy, a *testenv.Process, deadline time.Time, renewal func(string) bool, lost string) {
+	t.Helper()
+	noLateWrites := func() {
+		if bad := lateWrites(proxy.log(), deadline, renewal); len(bad) > 0 {
+			t.Fatalf("the API server received %d writes from a after what it held could have passed on (%s):\n%s",
+				len(bad), clockTime(deadline), strings.Join(bad, "\n"))
+		}
+	}
+	testenv.Eventually(t, waitTimeout, func() error {
+		noLateWrites()
+		select {
+		case <-a.Exited():
+			return nil
+		default:
+			return errors.New("a still runs")
+		}
+	})
+	if a.Err() == nil {
+		t.Errorf("a exited with status 0 after it was cut off, want an error")
+	}
+	a.WaitLogged(t, waitTimeout, "the cut-off replica (a)", lost)
+	noLateWrites()
 }
 
 // lastRenewal is when the last renewal of the Lease that succeeded passed the proxy: the

@@ -27,14 +27,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 	installWidgetCRD(t)
 	ns := env.CreateNamespace(t, "leader")
 	v := newView(t, ns)
-	args := bosunArgs(writeWatch(t, 2), ns,
-		"--leader-elect",
-		"--leader-election-namespace", ns,
-		"--leader-election-id", leaseName,
-		"--leader-election-lease-duration", leaseDuration.String(),
-		"--leader-election-renew-deadline", "3s",
-		"--leader-election-retry-period", "1s",
-	)
+	args := bosunArgs(writeWatch(t, 2), ns, leaseFlags("--leader-elect", ns, leaseName, leaseDuration, 3*time.Second)...)
 	replicas := []*testenv.Process{startProcess(t, "a", args), startProcess(t, "b", args)}
 
 	var leader, standby *testenv.Process
@@ -82,6 +75,19 @@ func TestLeaderElectionFailover(t *testing.T) {
 		t.Errorf("Lease/%s/%s: holder = %q, want the former standby %q (the killed leader was %q)", ns, leaseName, holder, want, oldHolder)
 	}
 	standby.CheckRunning(t)
+}
+
+// leaseFlags are the flags of a replica that takes part, by mode (--leader-elect or
+// --sharding), in the group of Leases named id in namespace, renewed every second.
+func leaseFlags(mode, namespace, id string, duration, renewDeadline time.Duration) []string {
+	return []string{
+		mode,
+		"--leader-election-namespace", namespace,
+		"--leader-election-id", id,
+		"--leader-election-lease-duration", duration.String(),
+		"--leader-election-renew-deadline", renewDeadline.String(),
+		"--leader-election-retry-period", "1s",
+	}
 }
 
 // leaseHolder reads the holder of the leader election Lease.

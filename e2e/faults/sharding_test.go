@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -26,15 +25,7 @@ const (
 
 // shardArgs are the arguments of a sharded replica, with the Leases in namespace.
 func shardArgs(config, namespace string) []string {
-	return bosunArgs(config, namespace,
-		"--sharding",
-		"--leader-election-namespace", namespace,
-		"--leader-election-id", shardGroup,
-		"--leader-election-lease-duration", leaseDuration.String(),
-		"--leader-election-renew-deadline", "3s",
-		"--leader-election-retry-period", "1s",
-		"--shutdown-timeout", "10s",
-	)
+	return bosunArgs(config, namespace, append(leaseFlags("--sharding", namespace, shardGroup, leaseDuration, 3*time.Second), "--shutdown-timeout", "10s")...)
 }
 
 // TestShardedReplicasSplitTheOwnersAndHandThemOver runs three sharded replicas as processes:
@@ -143,14 +134,7 @@ func TestShardedReplicaFencedWhenCutOff(t *testing.T) {
 	ns := env.CreateNamespace(t, "shardfence")
 	v := newView(t, ns)
 	proxy := startAPIProxy(t)
-	group := []string{
-		"--sharding",
-		"--leader-election-namespace", ns,
-		"--leader-election-id", shardGroup,
-		"--leader-election-lease-duration", fenceLeaseDuration.String(),
-		"--leader-election-renew-deadline", fenceRenewDeadline.String(),
-		"--leader-election-retry-period", "1s",
-	}
+	group := leaseFlags("--sharding", ns, shardGroup, fenceLeaseDuration, fenceRenewDeadline)
 	watch := writeWatch(t, 2)
 	a := startProcess(t, "a", bosunArgs(watch, ns, append(group, "--kubeconfig", proxy.kubeconfig)...))
 	b := startProcess(t, "b", bosunArgs(watch, ns, group...))
@@ -158,19 +142,7 @@ func TestShardedReplicaFencedWhenCutOff(t *testing.T) {
 	member := "/leases/" + shard.MemberLeaseName(shardGroup, a.Identity(t))
 	renewal := func(path string) bool { return strings.HasSuffix(path, member) }
 
-	configMapWrites := 0
-	proxy.cutWhen(func(r *http.Request) bool {
-		if mutating(r.Method) && strings.Contains(r.URL.Path, "/configmaps") {
-			configMapWrites++
-		}
-		return configMapWrites == fenceCutAt
-	})
-	createOwners(t, ns, ownerNames("w", fenceOwners))
-	select {
-	case <-proxy.cut:
-	case <-time.After(waitTimeout):
-		t.Fatalf("a sent fewer than %d ConfigMap writes within %s", fenceCutAt, waitTimeout)
-	}
+	cutMidReconcile(t, proxy, ns)
 
 	// b takes every slot over, and only then does the cut heal.
 	testenv.Eventually(t, fenceLeaseDuration+takeoverMargin, func() error {
@@ -192,26 +164,7 @@ func TestShardedReplicaFencedWhenCutOff(t *testing.T) {
 		clockTime(renewed), clockTime(deadline), time.Since(deadline).Round(10*time.Millisecond))
 	proxy.heal()
 
-	testenv.Eventually(t, waitTimeout, func() error {
-		if bad := lateWrites(proxy.log(), deadline, renewal); len(bad) > 0 {
-			t.Fatalf("the API server received %d writes from a after its slots could have passed on (%s):\n%s",
-				len(bad), clockTime(deadline), strings.Join(bad, "\n"))
-		}
-		select {
-		case <-a.Exited():
-			return nil
-		default:
-			return errors.New("a still runs")
-		}
-	})
-	if a.Err() == nil {
-		t.Errorf("a exited with status 0 after losing its membership, want an error")
-	}
-	a.WaitLogged(t, waitTimeout, "the cut-off replica (a)", "lost the membership Lease")
-	if bad := lateWrites(proxy.log(), deadline, renewal); len(bad) > 0 {
-		t.Fatalf("the API server received %d writes from a after its slots could have passed on (%s):\n%s",
-			len(bad), clockTime(deadline), strings.Join(bad, "\n"))
-	}
+	waitFencedExit(t, proxy, a, deadline, renewal, "lost the membership Lease")
 	waitConverged(t, v, fenceOwners, waitTimeout, b)
 }
 
