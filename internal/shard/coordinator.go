@@ -168,7 +168,10 @@ func (c *Coordinator) Run(ctx context.Context, w Worker, workDone <-chan struct{
 		c.renewLoop(renewCtx)
 	}()
 
-	tick := c.cfg.Clock.NewTicker(c.cfg.RetryPeriod)
+	// Lease changes wake the balance at once; an expiry is no event, so it also looks four
+	// times per retry period (from the caches: no request unless something is to be done),
+	// and a dead replica's slots pass on within a quarter retry period of its expiry.
+	tick := c.cfg.Clock.NewTicker(c.cfg.RetryPeriod / 4)
 	defer tick.Stop()
 	for ctx.Err() == nil {
 		c.balance(ctx, w)
