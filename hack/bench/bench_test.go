@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -119,27 +120,30 @@ func TestLogStatsFoldsNamesAndNumbers(t *testing.T) {
 
 func TestPhaseOrder(t *testing.T) {
 	tests := []struct {
-		phases string
-		want   []string
+		phases   string
+		replicas string
+		want     []string
 	}{
-		{"", allPhases},
-		{"raw,cold,delete", []string{"raw", "cold", "delete"}},
-		{"latency", []string{"cold", "latency"}},
-		{"create,delete,update", []string{"cold", "update", "delete", "create"}},
-		{"latency-rollout,latency", []string{"cold", "latency", "latency-rollout"}},
-		{"raw", []string{"raw"}},
+		{"", "1", []string{"raw", "cold", "idle", "restart", "update", "latency", "latency-rollout", "delete", "create"}},
+		{"", "3", allPhases},
+		{"raw,cold,delete", "1", []string{"raw", "cold", "delete"}},
+		{"latency", "1", []string{"cold", "latency"}},
+		{"create,delete,update", "1", []string{"cold", "update", "delete", "create"}},
+		{"latency-rollout,latency", "1", []string{"cold", "latency", "latency-rollout"}},
+		{"raw", "1", []string{"raw"}},
+		{"handoff,idle,takeover", "2", []string{"cold", "idle", "takeover", "handoff"}},
 	}
 	for _, tt := range tests {
-		var args []string
+		args := []string{"-replicas", tt.replicas}
 		if tt.phases != "" {
-			args = []string{"-phases", tt.phases}
+			args = append(args, "-phases", tt.phases)
 		}
 		o, err := parseFlags(args, io.Discard)
 		if err != nil {
 			t.Fatalf("parseFlags(%q): %v", args, err)
 		}
 		if diff := cmp.Diff(tt.want, o.order()); diff != "" {
-			t.Errorf("order of -phases %q (-want +got):\n%s", tt.phases, diff)
+			t.Errorf("order of -phases %q with -replicas %s (-want +got):\n%s", tt.phases, tt.replicas, diff)
 		}
 	}
 	// create comes last: no phase runs with more than N owners.
@@ -196,5 +200,169 @@ func TestOldResultsReadAsLatencyRollout(t *testing.T) {
 	}
 	if row := tab.rows[0]; row[p50] != "-" || row[p99] != "-" {
 		t.Errorf("latency columns of an old file = %q, %q; want -", row[p50], row[p99])
+	}
+}
+
+func TestParseFlagsRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a sharding phase with one replica", []string{"-phases", "cold,takeover"}, "-phases: takeover stops one of several replicas: it needs -replicas > 1"},
+		{"no replica", []string{"-replicas", "0"}, "-replicas: 0 is less than 1"},
+		{"more replicas than slots", []string{"-replicas", "33"}, "-replicas: 33 is more than the 32 slots the owners are split into"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseFlags(tt.args, io.Discard)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("parseFlags(%q) = %v, want %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLeaseWritesAreCountedApart(t *testing.T) {
+	after := map[reqKey]int{
+		{"UPDATE", "leases", 0}:      30,
+		{"UPDATE", "leases", 409}:    2,
+		{"GET", "leases", 0}:         1,
+		{"APPLY", "services", 0}:     4,
+		{"APPLY", "sites/status", 0}: 4,
+		{"PATCH", "sites", 0}:        1,
+		{"CREATE", "events", 0}:      1,
+	}
+	got := diffRequests(nil, after)
+	if got.Writes != 10 || got.LeaseWrites != 30 || got.Reads != 1 || got.Total != 41 {
+		t.Errorf("writes %d, Lease writes %d, reads %d, total %d; want 10, 30, 1, 41", got.Writes, got.LeaseWrites, got.Reads, got.Total)
+	}
+	if diff := cmp.Diff(map[string]int{"409 UPDATE leases": 2}, got.LeaseFailed); diff != "" {
+		t.Errorf("Lease failures (-want +got):\n%s", diff)
+	}
+	if len(got.Failed) != 0 {
+		t.Errorf("a lost compare-and-swap of a Lease counts as a failed request: %v", got.Failed)
+	}
+	if n := got.childWrites(); n != 4 {
+		t.Errorf("childWrites = %d, want the 4 Service applies", n)
+	}
+}
+
+func TestParseSlots(t *testing.T) {
+	for text, want := range map[string][]int{"": nil, "0-3,9": {0, 1, 2, 3, 9}, "31": {31}, "10-12,20-21": {10, 11, 12, 20, 21}} {
+		if diff := cmp.Diff(want, parseSlots(text)); diff != "" {
+			t.Errorf("parseSlots(%q) (-want +got):\n%s", text, diff)
+		}
+	}
+}
+
+func TestSamplesAndSums(t *testing.T) {
+	text := `# TYPE bosun_owners gauge
+bosun_owners{watch="a"} 60
+bosun_owners{watch="b"} 7
+bosun_shard_slots 11
+bosun_reconciles_total{result="success",trigger="owner",watch="a"} 5
+`
+	samples := parseSamples(strings.NewReader(text))
+	if got := sumOf(samples, "bosun_owners"); got != 67 {
+		t.Errorf("bosun_owners summed = %v, want 67", got)
+	}
+	if got := sumOf(samples, "bosun_shard_slots"); got != 11 {
+		t.Errorf("bosun_shard_slots = %v, want 11", got)
+	}
+	if diff := cmp.Diff(map[string]float64{`bosun_reconciles_total{result="success",trigger="owner",watch="a"}`: 5}, counters(samples)); diff != "" {
+		t.Errorf("counters (-want +got):\n%s", diff)
+	}
+}
+
+func TestGroupSettled(t *testing.T) {
+	tests := []struct {
+		name string
+		g    groupView
+		want bool
+	}{
+		{"three replicas split 11/11/10 with every owner", groupView{running: 3, members: []int{3, 3, 3}, slots: []int{11, 11, 10}, owners: []int{70, 60, 70}}, true},
+		{"one still sees two members", groupView{running: 3, members: []int{3, 2, 3}, slots: []int{11, 11, 10}, owners: []int{70, 60, 70}}, false},
+		{"one holds most slots", groupView{running: 3, members: []int{3, 3, 3}, slots: []int{20, 6, 6}, owners: []int{70, 60, 70}}, false},
+		{"owners missing from the caches", groupView{running: 3, members: []int{3, 3, 3}, slots: []int{11, 11, 10}, owners: []int{70, 60, 69}}, false},
+		{"work queued", groupView{running: 3, members: []int{3, 3, 3}, slots: []int{11, 11, 10}, owners: []int{70, 60, 70}, queued: 1}, false},
+		{"one not running", groupView{running: 2, members: []int{3, 3, -1}, slots: []int{16, 16, -1}, owners: []int{100, 100, -1}}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.g.settled(3, 200); got != tt.want {
+			t.Errorf("%s: settled = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// oneReplicaHeaders are the summary's columns before -replicas: a file of one replica keeps them.
+var oneReplicaHeaders = []string{"N", "T_raw s", "T_children s", "conc", "raw→Current s",
+	"cold s", "cold/raw", "cold/Current", "cold children s", "children/T_children",
+	"create s", "create/raw", "update s", "update/raw",
+	"delete s", "raw delete s", "delete/raw", "idle writes", "restart writes",
+	"latency p50 ms", "latency p99 ms", "peak RSS MiB", "CPU s", "req/owner cold"}
+
+func TestSummaryOfReplicas(t *testing.T) {
+	one := &Results{Runs: []Run{{N: 10, Phases: []*PhaseResult{{Name: phaseCold}}, Bosun: &BosunTotals{}}}}
+	if diff := cmp.Diff(oneReplicaHeaders, summaryTable(one).headers); diff != "" {
+		t.Errorf("summary columns of one replica (-want +got):\n%s", diff)
+	}
+	if h := phaseTable(one.Runs[0]).headers; slices.Contains(h, "Lease writes") {
+		t.Errorf("the phase table of one replica has a Lease writes column: %q", h)
+	}
+
+	reps := func(cpu ...float64) []*ReplicaPhase {
+		var out []*ReplicaPhase
+		for i, c := range cpu {
+			out = append(out, &ReplicaPhase{Name: fmt.Sprintf("r%d", i), CPUSeconds: c, PeakRSSMiB: 40 + c, Running: true, Owners: 10 * i, Slots: 11 - i/2})
+		}
+		return out
+	}
+	three := &Results{Settings: Settings{Replicas: 3}, Runs: []Run{{N: 30,
+		Phases: []*PhaseResult{
+			{Name: phaseCold, Seconds: 9, Replicas: reps(1, 2, 3), BalancedSeconds: 12},
+			{Name: phaseRestart, Requests: Requests{LeaseWrites: 42}, Replicas: reps(1, 1, 1)},
+			{Name: phaseTakeover, Seconds: 17, Replicas: reps(0, 0, 0), Shard: &ShardResult{Victim: "r2", Signal: "SIGKILL", VictimSlots: "21-31", Edits: 5, ChildWrites: 5, ChildWritesPerEdit: 1, LandedSeconds: 17.2, TargetSeconds: 20, RejoinSeconds: 3}},
+			{Name: phaseHandoff, Seconds: 25, Replicas: reps(0, 0, 0), Shard: &ShardResult{Victim: "r2", Signal: "SIGTERM", Edits: 30, ChildWrites: 33, ChildWritesPerEdit: 1.1}},
+		},
+		Bosun: &BosunTotals{PeakRSSSumMiB: 150, Replicas: []*ReplicaTotals{{Name: "r0", CPUSeconds: 3}, {Name: "r1", CPUSeconds: 4}, {Name: "r2", CPUSeconds: 5}}},
+	}}}
+	tab := summaryTable(three)
+	cell := func(header string) string {
+		i := slices.Index(tab.headers, header)
+		if i < 0 {
+			t.Fatalf("no column %q in %q", header, tab.headers)
+		}
+		return tab.rows[0][i]
+	}
+	for header, want := range map[string]string{"replicas": "3", "restart writes": "0", "restart Lease writes": "42", "takeover s": "17.2",
+		"handoff child writes/edit": "1.100", "RSS sum MiB": "150"} {
+		if got := cell(header); got != want {
+			t.Errorf("column %q = %q, want %q", header, got, want)
+		}
+	}
+	run := three.Runs[0]
+	if h := phaseTable(run).headers; !slices.Contains(h, "Lease writes") {
+		t.Errorf("the phase table of three replicas has no Lease writes column: %q", h)
+	}
+	rt := replicaTable(run)
+	if diff := cmp.Diff([]string{"cold", "1.0 / 2.0 / 3.0", "3.0", "6.0", "41 / 42 / 43", "43", "126", "0 / 10 / 20", "11 / 11 / 10", "12.0"}, rt.rows[0]); diff != "" {
+		t.Errorf("replica row of cold (-want +got):\n%s", diff)
+	}
+	if last := rt.rows[len(rt.rows)-1]; last[0] != "whole run" || last[3] != "12.0" {
+		t.Errorf("last replica row = %q, want the whole run with 12.0 CPU s summed", last)
+	}
+	lines := strings.Join(shardLines(run), "\n")
+	for _, want := range []string{"Takeover (SIGKILL r2, which held slots 21-31", "reconciled 17.2 s after the kill (target at most 20 s", "Handoff (SIGTERM r2", "33 child writes for 30 edits, 1.100 per edit (target at most 1.05)"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("sharding lines lack %q:\n%s", want, lines)
+		}
+	}
+	review(&run)
+	if !slices.ContainsFunc(run.Problems, func(p string) bool { return strings.HasPrefix(p, "handoff: 1.100 child writes per edit") }) {
+		t.Errorf("a handoff over its target is no problem: %q", run.Problems)
+	}
+	if slices.ContainsFunc(run.Problems, func(p string) bool { return strings.HasPrefix(p, "takeover") }) {
+		t.Errorf("a takeover within its target is a problem: %q", run.Problems)
 	}
 }

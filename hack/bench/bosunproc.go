@@ -73,10 +73,10 @@ type bosunProc struct {
 	usage      procUsage     // from the kernel's rusage, valid after done
 }
 
-// start runs bosun on the watch config with the kubeconfig; its output goes to logPath and
-// through logStats.
-func (b *bosunBin) start(kubeconfig, config, logPath string, logs *logStats) (*bosunProc, error) {
-	args := []string{"run", "--config", config, "--kubeconfig", kubeconfig, "--log-format", "json"}
+// start runs bosun on the watch config with the kubeconfig and the extra arguments (the
+// sharding flags); its output goes to logPath and through logStats.
+func (b *bosunBin) start(kubeconfig, config, logPath string, extra []string, logs *logStats) (*bosunProc, error) {
+	args := append([]string{"run", "--config", config, "--kubeconfig", kubeconfig, "--log-format", "json"}, extra...)
 	p := &bosunProc{logs: logs, done: make(chan struct{})}
 	if b.metricsFlag != "" {
 		addr, err := freeAddr()
@@ -164,7 +164,8 @@ func (p *bosunProc) stop(timeout time.Duration) (time.Duration, error) {
 	}
 }
 
-// scrape reads bosun's counters from its metrics endpoint, if it serves one.
+// scrape reads every sample of bosun's metrics endpoint, if it serves one; counters picks
+// the counters out of it, sumOf a gauge.
 func (p *bosunProc) scrape() map[string]float64 {
 	if p == nil || p.metricsURL == "" || p.exited() {
 		return nil
@@ -175,12 +176,48 @@ func (p *bosunProc) scrape() map[string]float64 {
 		return nil
 	}
 	defer resp.Body.Close()
-	return parseCounters(resp.Body)
+	return parseSamples(resp.Body)
 }
 
 // parseCounters reads the samples of the Prometheus text format whose names end in _total:
 // requests, reconciles, retries and child actions.
-func parseCounters(r io.Reader) map[string]float64 {
+func parseCounters(r io.Reader) map[string]float64 { return counters(parseSamples(r)) }
+
+// counters keeps the samples whose names end in _total.
+func counters(samples map[string]float64) map[string]float64 {
+	if samples == nil {
+		return nil
+	}
+	out := map[string]float64{}
+	for series, v := range samples {
+		if strings.HasSuffix(metricName(series), "_total") {
+			out[series] = v
+		}
+	}
+	return out
+}
+
+// sumOf adds up the samples of one metric over its labels: bosun_owners over the watches.
+func sumOf(samples map[string]float64, name string) float64 {
+	total := 0.0
+	for series, v := range samples {
+		if metricName(series) == name {
+			total += v
+		}
+	}
+	return total
+}
+
+// metricName is the name of a series: bosun_owners{watch="sites"} is bosun_owners.
+func metricName(series string) string {
+	if j := strings.IndexByte(series, '{'); j >= 0 {
+		return series[:j]
+	}
+	return series
+}
+
+// parseSamples reads every sample of the Prometheus text format, by series.
+func parseSamples(r io.Reader) map[string]float64 {
 	out := map[string]float64{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -194,13 +231,6 @@ func parseCounters(r io.Reader) map[string]float64 {
 			continue
 		}
 		series := line[:i]
-		name := series
-		if j := strings.IndexByte(series, '{'); j >= 0 {
-			name = series[:j]
-		}
-		if !strings.HasSuffix(name, "_total") {
-			continue
-		}
 		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
 			out[series] = v
 		}
@@ -219,7 +249,8 @@ func freeAddr() (string, error) {
 
 // logStats reads bosun's JSON log lines: counts by level, error messages with the names in
 // them folded (so 10,000 owners failing the same way are one line), lines that are not JSON
-// (a panic), and when the initial sync of the current process was done.
+// (a panic), when the initial sync of the current process was done, and, with --sharding,
+// the slots it holds. Each replica has its own.
 type logStats struct {
 	mu          sync.Mutex
 	levels      map[string]int
@@ -227,6 +258,10 @@ type logStats struct {
 	notJSON     []string
 	startedAt   time.Time
 	initialDone time.Time // of the current process; zero until logged
+	// holds is the "holds" of the current process's last "slots acquired" or "slots
+	// released" line; slotMoves counts those lines over every process.
+	holds     string
+	slotMoves int
 }
 
 func newLogStats() *logStats {
@@ -236,7 +271,7 @@ func newLogStats() *logStats {
 func (l *logStats) restarted(at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.startedAt, l.initialDone = at, time.Time{}
+	l.startedAt, l.initialDone, l.holds = at, time.Time{}, ""
 }
 
 var (
@@ -249,6 +284,7 @@ func (l *logStats) observe(line []byte) {
 		Level string `json:"level"`
 		Msg   string `json:"msg"`
 		Error string `json:"error"`
+		Holds string `json:"holds"`
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -259,8 +295,12 @@ func (l *logStats) observe(line []byte) {
 		return
 	}
 	l.levels[entry.Level]++
-	if entry.Msg == "initial sync done" && l.initialDone.IsZero() {
+	switch {
+	case entry.Msg == "initial sync done" && l.initialDone.IsZero():
 		l.initialDone = time.Now()
+	case entry.Msg == "slots acquired" || entry.Msg == "slots released":
+		l.holds = entry.Holds
+		l.slotMoves++
 	}
 	if entry.Level == "error" || entry.Level == "warn" || entry.Level == "dpanic" || entry.Level == "panic" || entry.Level == "fatal" {
 		msg := entry.Level + ": " + entry.Msg
@@ -287,16 +327,36 @@ func (l *logStats) initialSyncDone() time.Time {
 	return l.initialDone
 }
 
+// slots is what the current process last logged it holds, as "0-3,9", and how many "slots
+// acquired" and "slots released" lines all of them logged.
+func (l *logStats) slots() (holds string, moves int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.holds, l.slotMoves
+}
+
 // summary returns the folded warning and error messages, most frequent first, and the first
 // lines that were not JSON.
 func (l *logStats) summary() (levels map[string]int, messages []MessageCount, notJSON []string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	return summaryOf([]*logStats{l})
+}
+
+// summaryOf is summary over the logs of every replica.
+func summaryOf(all []*logStats) (levels map[string]int, messages []MessageCount, notJSON []string) {
 	levels = map[string]int{}
-	for k, v := range l.levels {
-		levels[k] = v
+	folded := map[string]int{}
+	for _, l := range all {
+		l.mu.Lock()
+		for k, v := range l.levels {
+			levels[k] += v
+		}
+		for m, n := range l.errors {
+			folded[m] += n
+		}
+		notJSON = append(notJSON, l.notJSON...)
+		l.mu.Unlock()
 	}
-	for m, n := range l.errors {
+	for m, n := range folded {
 		messages = append(messages, MessageCount{Message: m, Count: n})
 	}
 	sort.Slice(messages, func(a, b int) bool {
@@ -308,5 +368,5 @@ func (l *logStats) summary() (levels map[string]int, messages []MessageCount, no
 	if len(messages) > 20 {
 		messages = messages[:20]
 	}
-	return levels, messages, append([]string(nil), l.notJSON...)
+	return levels, messages, notJSON
 }

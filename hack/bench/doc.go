@@ -1,8 +1,8 @@
 // Command bench measures bosun against the ceiling of the API server it runs on (issue 5).
 //
-//	go run ./hack/bench [-n 1000,5000,10000] [-namespaces 10] [-fsync=true]
+//	go run ./hack/bench [-n 1000,5000,10000] [-namespaces 10] [-fsync=true] [-replicas 1]
 //	                    [-out hack/bench/results/<date>-<cores>c-<mem>g.json]
-//	                    [-phases raw,cold,idle,restart,update,latency,latency-rollout,delete,create]
+//	                    [-phases raw,cold,idle,restart,takeover,handoff,update,latency,latency-rollout,delete,create]
 //
 // For every N it starts two fresh local control planes (internal/localcluster: etcd,
 // kube-apiserver, kube-controller-manager, kube-scheduler and kwok, so Deployments become
@@ -26,6 +26,12 @@
 //	cold             N Sites exist, bosun starts: until every Site is Ready for its generation
 //	idle             converged owners, nothing changes: bosun's requests in -idle-window (want 0 writes)
 //	restart          SIGTERM and start again: requests until the initial sync is done (want 0 writes)
+//	takeover         (-replicas > 1) SIGKILL the last replica, edit spec.port of up to 50 owners in
+//	                 its slots: until the others took its slots over and reconciled them (want at
+//	                 most the lease duration + 5 s); then a new replica joins
+//	handoff          (-replicas > 1) edit spec.port of every Site, spread over at least 20 s, and
+//	                 SIGTERM the last replica after half of them: child writes per edit until every
+//	                 edit landed (want at most 1.05); then a new replica joins
 //	update           a new spec.message on every Site: until every ConfigMap shows it and all are Ready
 //	                 (which waits for the Deployments' rollout)
 //	latency          -latency-rate edits/s of spec.port for -latency-duration: edit response to the
@@ -43,4 +49,15 @@
 // update, the latency phases and delete act on the Sites that exist (the N of cold); the
 // latency phases edit the first -latency-owners of them and, like update, wait for every Site
 // to settle (Ready again) before the next phase.
+//
+// With -replicas R > 1 every phase runs R bosun processes with --sharding (Leases
+// default/bosun-bench, bosun's default durations), each through the proxy. CPU is their sum,
+// memory the largest one's, and each one's figures and owner share (bosun_owners from its
+// metrics) are kept per phase. Lease writes (membership renewals, the shard map) are counted
+// apart from the other writes, so "0 writes" on idle and restart stays about owners and
+// children. restart stops all R and starts R again; since bosun's "initial sync done" does not
+// cover slots acquired later, it waits until the group settled instead: every replica sees R
+// members, the slots are split evenly, the caches hold every owner, the reconciles add up to
+// the owners and nothing is queued. cold, too, waits for that once the owners converged
+// (balancedSeconds, outside the phase's time). The default -phases adds takeover and handoff.
 package main

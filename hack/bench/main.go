@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bosun-dev/bosun/internal/localcluster"
+	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // Phase names.
@@ -23,6 +24,8 @@ const (
 	phaseCold           = "cold"
 	phaseIdle           = "idle"
 	phaseRestart        = "restart"
+	phaseTakeover       = "takeover"
+	phaseHandoff        = "handoff"
 	phaseUpdate         = "update"
 	phaseLatency        = "latency"
 	phaseLatencyRollout = "latency-rollout"
@@ -33,11 +36,24 @@ const (
 // allPhases is the order the phases run in, whatever the order of -phases: raw on its own
 // cluster, then bosun's phases on one cluster. create comes after delete, so that no phase
 // runs with more than N owners and a phase's peak RSS at N is bosun's at N owners.
-var allPhases = []string{phaseRaw, phaseCold, phaseIdle, phaseRestart, phaseUpdate, phaseLatency, phaseLatencyRollout, phaseDelete, phaseCreate}
+var allPhases = []string{phaseRaw, phaseCold, phaseIdle, phaseRestart, phaseTakeover, phaseHandoff,
+	phaseUpdate, phaseLatency, phaseLatencyRollout, phaseDelete, phaseCreate}
+
+// shardPhases stop one of several replicas: they run only with -replicas > 1.
+var shardPhases = []string{phaseTakeover, phaseHandoff}
+
+// defaultPhases is -phases when not given: every phase that applies to the replicas.
+func defaultPhases(replicas int) []string {
+	if replicas > 1 {
+		return allPhases
+	}
+	return slices.DeleteFunc(slices.Clone(allPhases), func(p string) bool { return slices.Contains(shardPhases, p) })
+}
 
 type options struct {
 	sizes           []int
 	namespaces      int
+	replicas        int
 	fsync           bool
 	out             string
 	phases          []string
@@ -80,9 +96,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	sizes := fs.String("n", "1000,5000,10000", "owner counts to measure, comma-separated")
 	fs.IntVar(&o.namespaces, "namespaces", 10, "namespaces each batch of Sites is spread over")
+	fs.IntVar(&o.replicas, "replicas", 1, "bosun processes every phase runs; more than 1 runs them with --sharding (Leases "+shardGroup+" in namespace "+shardNamespace+")")
 	fs.BoolVar(&o.fsync, "fsync", true, "run etcd with fsync (false: --unsafe-no-fsync, as the tests do)")
 	fs.StringVar(&o.out, "out", "", "JSON results file (default hack/bench/results/<date>-<cores>c-<mem>g.json)")
-	phases := fs.String("phases", strings.Join(allPhases, ","), "phases to run, comma-separated; they run in the default's order, and cold whenever another of bosun's phases runs")
+	phases := fs.String("phases", "", "phases to run, comma-separated, of "+strings.Join(allPhases, ",")+
+		"; they run in this order, and cold whenever another of bosun's phases runs (default: all; "+strings.Join(shardPhases, " and ")+" only with -replicas > 1)")
 	fs.StringVar(&o.config, "config", "examples/site/watch.yaml", "watch config bosun and the raw generator use")
 	conc := fs.String("concurrency", "8,16,32,64", "raw generator concurrencies to try on a sample; the best is used")
 	fs.IntVar(&o.latencyOwners, "latency-owners", 5000, "owners the latency phases edit (at most those that exist)")
@@ -105,10 +123,22 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.concurrency, err = intList(*conc); err != nil {
 		return o, fmt.Errorf("-concurrency: %w", err)
 	}
+	switch {
+	case o.replicas < 1:
+		return o, fmt.Errorf("-replicas: %d is less than 1", o.replicas)
+	case o.replicas > shard.Slots:
+		return o, fmt.Errorf("-replicas: %d is more than the %d slots the owners are split into", o.replicas, shard.Slots)
+	}
+	if *phases == "" {
+		*phases = strings.Join(defaultPhases(o.replicas), ",")
+	}
 	for _, p := range strings.Split(*phases, ",") {
 		p = strings.TrimSpace(p)
 		if !slices.Contains(allPhases, p) {
 			return o, fmt.Errorf("-phases: unknown phase %q (want some of %s)", p, strings.Join(allPhases, ","))
+		}
+		if o.replicas == 1 && slices.Contains(shardPhases, p) {
+			return o, fmt.Errorf("-phases: %s stops one of several replicas: it needs -replicas > 1", p)
 		}
 		o.phases = append(o.phases, p)
 	}

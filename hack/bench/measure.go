@@ -139,10 +139,17 @@ func round(v float64, digits int) float64 {
 
 // Requests are the requests one client sent in a phase, as the proxy counted them.
 type Requests struct {
-	Total   int `json:"total"`
+	Total int `json:"total"`
+	// Writes are the writes of anything but Leases: owners, their status, children, Events.
 	Writes  int `json:"writes"`
 	Reads   int `json:"reads"`
 	Watches int `json:"watches"`
+	// LeaseWrites are the writes of Leases (with --sharding: membership renewals and the
+	// shard map), which Writes leaves out, so that "no writes" stays about owners and
+	// children; LeaseFailed counts their answers other than 2xx (a compare-and-swap of the
+	// shard map that lost is a 409), which Failed leaves out.
+	LeaseWrites int            `json:"leaseWrites,omitempty"`
+	LeaseFailed map[string]int `json:"leaseFailed,omitempty"`
 	// ByVerb counts by "VERB resource", e.g. "APPLY configmaps".
 	ByVerb map[string]int `json:"byVerb,omitempty"`
 	// Failed counts answers other than 2xx by "code VERB resource", e.g. "409 PATCH sites",
@@ -163,12 +170,20 @@ func diffRequests(before, after map[reqKey]int) Requests {
 		case k.Code == 404 && isRead(k.Verb):
 			r.NotFound[strings.TrimSpace(k.Verb+" "+k.Resource)] += d
 			continue
+		case k.Code != 0 && k.Resource == leases:
+			if r.LeaseFailed == nil {
+				r.LeaseFailed = map[string]int{}
+			}
+			r.LeaseFailed[fmt.Sprintf("%d %s %s", k.Code, k.Verb, k.Resource)] += d
+			continue
 		case k.Code != 0:
 			r.Failed[fmt.Sprintf("%d %s %s", k.Code, k.Verb, k.Resource)] += d
 			continue
 		}
 		r.Total += d
 		switch {
+		case isWrite(k.Verb) && k.Resource == leases:
+			r.LeaseWrites += d
 		case isWrite(k.Verb):
 			r.Writes += d
 		case isRead(k.Verb):
@@ -179,6 +194,23 @@ func diffRequests(before, after map[reqKey]int) Requests {
 		r.ByVerb[strings.TrimSpace(k.Verb+" "+k.Resource)] += d
 	}
 	return r
+}
+
+// leases is the resource of the Leases --sharding writes.
+const leases = "leases"
+
+// childWrites counts the writes of children: every write but those of the owners (Sites and
+// their status), Events and Leases.
+func (r Requests) childWrites() int {
+	n := 0
+	for k, v := range r.ByVerb {
+		verb, res, _ := strings.Cut(k, " ")
+		res, _, _ = strings.Cut(res, "/")
+		if isWrite(verb) && res != siteGVR.Resource && res != "events" && res != leases {
+			n += v
+		}
+	}
+	return n
 }
 
 // conflicts is how many answers were 409 Conflict.
@@ -194,6 +226,9 @@ func (r Requests) conflicts() int {
 
 func (r Requests) String() string {
 	s := fmt.Sprintf("%d writes, %d reads, %d watches", r.Writes, r.Reads, r.Watches)
+	if r.LeaseWrites > 0 {
+		s += fmt.Sprintf(", %d Lease writes", r.LeaseWrites)
+	}
 	if n := len(r.Failed); n > 0 {
 		failed := 0
 		for _, v := range r.Failed {

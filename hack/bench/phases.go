@@ -38,6 +38,9 @@ func (s *session) cold(ctx context.Context) *PhaseResult {
 	})
 	p.ChildrenSeconds = childrenAt
 	conv.record(p)
+	if s.sharded() && p.Failed == "" {
+		s.balance(ctx, p, start)
+	}
 	s.measure(p, m)
 	return p
 }
@@ -61,7 +64,7 @@ func (s *session) idle(ctx context.Context) *PhaseResult {
 }
 
 // restart: SIGTERM, start again with nothing changed; bosun should send no writes while it
-// re-syncs every owner.
+// re-syncs every owner. Several replicas are all stopped, at once, and all started again.
 func (s *session) restart(ctx context.Context) *PhaseResult {
 	p := &PhaseResult{Name: phaseRestart, Owners: s.n}
 	d, err := s.stopBosun()
@@ -75,8 +78,14 @@ func (s *session) restart(ctx context.Context) *PhaseResult {
 		p.Failed = err.Error()
 		return p
 	}
+	if s.sharded() {
+		s.resync(ctx, p, start)
+		s.measure(p, m)
+		return p
+	}
+	logs := s.reps[0].logs
 	s.wait(ctx, p, start, func() (bool, string) {
-		done := s.logs.initialSyncDone()
+		done := logs.initialSyncDone()
 		if done.IsZero() {
 			if s.b.bin.logsInitialSync || time.Since(start) < s.b.o.restartWindow {
 				return false, "waiting for bosun's initial sync"
@@ -285,6 +294,16 @@ func (a *action) err() error {
 		return a.fail
 	default:
 		return nil
+	}
+}
+
+// finished tells whether the action ended, with or without an error.
+func (a *action) finished() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -59,7 +59,16 @@ type Settings struct {
 	// Order is the phases as they ran (allPhases' order). Files without it are from before
 	// create moved after delete: their create ran with the N Sites of cold still there.
 	Order string `json:"order,omitempty"`
+	// Replicas is -replicas when more than one bosun ran (with --sharding, in ShardGroup);
+	// files without it ran one.
+	Replicas   int    `json:"replicas,omitempty"`
+	ShardGroup string `json:"shardGroup,omitempty"` // namespace/id of the sharding Leases
+	// LeaseSeconds is the sharding lease duration, the clock of a takeover.
+	LeaseSeconds float64 `json:"leaseSeconds,omitempty"`
 }
+
+// replicas is how many bosun processes ran: 1 in files from before -replicas.
+func (s Settings) replicas() int { return max(s.Replicas, 1) }
 
 // Run is one N.
 type Run struct {
@@ -118,6 +127,18 @@ type PhaseResult struct {
 	Metrics          map[string]float64 `json:"metrics,omitempty"` // bosun's counters that moved
 	Latency          *LatencyResult     `json:"latency,omitempty"`
 	Notes            []string           `json:"notes,omitempty"`
+	// With -replicas > 1, CPUSeconds above is the sum over the replicas and the memory figures
+	// (PeakRSSMiB, RSSStartMiB, RSSEndMiB, PeakAnonMiB, FileRSSMiB) are the largest replica's;
+	// CPUMaxSeconds is the largest replica's CPU, PeakRSSSumMiB the sum of their peaks, and
+	// Replicas has each one's figures.
+	CPUMaxSeconds float64         `json:"cpuMaxSeconds,omitempty"`
+	PeakRSSSumMiB float64         `json:"peakRSSSumMiB,omitempty"`
+	Replicas      []*ReplicaPhase `json:"replicas,omitempty"`
+	// BalancedSeconds (cold, restart; with -replicas > 1) is when, from the phase's start,
+	// every replica saw all of them live, the slots were split evenly and their caches held
+	// every owner. Shard is what takeover and handoff measured.
+	BalancedSeconds float64      `json:"balancedSeconds,omitempty"`
+	Shard           *ShardResult `json:"shard,omitempty"`
 }
 
 // BosunTotals is what bosun cost over the whole session, from the kernel's accounting of
@@ -131,6 +152,11 @@ type BosunTotals struct {
 	Messages        []MessageCount `json:"messages,omitempty"` // warnings and errors, names folded
 	NotJSON         []string       `json:"notJSON,omitempty"`  // output that was not a log line
 	RSS             []rssPoint     `json:"rss,omitempty"`      // every 5 s
+	// With -replicas > 1, CPUSeconds is the sum over every process, PeakRSSMiB the largest
+	// process's peak, PeakRSSSumMiB the sum of the replicas' peaks, and Replicas each one's
+	// (RSS is then per replica).
+	PeakRSSSumMiB float64          `json:"peakRSSSumMiB,omitempty"`
+	Replicas      []*ReplicaTotals `json:"replicas,omitempty"`
 }
 
 // MessageCount is one folded log message and how often it came.
@@ -141,7 +167,7 @@ type MessageCount struct {
 
 func newResults(o options, root string, bin *bosunBin, configPath string) *Results {
 	rel, _ := filepath.Rel(root, configPath)
-	return &Results{
+	r := &Results{
 		Started: time.Now(),
 		Command: commandLine(os.Args[1:]),
 		Note:    o.note,
@@ -158,6 +184,11 @@ func newResults(o options, root string, bin *bosunBin, configPath string) *Resul
 			IdleSeconds: o.idleWindow.Seconds(), RestartSeconds: o.restartWindow.Seconds(), HarnessRequests: setupConcurrency,
 		},
 	}
+	if o.replicas > 1 {
+		r.Bosun.Args += " " + strings.Join(shardArgs(), " ")
+		r.Settings.Replicas, r.Settings.ShardGroup, r.Settings.LeaseSeconds = o.replicas, shardNamespace+"/"+shardGroup, shardLease.Seconds()
+	}
+	return r
 }
 
 // commandLine is how the harness was run, quoting arguments with spaces.

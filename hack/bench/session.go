@@ -5,28 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
-// session is bosun running against one cluster through the phases of one N.
+// session is bosun running against one cluster through the phases of one N: one process,
+// or -replicas processes with --sharding.
 type session struct {
-	b       *bench
-	n       int
-	e       *env
-	tr      *tracker
-	logs    *logStats
-	logPath string
-
-	proc *bosunProc
-	smp  *sampler
-	// CPU of bosun processes that already exited (before a restart).
-	pastCPU float64
-	// peakKiB is the highest RSS seen: the phases' VmHWM, the samples, and VmHWM right before
-	// each stop. The kernel's ru_maxrss cannot serve: for a child started with vfork it
-	// includes the parent's RSS at exec time.
-	peakKiB int64
-	rss     []rssPoint
-	begin   time.Time
+	b     *bench
+	n     int
+	e     *env
+	tr    *tracker
+	reps  []*replica
+	begin time.Time
+	// the last groupView and when it was scraped
+	lastGroup groupView
+	groupAt   time.Time
 }
 
 // bosunPhases runs bosun's phases on a fresh cluster, in the order of allPhases. Cold
@@ -49,11 +46,19 @@ func (b *bench) bosunPhases(ctx context.Context, n int, r *Run) {
 		r.problem("bosun: %v", err)
 		return
 	}
-	s := &session{b: b, n: n, e: e, tr: tr, logs: newLogStats(), logPath: filepath.Join(b.work, fmt.Sprintf("bosun-%d.log", n)), begin: time.Now()}
-	b.logf("bosun: log in %s", s.logPath)
+	s := &session{b: b, n: n, e: e, tr: tr, begin: time.Now()}
+	for i := range b.o.replicas {
+		name, log := fmt.Sprintf("r%d", i), fmt.Sprintf("bosun-%d-r%d.log", n, i)
+		if b.o.replicas == 1 {
+			name, log = "bosun", fmt.Sprintf("bosun-%d.log", n)
+		}
+		rep := newReplica(name, filepath.Join(b.work, log))
+		s.reps = append(s.reps, rep)
+		b.logf("bosun: log in %s", rep.logPath)
+	}
 	phases := map[string]func(context.Context) *PhaseResult{
-		phaseCold: s.cold, phaseIdle: s.idle, phaseRestart: s.restart, phaseUpdate: s.update,
-		phaseLatency: s.latency, phaseLatencyRollout: s.latencyRollout, phaseDelete: s.delete, phaseCreate: s.create,
+		phaseCold: s.cold, phaseIdle: s.idle, phaseRestart: s.restart, phaseTakeover: s.takeover, phaseHandoff: s.handoff,
+		phaseUpdate: s.update, phaseLatency: s.latency, phaseLatencyRollout: s.latencyRollout, phaseDelete: s.delete, phaseCreate: s.create,
 	}
 	for _, name := range b.o.order() {
 		run, ok := phases[name]
@@ -73,91 +78,148 @@ func (b *bench) bosunPhases(ctx context.Context, n int, r *Run) {
 	r.Bosun = s.finish()
 }
 
+// sharded tells whether the session runs several replicas with --sharding.
+func (s *session) sharded() bool { return len(s.reps) > 1 }
+
+// startBosun starts every replica.
 func (s *session) startBosun() error {
-	p, err := s.b.bin.start(s.e.bosunKubeconfig(), s.b.configPath, s.logPath, s.logs)
-	if err != nil {
-		return err
+	for _, r := range s.reps {
+		if err := r.start(s); err != nil {
+			return err
+		}
 	}
-	s.proc, s.smp = p, &sampler{}
-	go s.smp.run(p, s.begin)
 	return nil
 }
 
-// stopBosun stops the running bosun and keeps its usage.
+// stopBosun stops every replica with SIGTERM, all at once, and keeps their usage. It returns
+// how long the slowest took.
 func (s *session) stopBosun() (time.Duration, error) {
-	if s.proc == nil {
-		return 0, nil
+	ds := make([]time.Duration, len(s.reps))
+	errs := make([]error, len(s.reps))
+	var wg sync.WaitGroup
+	for i, r := range s.reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ds[i], errs[i] = r.stop(syscall.SIGTERM)
+			if errs[i] != nil && s.sharded() {
+				errs[i] = fmt.Errorf("%s: %w", r.name, errs[i])
+			}
+		}()
 	}
-	if cur, err := readProc(s.proc.pid); err == nil {
-		s.peakKiB = max(s.peakKiB, cur.HWMKiB)
-	}
-	d, err := s.proc.stop(time.Minute)
-	s.pastCPU += s.proc.usage.CPUSeconds
-	s.smp.mu.Lock()
-	s.peakKiB = max(s.peakKiB, s.smp.maxRSS)
-	s.rss = append(s.rss, s.smp.samples...)
-	s.smp.mu.Unlock()
-	s.proc = nil
-	return d, err
+	wg.Wait()
+	return slices.Max(ds), errors.Join(errs...)
 }
 
 // finish stops bosun and sums up what it cost over the whole session.
 func (s *session) finish() *BosunTotals {
 	t := &BosunTotals{}
-	if s.proc != nil {
-		exitedBefore := s.proc.exited()
-		d, err := s.stopBosun()
-		t.ShutdownSeconds = round(d.Seconds(), 2)
-		if err != nil {
-			t.ExitError = err.Error()
-			if exitedBefore {
-				t.ExitError = "exited on its own: " + t.ExitError
+	if s.sharded() {
+		for _, r := range s.reps {
+			rt := &ReplicaTotals{Name: r.name}
+			if samples := r.running().scrape(); samples != nil {
+				rt.Owners, rt.Slots = int(sumOf(samples, "bosun_owners")), int(sumOf(samples, "bosun_shard_slots"))
 			}
+			rt.Holds, _ = r.logs.slots()
+			t.Replicas = append(t.Replicas, rt)
 		}
 	}
-	t.CPUSeconds = round(s.pastCPU, 2)
-	t.PeakRSSMiB = mib(s.peakKiB)
-	t.RSS = s.rss
-	t.LogLevels, t.Messages, t.NotJSON = s.logs.summary()
+	var exitErrs []string
+	for i, r := range s.reps {
+		p := r.running()
+		if p == nil {
+			continue
+		}
+		exitedBefore := p.exited()
+		d, err := r.stop(syscall.SIGTERM)
+		t.ShutdownSeconds = max(t.ShutdownSeconds, round(d.Seconds(), 2))
+		if err == nil {
+			continue
+		}
+		msg := err.Error()
+		if exitedBefore {
+			msg = "exited on its own: " + msg
+		}
+		if s.sharded() {
+			t.Replicas[i].ExitError = msg
+			msg = r.name + ": " + msg
+		}
+		exitErrs = append(exitErrs, msg)
+	}
+	t.ExitError = strings.Join(exitErrs, "; ")
+	var logs []*logStats
+	var peakSum int64
+	for i, r := range s.reps {
+		t.CPUSeconds += r.pastCPU
+		t.PeakRSSMiB = max(t.PeakRSSMiB, mib(r.peakKiB))
+		peakSum += r.peakKiB
+		logs = append(logs, r.logs)
+		if !s.sharded() {
+			t.RSS = r.rss
+			continue
+		}
+		rt := t.Replicas[i]
+		rt.Processes, rt.CPUSeconds, rt.PeakRSSMiB, rt.RSS = r.procs, round(r.pastCPU, 2), mib(r.peakKiB), r.rss
+		_, rt.SlotMoves = r.logs.slots()
+	}
+	t.CPUSeconds = round(t.CPUSeconds, 2)
+	if s.sharded() {
+		t.PeakRSSSumMiB = mib(peakSum)
+	}
+	t.LogLevels, t.Messages, t.NotJSON = summaryOf(logs)
 	return t
 }
 
 // mark is the state at the start of a phase.
 type mark struct {
-	proc    procSample
+	reps    []replicaMark
 	req     map[reqKey]int
-	metrics map[string]float64
 	changes [4]int64
 	errs    int
 }
 
 // mark resets bosun's peak RSS, so the phase reports its own.
 func (s *session) mark() mark {
-	m := mark{req: s.e.proxy.snapshot(), changes: s.tr.changeCounts(), errs: s.logs.count("error")}
-	if s.proc != nil {
-		_ = resetPeak(s.proc.pid)
-		m.proc, _ = readProc(s.proc.pid)
-		if s.smp != nil {
-			s.smp.takeMaxAnon(m.proc)
-		}
-		m.metrics = s.proc.scrape()
+	m := mark{req: s.e.proxy.snapshot(), changes: s.tr.changeCounts(), errs: s.errorLogs()}
+	for _, r := range s.reps {
+		m.reps = append(m.reps, r.mark())
 	}
 	return m
 }
 
-// measure fills in what bosun did since m.
+// errorLogs counts the error lines every replica logged.
+func (s *session) errorLogs() int {
+	n := 0
+	for _, r := range s.reps {
+		n += r.logs.count("error")
+	}
+	return n
+}
+
+// measure fills in what bosun did since m. With several replicas, CPU is their sum and memory
+// the largest one's; each one's figures go to p.Replicas.
 func (s *session) measure(p *PhaseResult, m mark) {
-	if s.proc != nil && !s.proc.exited() {
-		cur, _ := readProc(s.proc.pid)
-		p.CPUSeconds = round(cur.CPUSeconds-m.proc.CPUSeconds, 2)
-		p.PeakRSSMiB = mib(cur.HWMKiB)
-		s.peakKiB = max(s.peakKiB, cur.HWMKiB)
-		p.RSSStartMiB, p.RSSEndMiB = mib(m.proc.RSSKiB), mib(cur.RSSKiB)
-		p.FileRSSMiB = mib(cur.FileKiB)
-		if s.smp != nil {
-			p.PeakAnonMiB = mib(s.smp.takeMaxAnon(cur))
-		}
-		p.Metrics = diffCounters(m.metrics, s.proc.scrape())
+	var reps []*ReplicaPhase
+	var moved []map[string]float64
+	for i, r := range s.reps {
+		rp, c := r.measure(m.reps[i])
+		reps, moved = append(reps, rp), append(moved, c)
+	}
+	var cpu, cpuMax, peakSum float64
+	for _, rp := range reps {
+		cpu += rp.CPUSeconds
+		cpuMax = max(cpuMax, rp.CPUSeconds)
+		peakSum += rp.PeakRSSMiB
+		p.PeakRSSMiB = max(p.PeakRSSMiB, rp.PeakRSSMiB)
+		p.RSSStartMiB = max(p.RSSStartMiB, rp.RSSStartMiB)
+		p.RSSEndMiB = max(p.RSSEndMiB, rp.RSSEndMiB)
+		p.PeakAnonMiB = max(p.PeakAnonMiB, rp.PeakAnonMiB)
+		p.FileRSSMiB = max(p.FileRSSMiB, rp.FileRSSMiB)
+	}
+	p.CPUSeconds = round(cpu, 2)
+	p.Metrics = sumCounters(moved)
+	if s.sharded() {
+		p.Replicas, p.CPUMaxSeconds, p.PeakRSSSumMiB = reps, round(cpuMax, 2), round(peakSum, 1)
 	}
 	p.Requests = diffRequests(m.req, s.e.proxy.snapshot())
 	if p.Owners > 0 {
@@ -170,8 +232,38 @@ func (s *session) measure(p *PhaseResult, m mark) {
 			p.Changes[name] = d
 		}
 	}
-	p.ErrorLogs = s.logs.count("error") - m.errs
-	s.b.logf("%s: done in %.1fs; bosun cpu %.1fs, peak rss %.0f MiB, %s", p.Name, p.Seconds, p.CPUSeconds, p.PeakRSSMiB, p.Requests)
+	p.ErrorLogs = s.errorLogs() - m.errs
+	which := ""
+	if s.sharded() {
+		which = fmt.Sprintf(" (%d replicas: cpu summed, rss of the largest; owners %s)", len(reps), joinInts(reps, func(rp *ReplicaPhase) int { return rp.Owners }))
+	}
+	s.b.logf("%s: done in %.1fs; bosun cpu %.1fs, peak rss %.0f MiB%s, %s", p.Name, p.Seconds, p.CPUSeconds, p.PeakRSSMiB, which, p.Requests)
+}
+
+// sumCounters adds up the replicas' counters that moved; nil when none had any.
+func sumCounters(all []map[string]float64) map[string]float64 {
+	if len(all) == 1 {
+		return all[0]
+	}
+	var out map[string]float64
+	for _, c := range all {
+		for k, v := range c {
+			if out == nil {
+				out = map[string]float64{}
+			}
+			out[k] += v
+		}
+	}
+	return out
+}
+
+// joinInts lists a figure of every replica: "67/70/63".
+func joinInts[T any](xs []T, f func(T) int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprint(f(x))
+	}
+	return strings.Join(parts, "/")
 }
 
 // errStalled ends a wait whose state has not moved for stallLimit.
@@ -179,16 +271,25 @@ var errStalled = errors.New("no progress")
 
 const stallLimit = 5 * time.Minute
 
-// wait polls cond until it is done, printing progress every 10 seconds. It fails the phase on
-// the phase timeout, when bosun exits, or when nothing moved for stallLimit.
+// wait polls cond until it is done, printing progress every 10 seconds, and sets p.Seconds
+// to the time since start. It fails the phase on the phase timeout, when bosun exits, or when
+// nothing moved for stallLimit.
 func (s *session) wait(ctx context.Context, p *PhaseResult, start time.Time, cond func() (bool, string)) bool {
+	if !s.waitFor(ctx, p, start, cond) {
+		return false
+	}
+	p.Seconds = round(since(start), 2)
+	return true
+}
+
+// waitFor is wait without setting p.Seconds when cond is done.
+func (s *session) waitFor(ctx context.Context, p *PhaseResult, start time.Time, cond func() (bool, string)) bool {
 	ctx, cancel := context.WithTimeout(ctx, s.b.phaseTimeout(s.n))
 	defer cancel()
 	lastLog, lastProgress, lastChange := time.Now(), "", time.Now()
 	for {
 		done, progress := cond()
 		if done {
-			p.Seconds = round(since(start), 2)
 			return true
 		}
 		if progress != lastProgress {
@@ -199,9 +300,10 @@ func (s *session) wait(ctx context.Context, p *PhaseResult, start time.Time, con
 			s.b.logf("%s: FAILED after %.0fs: %s; %s", p.Name, p.Seconds, msg, progress)
 			return false
 		}
+		gone, who := s.exitedOnItsOwn()
 		switch {
-		case s.proc != nil && s.proc.exited():
-			return fail(fmt.Sprintf("bosun exited: %v", s.proc.err))
+		case gone != nil:
+			return fail(fmt.Sprintf("bosun%s exited: %v", who, gone.err))
 		case time.Since(lastChange) > stallLimit:
 			return fail(fmt.Sprintf("%v for %s", errStalled, stallLimit))
 		}
@@ -217,14 +319,47 @@ func (s *session) wait(ctx context.Context, p *PhaseResult, start time.Time, con
 	}
 }
 
-// bosunLine is bosun's current cost for progress lines.
+// exitedOnItsOwn is a bosun process that exited without the harness stopping it, and " rN"
+// naming its replica when there are several.
+func (s *session) exitedOnItsOwn() (*bosunProc, string) {
+	for _, r := range s.reps {
+		if p := r.exitedOnItsOwn(); p != nil {
+			if s.sharded() {
+				return p, " " + r.name
+			}
+			return p, ""
+		}
+	}
+	return nil, ""
+}
+
+// bosunLine is bosun's current cost for progress lines; with several replicas, RSS and CPU
+// are summed and the slots each holds (from its log) follow.
 func (s *session) bosunLine() string {
-	if s.proc == nil {
+	var rss int64
+	var cpu float64
+	var slots []string
+	running := 0
+	for _, r := range s.reps {
+		r.mu.Lock()
+		if r.proc != nil {
+			cur := r.smp.current()
+			rss, cpu = rss+cur.RSSKiB, cpu+cur.CPUSeconds
+			running++
+		}
+		r.mu.Unlock()
+		holds, _ := r.logs.slots()
+		slots = append(slots, fmt.Sprint(len(parseSlots(holds))))
+	}
+	if running == 0 {
 		return "bosun not running"
 	}
-	cur := s.smp.current()
 	req := diffRequests(nil, s.e.proxy.snapshot())
-	return fmt.Sprintf("bosun rss %.0f MiB, cpu %.1fs, %d error logs, total %s", mib(cur.RSSKiB), cur.CPUSeconds, s.logs.count("error"), req)
+	if !s.sharded() {
+		return fmt.Sprintf("bosun rss %.0f MiB, cpu %.1fs, %d error logs, total %s", mib(rss), cpu, s.errorLogs(), req)
+	}
+	return fmt.Sprintf("bosun %d of %d running: rss %.0f MiB, cpu %.1fs summed, slots %s, %d error logs, total %s",
+		running, len(s.reps), mib(rss), cpu, strings.Join(slots, "/"), s.errorLogs(), req)
 }
 
 // sleep waits d unless ctx ends first.

@@ -403,3 +403,32 @@ func (t *tracker) siteKeys() []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// siteUIDs are the UIDs of every Site, by namespace/name key.
+func (t *tracker) siteUIDs() map[string]types.UID {
+	out := map[string]types.UID{}
+	for _, obj := range t.sites.GetIndexer().List() {
+		if s, ok := obj.(*siteInfo); ok {
+			out[s.Namespace+"/"+s.Name] = s.UID
+		}
+	}
+	return out
+}
+
+// portsShown counts the Sites, of those in want, whose Service shows the port wanted, and of
+// those the ones done: the Site has that spec.port and is Ready for its generation.
+func (t *tracker) portsShown(want map[string]int64) (shown, done int) {
+	sites, svcs := t.sites.GetIndexer(), t.services.GetIndexer()
+	for key, port := range want {
+		obj, ok, _ := svcs.GetByKey(key)
+		if svc, isSvc := obj.(*serviceInfo); !ok || !isSvc || svc.port != port {
+			continue
+		}
+		shown++
+		obj, ok, _ = sites.GetByKey(key)
+		if s, isSite := obj.(*siteInfo); ok && isSite && s.wantPort() == port && s.ready && s.observed == s.Generation {
+			done++
+		}
+	}
+	return shown, done
+}
