@@ -169,7 +169,10 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 		}
 		indexers := cache.Indexers{ownerIndex: indexByOwner}
 		sel := c.selector([]int{slot})
-		ours := func(o *metav1.ListOptions) { o.LabelSelector = sel }
+		ours := func(o *metav1.ListOptions) {
+			o.LabelSelector = sel
+			freshList(o, slot)
+		}
 		var inf cache.SharedIndexInformer
 		if hasHealth(gk) {
 			inf = dynamicinformer.NewFilteredDynamicInformer(c.dyn, gvr, ns, 0, indexers, ours).Informer()

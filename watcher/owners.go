@@ -105,6 +105,7 @@ func (c *controller) ownerListWatch(gvr schema.GroupVersionResource, ns string, 
 	tweak := func(o *metav1.ListOptions) {
 		o.LabelSelector = c.watch.SelectorText
 		o.ShardSelector = selector
+		freshList(o, slot)
 	}
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
@@ -157,6 +158,16 @@ func (c *controller) probeShards(ctx context.Context, gvr schema.GroupVersionRes
 	some, err := ri.List(ctx, metav1.ListOptions{LabelSelector: c.watch.SelectorText, Limit: 1})
 	if err == nil && len(some.Items) > 0 {
 		c.reportShards(gvr, true) // there are owners, and the sliver held none of them
+	}
+}
+
+// freshList makes the first list of a sharded slot's informer a consistent read. A slot
+// acquired from another replica is listed right after that replica's last writes; a list at
+// resourceVersion 0 may come from a watch cache a moment behind them, and the new holder would
+// then send again what is already there.
+func freshList(o *metav1.ListOptions, slot int) {
+	if slot != allSlots && o.ResourceVersion == "0" {
+		o.ResourceVersion = ""
 	}
 }
 

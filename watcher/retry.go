@@ -65,6 +65,10 @@ func (c *controller) handleErr(key cache.ObjectName, tr trigger, err error, took
 		c.queue.AddAfter(key, ra.delay)
 	case errors.Is(err, context.Canceled) && work.Err() != nil:
 		return false // shutting down; the next start reconciles it again
+	case errors.Is(err, errHandedOver):
+		result = "requeue" // by the replica that holds the owner now
+		log.Debug("handed over to another replica mid-reconcile")
+		c.queue.Forget(key)
 	case c.fenced():
 		return false // no longer leading: whatever failed, the new leader reconciles it again
 	case apierrors.IsConflict(err):

@@ -68,11 +68,17 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName, tr trigger)
 	}
 	out, owner := c.reconcile(ctx, owner, tr)
 	c.rollout.done(key, out)
+	if slotCtx.Err() != nil {
+		return errHandedOver // report nothing half-known: the next holder reconciles it
+	}
 	if ctx.Err() != nil {
 		return errors.Join(out.err, ctx.Err()) // stopping: report nothing half-known
 	}
 	return errors.Join(out.err, c.report(ctx, owner, out))
 }
+
+// errHandedOver ends a reconcile whose owner's slot was handed to another replica meanwhile.
+var errHandedOver = errors.New("the owner's slot was handed to another replica")
 
 // hookPollDelay is how often a deletion waiting for its delete hooks looks again (their
 // children's events also wake it).

@@ -105,6 +105,15 @@ type observation struct {
 	identity string
 	version  string
 	at       time.Time
+	renewed  time.Time // spec.renewTime, by the member's clock
+}
+
+func observationOf(l *coordv1.Lease, at time.Time) observation {
+	o := observation{identity: ptr.Deref(l.Spec.HolderIdentity, ""), version: l.ResourceVersion, at: at}
+	if l.Spec.RenewTime != nil {
+		o.renewed = l.Spec.RenewTime.Time
+	}
+	return o
 }
 
 // New checks the configuration.
@@ -216,7 +225,7 @@ func (c *Coordinator) observe(obj any) {
 	if l.Labels[LabelRole] == roleMember {
 		c.mu.Lock()
 		if o, ok := c.seen[l.Name]; !ok || o.version != l.ResourceVersion {
-			c.seen[l.Name] = observation{identity: ptr.Deref(l.Spec.HolderIdentity, ""), version: l.ResourceVersion, at: c.cfg.Clock.Now()}
+			c.seen[l.Name] = observationOf(l, c.cfg.Clock.Now())
 		}
 		c.mu.Unlock()
 	}
@@ -351,7 +360,7 @@ func (c *Coordinator) balance(ctx context.Context, w Worker) {
 	}
 	if len(release) > 0 {
 		if err := c.release(ctx, w, release); err != nil {
-			c.cfg.Notify(Change{What: "error", Slots: release, Err: err})
+			c.notifyErr(ctx, release, err)
 			return
 		}
 	}
@@ -388,11 +397,19 @@ func (c *Coordinator) balance(ctx context.Context, w Worker) {
 		return took
 	}, &claim)
 	if err != nil {
-		c.cfg.Notify(Change{What: "error", Slots: claim, Err: fmt.Errorf("claim: %w", err)})
+		c.notifyErr(ctx, claim, fmt.Errorf("claim: %w", err))
 		return
 	}
 	if len(claim) > 0 {
 		c.acquire(ctx, w, claim)
+	}
+}
+
+// notifyErr tells of an error, unless the replica is stopping (ctx done), when errors of
+// work cut short are expected.
+func (c *Coordinator) notifyErr(ctx context.Context, slots []int, err error) {
+	if ctx.Err() == nil {
+		c.cfg.Notify(Change{What: "error", Slots: slots, Err: err})
 	}
 }
 
@@ -439,7 +456,7 @@ func (c *Coordinator) release(ctx context.Context, w Worker, slots []int) error 
 
 func (c *Coordinator) acquire(ctx context.Context, w Worker, slots []int) {
 	if err := w.Acquire(ctx, slots); err != nil {
-		c.cfg.Notify(Change{What: "error", Slots: slots, Err: fmt.Errorf("acquire: %w", err)})
+		c.notifyErr(ctx, slots, fmt.Errorf("acquire: %w", err))
 		return
 	}
 	c.mu.Lock()
@@ -567,14 +584,18 @@ func (c *Coordinator) collectDead(ctx context.Context) {
 }
 
 // liveMembers are the identities of the members seen renewed within the lease duration, and
-// this replica.
+// this replica: the members the target splits the slots between. A Lease this replica has
+// just seen for the first time but whose renewTime is older than the lease duration — a
+// replica killed before this one started — does not count: only the split depends on it; its
+// slots are taken only once confirmDead agrees.
 func (c *Coordinator) liveMembers() []string {
 	now := c.cfg.Clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := []string{c.cfg.Identity}
 	for _, o := range c.seen {
-		if o.identity != "" && now.Sub(o.at) < c.cfg.LeaseDuration && !slices.Contains(out, o.identity) {
+		stale := !o.renewed.IsZero() && now.Sub(o.renewed) >= c.cfg.LeaseDuration
+		if o.identity != "" && now.Sub(o.at) < c.cfg.LeaseDuration && !stale && !slices.Contains(out, o.identity) {
 			out = append(out, o.identity)
 		}
 	}
@@ -609,7 +630,7 @@ func (c *Coordinator) confirmDead(ctx context.Context, identity string) bool {
 	defer c.mu.Unlock()
 	o, ok := c.seen[name]
 	if !ok || o.version != got.ResourceVersion {
-		c.seen[name] = observation{identity: ptr.Deref(got.Spec.HolderIdentity, ""), version: got.ResourceVersion, at: now}
+		c.seen[name] = observationOf(got, now)
 		return false
 	}
 	return now.Sub(o.at) >= c.cfg.LeaseDuration
