@@ -441,3 +441,39 @@ func TestShardedReplicasSplitTheAbsoluteLimits(t *testing.T) {
 		t.Errorf("1 replica: maxDeletes %d, want all 100", got.MaxDeletes)
 	}
 }
+
+// An owner is settled when bosun's status says its current generation is Ready; a newly
+// acquired slot reconciles the others first.
+func TestSettledOwnersAreThoseBosunMadeReadyAtTheirGeneration(t *testing.T) {
+	owner := func(generation, observed int64, ready string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "example.bosun.dev/v1", "kind": "Site",
+			"metadata": map[string]any{"name": "s", "namespace": "ns", "generation": generation},
+		}}
+		if observed > 0 {
+			u.Object["status"] = map[string]any{
+				"observedGeneration": observed,
+				"conditions":         []any{map[string]any{"type": "Applied", "status": "True"}, map[string]any{"type": "Ready", "status": ready}},
+			}
+		}
+		return u
+	}
+	for _, tt := range []struct {
+		name  string
+		owner *unstructured.Unstructured
+		want  bool
+	}{
+		{"Ready at its generation", owner(3, 3, "True"), true},
+		{"edited since", owner(4, 3, "True"), false},
+		{"not Ready", owner(3, 3, "False"), false},
+		{"no status", owner(3, 0, ""), false},
+	} {
+		got, err := compactOwner(tt.owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := got.(*cachedOwner).settled; s != tt.want {
+			t.Errorf("%s: settled = %t, want %t", tt.name, s, tt.want)
+		}
+	}
+}
