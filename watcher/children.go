@@ -100,10 +100,13 @@ func (c *children) hold(slots []int) {
 	}
 }
 
-// drop stops the child informers of the slots.
+// drop stops the child informers of the slots, and has the applier forget what it applied
+// to their children: by the time the slot comes back, another replica may have written them,
+// and a stale memory would make this one send again what is already there (a restarted
+// replica's check of the child alone gets that right).
 func (c *children) drop(slots []int) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var gone []types.UID
 	for _, s := range slots {
 		delete(c.held, s)
 	}
@@ -111,6 +114,17 @@ func (c *children) drop(slots []int) {
 		if !c.held[k.slot] {
 			close(inf.stop)
 			delete(c.informers, k)
+			for _, o := range inf.GetStore().List() {
+				if m, err := meta.Accessor(o); err == nil {
+					gone = append(gone, m.GetUID())
+				}
+			}
+		}
+	}
+	c.mu.Unlock()
+	if c.gone != nil {
+		for _, uid := range gone {
+			c.gone(uid)
 		}
 	}
 }

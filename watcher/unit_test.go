@@ -477,3 +477,26 @@ func TestSettledOwnersAreThoseBosunMadeReadyAtTheirGeneration(t *testing.T) {
 		}
 	}
 }
+
+// A slot handed to another replica takes the applier's memory of its children with it: the
+// other replica may write them before the slot comes back.
+func TestDroppingASlotForgetsItsChildren(t *testing.T) {
+	c := newChildren(nil, nil, nil, "", true, nil, func(types.UID, string) {})
+	var forgotten []types.UID
+	c.gone = func(uid types.UID) { forgotten = append(forgotten, uid) }
+	c.hold([]int{3, 4})
+	for slot, uid := range map[int]types.UID{3: "child-in-3", 4: "child-in-4"} {
+		inf := cache.NewSharedIndexInformer(&cache.ListWatch{}, &metav1.PartialObjectMetadata{}, 0, cache.Indexers{})
+		if err := inf.GetStore().Add(&metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: string(uid), UID: uid}}); err != nil {
+			t.Fatal(err)
+		}
+		c.informers[childKey{slot: slot, gvr: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}}] = &childInformer{SharedIndexInformer: inf, stop: make(chan struct{})}
+	}
+	c.drop([]int{3})
+	if want := []types.UID{"child-in-3"}; !cmp.Equal(forgotten, want) {
+		t.Errorf("forgotten %v, want %v", forgotten, want)
+	}
+	if len(c.informers) != 1 || c.held[3] || !c.held[4] {
+		t.Errorf("after dropping slot 3: %d informers left, want 1; held %v, want slot 4 only", len(c.informers), c.held)
+	}
+}
