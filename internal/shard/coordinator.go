@@ -386,7 +386,7 @@ func (c *Coordinator) balance(ctx context.Context, w Worker) {
 	if len(claim) == 0 || !c.cfg.Valid() || c.justJoined() {
 		return
 	}
-	err := c.updateMap(ctx, func(h []string) []int {
+	took, err := c.updateMap(ctx, func(h []string) []int {
 		var took []int
 		for _, s := range claim {
 			if h[s] == "" || dead[h[s]] {
@@ -395,13 +395,13 @@ func (c *Coordinator) balance(ctx context.Context, w Worker) {
 			}
 		}
 		return took
-	}, &claim)
+	})
 	if err != nil {
 		c.notifyErr(ctx, claim, fmt.Errorf("claim: %w", err))
 		return
 	}
-	if len(claim) > 0 {
-		c.acquire(ctx, w, claim)
+	if len(took) > 0 {
+		c.acquire(ctx, w, took)
 	}
 }
 
@@ -441,8 +441,13 @@ func (c *Coordinator) release(ctx context.Context, w Worker, slots []int) error 
 		c.mu.Unlock()
 		c.cfg.Notify(Change{What: "released", Slots: working})
 	}
+	return c.letGo(ctx, slots)
+}
+
+// letGo clears this replica's name from the slots in the map.
+func (c *Coordinator) letGo(ctx context.Context, slots []int) error {
 	me := c.cfg.Identity
-	return c.updateMap(ctx, func(h []string) []int {
+	_, err := c.updateMap(ctx, func(h []string) []int {
 		var let []int
 		for _, s := range slots {
 			if h[s] == me {
@@ -451,7 +456,8 @@ func (c *Coordinator) release(ctx context.Context, w Worker, slots []int) error 
 			}
 		}
 		return let
-	}, nil)
+	})
+	return err
 }
 
 func (c *Coordinator) acquire(ctx context.Context, w Worker, slots []int) {
@@ -473,18 +479,11 @@ func (c *Coordinator) leave(ctx context.Context) {
 	if !c.cfg.Valid() {
 		return // fenced: the Lease expires; writing now could race the new holders
 	}
-	me := c.cfg.Identity
-	err := c.updateMap(ctx, func(h []string) []int {
-		var let []int
-		for s := range h {
-			if h[s] == me {
-				h[s] = ""
-				let = append(let, s)
-			}
-		}
-		return let
-	}, nil)
-	if err != nil {
+	all := make([]int, Slots)
+	for s := range all {
+		all[s] = s
+	}
+	if err := c.letGo(ctx, all); err != nil {
 		c.cfg.Notify(Change{What: "error", Err: fmt.Errorf("leave: %w", err)})
 		return // the Lease stays and expires: the slots pass on after the lease duration
 	}
@@ -519,13 +518,14 @@ func (c *Coordinator) createMap(ctx context.Context) error {
 }
 
 // updateMap changes the shard map with compare-and-swap: change edits the holders and returns
-// the slots it changed; on a conflict the map is read again and change applied anew. When
-// changed is not nil it is set to the slots of the write that succeeded.
-func (c *Coordinator) updateMap(ctx context.Context, change func([]string) []int, changed *[]int) error {
+// the slots it changed; on a conflict the map is read again and change applied anew. It
+// returns the slots the write that succeeded changed.
+func (c *Coordinator) updateMap(ctx context.Context, change func([]string) []int) ([]int, error) {
 	leases := c.cfg.Fenced.Leases(c.cfg.Namespace)
 	name := MapLeaseName(c.cfg.Group)
 	fresh := false
-	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+	var changed []int
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		var cur *coordv1.Lease
 		if obj, exists, _ := c.informer.GetStore().GetByKey(c.cfg.Namespace + "/" + name); exists && !fresh {
 			cur = obj.(*coordv1.Lease).DeepCopy()
@@ -538,17 +538,18 @@ func (c *Coordinator) updateMap(ctx context.Context, change func([]string) []int
 		}
 		fresh = true // a conflict means the cache is behind: read from the server
 		h := decodeMap(cur)
-		did := change(h)
-		if changed != nil {
-			*changed = did
-		}
-		if len(did) == 0 {
+		changed = change(h)
+		if len(changed) == 0 {
 			return nil
 		}
 		metav1.SetMetaDataAnnotation(&cur.ObjectMeta, AnnotationMap, encodeMap(h))
 		_, err := leases.Update(ctx, cur, metav1.UpdateOptions{})
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
 }
 
 // deadAfter is how long a membership Lease must have gone unrenewed before a replica deletes
