@@ -19,6 +19,7 @@ import (
 // are attempted; the errors of those that failed are joined, each prefixed with its child.
 func (m *Manager) Apply(ctx context.Context, p *Plan, live map[Ref]Child) (ChangeSet, error) {
 	actions := make([]Action, len(p.Objects))
+	answers := make([]*unstructured.Unstructured, len(p.Objects))
 	errs := make([]error, len(p.Objects))
 	crds := &establishedCRDs{m: m}
 	inWaves(p.Objects, func(o Object) int { return wave(o.GroupKind()) }, func(i int) {
@@ -31,12 +32,12 @@ func (m *Manager) Apply(ctx context.Context, p *Plan, live map[Ref]Child) (Chang
 				return
 			}
 		}
-		actions[i], errs[i] = m.applyOne(ctx, p, p.Objects[i], live)
+		actions[i], answers[i], errs[i] = m.applyOne(ctx, p, p.Objects[i], live)
 	})
 	var cs ChangeSet
 	for i, o := range p.Objects {
 		if errs[i] == nil {
-			cs = append(cs, Change{Ref: o.Ref, Action: actions[i]})
+			cs = append(cs, Change{Ref: o.Ref, Action: actions[i], Answer: answers[i]})
 		}
 	}
 	return cs, joinUnique(errs)
@@ -54,10 +55,12 @@ func joinUnique(errs []error) error {
 	return errors.Join(out...)
 }
 
-func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]Child) (Action, error) {
+// applyOne applies one object; it returns what it did and the API server's answer (nil when
+// nothing was sent).
+func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]Child) (Action, *unstructured.Unstructured, error) {
 	prev, existed := live[o.Ref]
 	if existed && m.upToDate(o, prev) {
-		return Skipped, nil
+		return Skipped, nil, nil
 	}
 	var got *unstructured.Unstructured
 	var err error
@@ -69,39 +72,39 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 		switch {
 		case err == nil:
 			m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
-			return Created, nil
+			return Created, got, nil
 		case !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err): // the latter: created meanwhile
-			return "", fmt.Errorf("%s: apply: %w", o.Ref, err)
+			return "", nil, fmt.Errorf("%s: apply: %w", o.Ref, err)
 		}
 		helm, err := m.checkAdoption(ctx, p, o)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if helm != nil {
 			if err := m.takeOverFromHelm(ctx, o, helm); err != nil {
-				return "", err
+				return "", nil, err
 			}
 		}
 	}
 	got, err = m.apply(ctx, o)
 	if isImmutable(err) {
 		if !p.Policy.RecreateOnImmutable || !existed {
-			return "", &ImmutableError{Ref: o.Ref, Err: err}
+			return "", nil, &ImmutableError{Ref: o.Ref, Err: err}
 		}
 		// The only way to the rendered state is a new object. Deleting with the UID seen
 		// makes sure it is the object we know; the re-create follows once it is gone (the
 		// apply of a terminating object fails and is retried).
 		if err := m.deleteOne(ctx, prev); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if got, err = m.apply(ctx, o); err != nil {
-			return "", fmt.Errorf("%s: re-create after an immutable field changed: %w", o.Ref, err)
+			return "", nil, fmt.Errorf("%s: re-create after an immutable field changed: %w", o.Ref, err)
 		}
 		m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
-		return Recreated, nil
+		return Recreated, got, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: apply: %w", o.Ref, err)
+		return "", nil, fmt.Errorf("%s: apply: %w", o.Ref, err)
 	}
 	m.mu.Lock()
 	before, known := m.applied[got.GetUID()]
@@ -114,11 +117,11 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 	switch {
 	case known && before.resourceVersion == got.GetResourceVersion(),
 		existed && prev.UID == got.GetUID() && prev.ResourceVersion == got.GetResourceVersion():
-		return Unchanged, nil
+		return Unchanged, got, nil
 	case !known && (!existed || prev.UID != got.GetUID()):
-		return Created, nil
+		return Created, got, nil
 	default:
-		return Configured, nil
+		return Configured, got, nil
 	}
 }
 

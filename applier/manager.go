@@ -64,6 +64,15 @@ func (m *Manager) forget(uid types.UID) {
 // that its memory stays bounded by the children that exist.
 func (m *Manager) Forget(uid types.UID) { m.forget(uid) }
 
+// Applied reports whether resourceVersion is the version of the child that bosun last
+// applied (or last found as it applied it), so that its watch event can be told from a change.
+func (m *Manager) Applied(uid types.UID, resourceVersion string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.applied[uid]
+	return ok && s.resourceVersion == resourceVersion
+}
+
 // upToDate reports whether live is still what bosun last applied with the same rendering:
 // either nothing changed it at all (same resourceVersion), or only its status did — a kind
 // that counts spec changes in metadata.generation kept its generation, and the labels and

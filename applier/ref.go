@@ -3,6 +3,7 @@ package applier
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -63,6 +64,9 @@ const (
 type Change struct {
 	Ref    Ref
 	Action Action
+	// Answer is the object as the API server answered an apply (nil when none was sent), so
+	// that its health can be told without waiting for the watch to bring it.
+	Answer *unstructured.Unstructured
 }
 
 func (c Change) String() string { return fmt.Sprintf("%s %s", c.Ref, c.Action) }

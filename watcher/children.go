@@ -39,6 +39,8 @@ type children struct {
 	changed func(owner types.UID, child string)
 	// gone is called with the UID of a child that was deleted; may be nil.
 	gone func(child types.UID)
+	// own reports whether this version of a child is the one bosun last applied; may be nil.
+	own func(child types.UID, resourceVersion string) bool
 	// stop ends the informers; the tracker lives as long as the manager.
 	stop <-chan struct{}
 
@@ -198,7 +200,11 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 			_ = inf.SetTransform(c.keepShape)
 		}
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { c.notify(gk, obj, "appeared") },
+			AddFunc: func(obj any) {
+				if !c.echo(obj) {
+					c.notify(gk, obj, "appeared")
+				}
+			},
 			UpdateFunc: func(old, obj any) { c.notifyUpdate(gk, old, obj) },
 			DeleteFunc: func(obj any) { c.notifyDelete(gk, obj) },
 		})
@@ -289,8 +295,20 @@ func (c *children) notifyDelete(gk schema.GroupKind, obj any) {
 	}
 }
 
+// echo reports the event of a child carrying the very version bosun applied: the reconcile
+// that applied it judged that version by the API server's answer (checkHealth), so the owner
+// has nothing to look at again. A child's later versions (its controller's status) are not
+// echoes and requeue the owner.
+func (c *children) echo(obj any) bool {
+	if c.own == nil {
+		return false
+	}
+	m, err := meta.Accessor(obj)
+	return err == nil && c.own(m.GetUID(), m.GetResourceVersion())
+}
+
 func (c *children) notifyUpdate(gk schema.GroupKind, old, obj any) {
-	if sameVersion(old, obj) || statusOnly(old, obj) {
+	if sameVersion(old, obj) || statusOnly(old, obj) || c.echo(obj) {
 		return
 	}
 	c.notify(gk, obj, "changed")

@@ -77,23 +77,29 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		opts:       opts,
 		log:        opts.Log.With(zap.String("watch", w.Name)),
 		limiter:    limiter,
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{
-			Name: w.Name,
-		}),
-		synced:   make(chan struct{}),
-		budget:   &deleteBudget{now: time.Now},
-		hooks:    newHookRecords(),
-		triggers: newTriggers(),
-		paused:   newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
-		reports:  newLastReports(),
-		metrics:  opts.Metrics,
-		settle:   newSettlingOwners(),
-		released: newReleasedOwners(),
-		progress: &initialSync{},
-		slots:    map[int]*ownerSlot{},
-		pending:  map[int]bool{},
+		synced:     make(chan struct{}),
+		budget:     &deleteBudget{now: time.Now},
+		hooks:      newHookRecords(),
+		triggers:   newTriggers(),
+		paused:     newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
+		reports:    newLastReports(),
+		metrics:    opts.Metrics,
+		settle:     newSettlingOwners(),
+		released:   newReleasedOwners(),
+		progress:   &initialSync{},
+		slots:      map[int]*ownerSlot{},
+		pending:    map[int]bool{},
 	}
 	c.idle = sync.NewCond(&c.mu)
+	c.queue = workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{
+		Name: w.Name,
+		DelayingQueue: workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[cache.ObjectName]{
+			Name: w.Name,
+			Queue: workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[cache.ObjectName]{
+				Name: w.Name, Queue: newLanes(c.triggers.recheck),
+			}),
+		}),
+	})
 	c.rollout = newRollout(w.Renderer.Hash(), c.rolloutLimits)
 	return c
 }
@@ -250,7 +256,7 @@ func (c *controller) enqueueFor(obj any, tr trigger) {
 // enqueueUID requeues the owner with this UID, if this watch has it, because of a child.
 func (c *controller) enqueueUID(uid types.UID, child string) bool {
 	if o, ok := c.byUID(uid); ok {
-		c.enqueueFor(o, trigger{kind: triggerChild, child: child})
+		c.enqueueFor(o, trigger{kind: triggerChild, child: child, fast: true})
 		return true
 	}
 	return false

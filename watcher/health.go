@@ -21,21 +21,25 @@ func hasHealth(gk schema.GroupKind) bool {
 }
 
 // checkHealth returns whether every planned child exists and is Current by kstatus rules, and
-// otherwise a message naming the first child that is not. Health comes from the child caches,
-// computed from each version as it arrived: checking costs no request. A child changed by
-// this very reconcile is not ready yet, whatever its last status said: that status was of the
-// previous version, and its controller has not seen the new one (the child's next event
-// brings it).
-func checkHealth(p *applier.Plan, live map[applier.Ref]applier.Child, changed map[applier.Ref]bool) (bool, string) {
+// otherwise a message naming the first child that is not. A child this reconcile applied is
+// judged by the API server's answer (answered): that is the very version the watch would bring
+// next, so waiting for its event would only cost a second reconcile. The others are judged
+// from the child caches, where health was computed from each version as it arrived: checking
+// costs no request either way.
+func checkHealth(p *applier.Plan, live map[applier.Ref]applier.Child, answered map[applier.Ref]childHealth) (bool, string) {
 	for _, o := range p.Objects {
+		if h, ok := answered[o.Ref]; ok {
+			if h.status != status.CurrentStatus {
+				return false, fmt.Sprintf("%s: %s: %s", o.Ref, h.status, h.message)
+			}
+			continue
+		}
 		c, ok := live[o.Ref]
 		switch {
 		case !ok:
 			return false, fmt.Sprintf("%s: waiting to be observed", o.Ref)
 		case !hasHealth(o.GroupKind()):
 			continue
-		case changed[o.Ref]:
-			return false, fmt.Sprintf("%s: updated, waiting for its new status", o.Ref)
 		}
 		st, known := c.Annotations[healthKey]
 		switch {
@@ -47,6 +51,41 @@ func checkHealth(p *applier.Plan, live map[applier.Ref]applier.Child, changed ma
 		}
 	}
 	return true, ""
+}
+
+// childHealth is a child's kstatus and its message.
+type childHealth struct {
+	status  status.Status
+	message string
+}
+
+// answeredHealth is the health of the children an apply got an answer for; a kind whose
+// existence is its health is Current once it exists.
+func answeredHealth(changes applier.ChangeSet) map[applier.Ref]childHealth {
+	out := map[applier.Ref]childHealth{}
+	for _, ch := range changes {
+		if ch.Answer == nil {
+			continue
+		}
+		h := childHealth{status: status.CurrentStatus}
+		if hasHealth(ch.Ref.GroupKind()) {
+			h = healthOf(ch.Answer)
+		}
+		out[ch.Ref] = h
+	}
+	return out
+}
+
+// healthOf computes a child's kstatus, with bosun's rule for Jobs.
+func healthOf(u *unstructured.Unstructured) childHealth {
+	st, msg := status.UnknownStatus, ""
+	if res, err := status.Compute(u); err != nil {
+		msg = "compute status: " + err.Error()
+	} else {
+		st, msg = res.Status, res.Message
+	}
+	st, msg = jobHealth(u, st, msg)
+	return childHealth{status: st, message: msg}
 }
 
 // hasStatusSubresource asks discovery whether gvr has a status subresource.
@@ -92,13 +131,7 @@ func (c *children) keepHealth(obj any) (any, error) {
 	if !ok {
 		return c.keepShape(obj)
 	}
-	st, msg := status.UnknownStatus, ""
-	if res, err := status.Compute(u); err != nil {
-		msg = "compute status: " + err.Error()
-	} else {
-		st, msg = res.Status, res.Message
-	}
-	st, msg = jobHealth(u, st, msg)
+	h := healthOf(u)
 	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
 		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
 		ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
@@ -108,7 +141,7 @@ func (c *children) keepHealth(obj any) (any, error) {
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}
-	m.Annotations[healthKey] = c.intern(string(st))
-	m.Annotations[healthMessageKey] = c.intern(msg)
+	m.Annotations[healthKey] = c.intern(string(h.status))
+	m.Annotations[healthMessageKey] = c.intern(h.message)
 	return c.keepShape(m)
 }

@@ -224,12 +224,6 @@ func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *appli
 	if err != nil {
 		return "", fmt.Errorf("%s hook: %w", phase, err)
 	}
-	changed := map[applier.Ref]bool{}
-	for _, ch := range changes {
-		if ch.Action != applier.Unchanged && ch.Action != applier.Skipped {
-			changed[ch.Ref] = true
-		}
-	}
 	if live, err = c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds); err != nil {
 		return "", err
 	}
@@ -247,7 +241,7 @@ func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *appli
 		}
 		return "", &hookError{phase: phase, refs: failed}
 	}
-	if ready, msg := checkHealth(sub, liveBy, changed); !ready {
+	if ready, msg := checkHealth(sub, liveBy, answeredHealth(changes)); !ready {
 		return fmt.Sprintf("%s hook %s", phase, msg), nil
 	}
 	return "", nil

@@ -40,6 +40,8 @@ type Applier interface {
 	AnnotateOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, key, value string) (*unstructured.Unstructured, error)
 	// Forget drops what the applier remembers of a child that is gone.
 	Forget(uid types.UID)
+	// Applied reports whether a child's version is the one the applier last applied.
+	Applied(uid types.UID, resourceVersion string) bool
 }
 
 // Watch is one watched resource type with the renderer of its templates.
@@ -122,6 +124,7 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 	}
 	m.kids = newChildren(opts.Metadata, opts.Dynamic, opts.Mapper, m.childNamespace(), opts.Sharded, m.childStop, m.childChanged)
 	m.kids.gone = opts.Applier.Forget
+	m.kids.own = opts.Applier.Applied
 	return m, nil
 }
 

@@ -33,10 +33,11 @@ func transient(err error) bool {
 }
 
 // requeueAfter asks for the owner to be synced again after a delay, without counting as a
-// failure.
+// failure. recheck: it only looks again at children it applied (the queue's fast lane).
 type requeueAfter struct {
-	delay  time.Duration
-	reason string
+	delay   time.Duration
+	reason  string
+	recheck bool
 }
 
 func (r *requeueAfter) Error() string { return r.reason }
@@ -61,7 +62,7 @@ func (c *controller) handleErr(key cache.ObjectName, tr trigger, err error, took
 		result = "requeue"
 		log.Debug("requeued", zap.String("reason", ra.reason), zap.Duration("after", ra.delay))
 		c.queue.Forget(key)
-		c.triggers.note(key, trigger{kind: triggerRequeue})
+		c.triggers.note(key, trigger{kind: triggerRequeue, fast: ra.recheck})
 		c.queue.AddAfter(key, ra.delay)
 	case errors.Is(err, context.Canceled) && work.Err() != nil:
 		return false // shutting down; the next start reconciles it again

@@ -163,12 +163,6 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	if err != nil {
 		return fail("", err)
 	}
-	changed := map[applier.Ref]bool{}
-	for _, ch := range changes {
-		if ch.Action == applier.Created || ch.Action == applier.Configured || ch.Action == applier.Recreated {
-			changed[ch.Ref] = true
-		}
-	}
 	stale := applier.Stale(plan, live)
 	removed := removedKinds(plan, stale)
 	if err := c.budget.take(len(stale), removed, c.safety(), c.childCount, c.ownersWithKind); err != nil {
@@ -201,7 +195,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		if live, err = c.kids.list(ctx, owner.GetUID(), plan.Inventory.Kinds); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
-		out.ready, out.waiting = checkHealth(main, byRef(live), changed)
+		out.ready, out.waiting = checkHealth(main, byRef(live), answeredHealth(changes))
 	}
 	if out.ready && hooks.hasHooks {
 		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.post, "post")
@@ -252,7 +246,7 @@ func (c *controller) report(ctx context.Context, owner *unstructured.Unstructure
 	if wait := c.settle.wait(owner, state == ReasonProgressing); wait > 0 {
 		// Children just applied usually become ready within moments: waiting a little
 		// before reporting Progressing saves a status write per owner.
-		return &requeueAfter{delay: wait, reason: "waiting for children to become ready before writing status"}
+		return &requeueAfter{delay: wait, reason: "waiting for children to become ready before writing status", recheck: true}
 	}
 	err := c.writeStatus(ctx, owner, out)
 	if apierrors.IsNotFound(err) {

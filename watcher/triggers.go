@@ -16,10 +16,12 @@ const (
 	triggerRetry   = "retry"   // the last reconcile failed
 )
 
-// trigger is why a reconcile runs; child names the child and what happened to it.
+// trigger is why a reconcile runs; child names the child and what happened to it. fast puts
+// the owner in the queue's fast lane (lanes.go): it only looks again at children it applied.
 type trigger struct {
 	kind  string
 	child string
+	fast  bool
 }
 
 // priority: when several reasons queue an owner before a worker takes it, the most telling
@@ -67,4 +69,12 @@ func (t *triggers) take(key cache.ObjectName) trigger {
 		return trigger{kind: triggerRetry}
 	}
 	return tr
+}
+
+// recheck reports whether key is queued only to look again at children it already applied (a
+// child changed, or a poll while it settles): such owners take the queue's fast lane (lanes.go).
+func (t *triggers) recheck(key cache.ObjectName) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pending[key].fast
 }
