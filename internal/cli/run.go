@@ -42,6 +42,7 @@ type RunOptions struct {
 	RESTConfig      *rest.Config
 	QPS             float32
 	Burst           int
+	Compression     bool
 	ShutdownTimeout time.Duration
 	LeaderElection  LeaderElection
 	// Sharding makes every replica active, each on its share of the owners; the Leases are
@@ -86,6 +87,7 @@ func newRunCommand() *cobra.Command {
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "restrict every watch, and the children bosun reads, to this namespace")
 	f.Float32Var(&o.QPS, "kube-api-qps", 0, "client-side limit of requests per second to the API server (0: none when the server runs API Priority and Fairness, else 50; negative: none)")
 	f.IntVar(&o.Burst, "kube-api-burst", 100, "client-side burst of requests to the API server, with --kube-api-qps")
+	f.BoolVar(&o.Compression, "kube-api-compression", false, "ask the API server to gzip large responses (lists); off, bosun and the API server save the CPU, which costs more than the bytes unless the API server is far away")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
 	addLeaderElectionFlags(f, &o.LeaderElection)
 	f.BoolVar(&o.Sharding, "sharding", false, "run several active replicas, each reconciling its share of the owners; membership Leases are named by --leader-election-id in --leader-election-namespace and timed by the --leader-election-* durations")
@@ -298,5 +300,6 @@ func restConfig(o RunOptions) (*rest.Config, error) {
 		cfg = rest.CopyConfig(cfg)
 	}
 	cfg.UserAgent = "bosun"
+	cfg.DisableCompression = !o.Compression
 	return cfg, nil
 }
