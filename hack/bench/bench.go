@@ -25,7 +25,42 @@ type bench struct {
 	bin        *bosunBin
 	watch      *config.Watch
 	render     source
+	shape      shape
 	results    *Results
+}
+
+// shape is what every owner's children are, from rendering a sample owner: their kinds, in
+// the order rendered, and whether a Deployment is among them (then Ready waits for its
+// rollout, and kube-controller-manager and kwok make ReplicaSets and pods of it).
+type shape struct {
+	kinds      []string
+	deployment bool
+}
+
+// perOwner is how many children every owner has.
+func (s shape) perOwner() int { return len(s.kinds) }
+
+// shapeOf renders a sample Site as createSites makes them.
+func shapeOf(ctx context.Context, src source) (shape, error) {
+	owner := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": siteGVR.GroupVersion().String(),
+		"kind":       "Site",
+		"metadata":   map[string]any{"name": siteName("", 0), "namespace": namespaceOf(batchA, 0), "uid": "00000000-0000-0000-0000-000000000000"},
+		"spec":       map[string]any{"message": "hello from " + siteName("", 0)},
+	}}
+	objs, err := src.Render(ctx, owner)
+	if err != nil {
+		return shape{}, fmt.Errorf("render a sample Site: %w", err)
+	}
+	var s shape
+	for _, o := range objs {
+		s.kinds = append(s.kinds, o.GetKind())
+		s.deployment = s.deployment || o.GetKind() == "Deployment"
+	}
+	if len(s.kinds) == 0 {
+		return s, fmt.Errorf("a sample Site renders no children")
+	}
+	return s, nil
 }
 
 func newBench(ctx context.Context, o options, root string, log io.Writer) (*bench, error) {
@@ -43,11 +78,14 @@ func newBench(ctx context.Context, o options, root string, log io.Writer) (*benc
 	if b.render, err = newSource(b.watch); err != nil {
 		return nil, fmt.Errorf("%s: %w", b.configPath, err)
 	}
+	if b.shape, err = shapeOf(ctx, b.render); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.configPath, err)
+	}
 	b.logf("building bosun (go build -trimpath) ...")
 	if b.bin, err = buildBosun(ctx, root, work); err != nil {
 		return nil, err
 	}
-	b.results = newResults(o, root, b.bin, b.configPath)
+	b.results = newResults(o, root, b.bin, b.configPath, b.shape)
 	return b, nil
 }
 
@@ -96,6 +134,7 @@ func (b *bench) runSize(ctx context.Context, n int) Run {
 	if b.o.bosunSelected() && ctx.Err() == nil {
 		b.bosunPhases(ctx, n, &r)
 	}
+	compareIdeal(&r)
 	review(&r)
 	r.Seconds = since(start)
 	return r

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/bosun-dev/bosun/applier"
 )
 
 func TestClassify(t *testing.T) {
@@ -364,5 +367,165 @@ func TestSummaryOfReplicas(t *testing.T) {
 	}
 	if slices.ContainsFunc(run.Problems, func(p string) bool { return strings.HasPrefix(p, "takeover") }) {
 		t.Errorf("a takeover within its target is a problem: %q", run.Problems)
+	}
+}
+
+func TestWorkloadPicksTheConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want options
+	}{
+		{"site by default", nil, options{workload: "site", config: "examples/site/watch.yaml"}},
+		{"light picks site-light", []string{"-workload", "light"}, options{workload: "light", config: "examples/site-light/watch.yaml"}},
+		{"an explicit -config wins", []string{"-workload", "light", "-config", "examples/site-chart/watch.yaml"}, options{workload: "light", config: "examples/site-chart/watch.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{tt.want.workload, tt.want.config}, []string{o.workload, o.config}); diff != "" {
+				t.Errorf("workload and config (-want +got):\n%s", diff)
+			}
+		})
+	}
+	_, err := parseFlags([]string{"-workload", "heavy"}, io.Discard)
+	if want := `-workload: unknown workload "heavy" (want site or light)`; err == nil || err.Error() != want {
+		t.Errorf("parseFlags(-workload heavy) = %v, want %q", err, want)
+	}
+}
+
+func TestWorkloadConfigsExist(t *testing.T) {
+	for w, cfg := range workloadConfigs {
+		if _, err := os.Stat(filepath.Join("..", "..", cfg)); err != nil {
+			t.Errorf("workload %s: %v", w, err)
+		}
+	}
+}
+
+func TestChildToReady(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	times := []ownerTimes{
+		{lastChild: at(100), ready: at(110), readyGen: 1},
+		{lastChild: at(200), ready: at(230), readyGen: 1},
+		{lastChild: at(300), ready: at(298), readyGen: 1}, // Ready came first on its watch
+		{lastChild: at(400)},                              // not Ready yet
+		{ready: at(500), readyGen: 1},                     // no child write seen
+	}
+	want := ChildToReady{Latencies: Latencies{Count: 3, P50Ms: 10, P90Ms: 30, P99Ms: 30, MaxMs: 30, MeanMs: 13.3}, ReadyFirst: 1}
+	if diff := cmp.Diff(want, childToReady(times)); diff != "" {
+		t.Errorf("childToReady (-want +got):\n%s", diff)
+	}
+	if got := lastReady(times, 4); !got.Equal(at(500)) {
+		t.Errorf("lastReady of 4 owners = %v, want the 500 ms one", got)
+	}
+	if got := lastReady(times, 5); !got.IsZero() {
+		t.Errorf("lastReady of 5 owners, 4 Ready = %v, want zero", got)
+	}
+}
+
+func TestChildWrite(t *testing.T) {
+	dep := func(gen int64, rv string) *deploymentInfo {
+		return &deploymentInfo{ObjectMeta: slim("ns", "site-1", "u", rv, gen)}
+	}
+	tests := []struct {
+		name      string
+		old, obj  any
+		wantOwner string
+		wantWrite bool
+	}{
+		{"a ConfigMap names its owner without -content", nil, &configMapInfo{ObjectMeta: slim("ns", "site-1-content", "u", "1", 0)}, "ns/site-1", true},
+		{"any change of a Service is a write", &serviceInfo{}, &serviceInfo{ObjectMeta: slim("ns", "site-1", "u", "2", 0)}, "ns/site-1", true},
+		{"a new Deployment is a write", nil, dep(1, "1"), "ns/site-1", true},
+		{"a Deployment's status update is not", dep(1, "1"), dep(1, "2"), "ns/site-1", false},
+		{"a Deployment's new generation is", dep(1, "2"), dep(2, "3"), "ns/site-1", true},
+		{"a Site is no child", nil, &siteInfo{}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			owner, write := childWrite(tt.old, tt.obj)
+			if owner != tt.wantOwner || write != tt.wantWrite {
+				t.Errorf("childWrite = %q, %v; want %q, %v", owner, write, tt.wantOwner, tt.wantWrite)
+			}
+		})
+	}
+}
+
+func TestCompareIdeal(t *testing.T) {
+	r := Run{N: 200, Raw: &RawResult{Ideal: Ideal{IdealSeconds: 4, IdealDeleteSeconds: 5}}, Phases: []*PhaseResult{
+		{Name: phaseCold, Seconds: 11, ReadySeconds: 10},
+		{Name: phaseDelete, Seconds: 7.5},
+	}}
+	compareIdeal(&r)
+	if got := r.phase(phaseCold).VsIdeal; got != 2.5 {
+		t.Errorf("cold vsIdeal = %v, want readySeconds over idealSeconds, 2.5", got)
+	}
+	if got := r.phase(phaseDelete).VsIdealDelete; got != 1.5 {
+		t.Errorf("delete vsIdealDelete = %v, want 1.5", got)
+	}
+	failed := Run{Raw: &RawResult{Ideal: Ideal{IdealSeconds: 4}}, Phases: []*PhaseResult{{Name: phaseCold, ReadySeconds: 10, Failed: "timed out"}}}
+	compareIdeal(&failed)
+	if got := failed.phase(phaseCold).VsIdeal; got != 0 {
+		t.Errorf("a failed cold has vsIdeal %v", got)
+	}
+}
+
+func TestReleasePatchRemovesOnlyBosunsFinalizer(t *testing.T) {
+	owner := &unstructured.Unstructured{}
+	owner.SetUID("u-1")
+	owner.SetFinalizers([]string{"other.dev/keep"})
+	got, err := releasePatch(owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"op":"test","path":"/metadata/uid","value":"u-1"},{"op":"test","path":"/metadata/finalizers/1","value":"` + applier.Finalizer + `"},{"op":"remove","path":"/metadata/finalizers/1"}]`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("release patch (-want +got):\n%s", diff)
+	}
+}
+
+func TestIdealColumnsAndLines(t *testing.T) {
+	res := &Results{Settings: Settings{Workload: "light", Children: "ConfigMap,Service"}, Runs: []Run{{N: 200,
+		Raw: &RawResult{Seconds: 3, Ideal: Ideal{IdealConcurrency: 32, IdealWrites: 800, IdealSeconds: 4, IdealCPUSeconds: 0.5, IdealCPUMsPerOwner: 2.5, IdealDeleteSeconds: 5}},
+		Phases: []*PhaseResult{
+			{Name: phaseCold, Seconds: 11, ReadySeconds: 10, VsIdeal: 2.5, CPUMsPerOwner: 12.34,
+				LastChildToReady: &ChildToReady{Latencies: Latencies{Count: 200, P50Ms: 4, P90Ms: 9, P99Ms: 21, MaxMs: 40}}},
+			{Name: phaseDelete, Seconds: 7.5, VsIdealDelete: 1.5},
+		}}}}
+	tab := summaryTable(res)
+	for header, want := range map[string]string{"ideal s": "4.0", "ideal CPU ms/owner": "2.50", "cold Ready s": "10.0", "Ready/ideal": "2.50x",
+		"bosun CPU ms/owner": "12.34", "child→Ready p50 ms": "4", "child→Ready p99 ms": "21", "ideal delete s": "5.0", "delete/ideal": "1.50x"} {
+		i := slices.Index(tab.headers, header)
+		if i < 0 {
+			t.Errorf("no column %q in %q", header, tab.headers)
+			continue
+		}
+		if got := tab.rows[0][i]; got != want {
+			t.Errorf("column %q = %q, want %q", header, got, want)
+		}
+	}
+	if i, j := slices.Index(tab.headers, "raw→Current s"), slices.Index(tab.headers, "ideal s"); j != i+1 {
+		t.Errorf("ideal s is column %d, want %d right after raw→Current s", j, i+1)
+	}
+	lines := strings.Join(idealLines(res.Runs[0]), "\n")
+	for _, want := range []string{"every status written 4.0 s after the first write; CPU 0.50 s, 2.50 ms per owner",
+		"every owner Ready 10.0 s after bosun's start (2.50x the ideal controller); bosun's CPU 12.34 ms per owner (the ideal's 2.50)",
+		"p50 4 ms, p90 9 ms, p99 21 ms, max 40 ms over 200 owners", "2.50x", "1.50x the ideal deletion"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("ideal lines lack %q:\n%s", want, lines)
+		}
+	}
+	var sb strings.Builder
+	writeRun(&sb, res)
+	for _, want := range []string{"- workload: **light (ConfigMap, Service)** per owner", "failed; 400 child deletes"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sb.String())
+		}
+	}
+	if strings.Contains(sb.String(), "Deployment Current") {
+		t.Errorf("a workload without Deployments reports them Current:\n%s", sb.String())
 	}
 }

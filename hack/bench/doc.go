@@ -1,6 +1,7 @@
 // Command bench measures bosun against the ceiling of the API server it runs on (issue 5).
 //
 //	go run ./hack/bench [-n 1000,5000,10000] [-namespaces 10] [-fsync=true] [-replicas 1]
+//	                    [-workload site|light] [-config examples/site/watch.yaml]
 //	                    [-out hack/bench/results/<date>-<cores>c-<mem>g.json]
 //	                    [-phases raw,cold,idle,restart,takeover,handoff,update,latency,latency-rollout,delete,create]
 //
@@ -15,6 +16,14 @@
 // latency from an edit to its child. bosun's peak RSS and CPU come from /proc, its requests
 // from a counting TLS proxy between it and the API server. A quick run: -n 200.
 //
+// Workloads (-workload): site (the default, examples/site/watch.yaml) gives every Site a
+// ConfigMap, a Deployment and a Service, so bosun's Ready waits for kube-controller-manager and
+// kwok to roll the Deployment out; light (examples/site-light/watch.yaml) gives it a ConfigMap
+// and a Service, which are ready once applied, so Ready times bosun alone. -workload picks the
+// default -config; an explicit -config wins. The children every owner has come from rendering
+// a sample Site, and every wait follows them: without a Deployment nothing waits for one
+// (raw→Current is then T_raw), nor for ReplicaSets and pods.
+//
 // Results: a table on stdout, a JSON file, and hack/bench/results/README.md regenerated from
 // every JSON file in the results directory.
 //
@@ -22,8 +31,10 @@
 // bosun's phases always start with cold convergence. No phase runs with more than N owners, so
 // a peak RSS at N is bosun's at N owners:
 //
-//	raw              the ceiling T_raw and T_children, the raw 3·N child deletes, and raw→Current
-//	cold             N Sites exist, bosun starts: until every Site is Ready for its generation
+//	raw              the ceiling T_raw and T_children, the raw child deletes, raw→Current, then
+//	                 the ideal controller and the ideal deletion (below)
+//	cold             N Sites exist, bosun starts: until every Site is Ready for its generation;
+//	                 readySeconds, lastChildToReady and CPU per owner (below)
 //	idle             converged owners, nothing changes: bosun's requests in -idle-window (want 0 writes)
 //	restart          SIGTERM and start again: requests until the initial sync is done (want 0 writes)
 //	takeover         (-replicas > 1) SIGKILL the last replica, edit spec.port of up to 50 owners in
@@ -40,11 +51,42 @@
 //	latency-rollout  the same with spec.message, timed to the ConfigMap; every edit also rolls a
 //	                 Deployment out (kube-controller-manager and kwok write ~20 times per rollout),
 //	                 so at 20 edits/s the cluster itself saturates
-//	delete           delete every Site: until their children and the Sites are gone
+//	delete           the harness deletes every Site, 32 DELETEs in flight: until their children
+//	                 and the Sites are gone; vsIdealDelete (below)
 //	create           N new Sites while bosun runs with no owners left: until all are Ready. If
 //	                 Sites are left (delete not selected) they are deleted first, unmeasured;
 //	                 it starts once the garbage collector removed the deleted Deployments'
 //	                 ReplicaSets and pods (the ceiling was measured on a quiet cluster too).
+//
+// The ideal controller (raw, JSON raw.ideal*) is what a finalizer controller that knew
+// everything without reading would take: on the raw phase's cluster, once the phased writes are
+// done and the garbage collector is quiet, N new Sites; per owner, 32 owners in flight (bosun's
+// default workers), the owner patch (finalizer and inventory, the raw phase's body), each child
+// apply, then the Ready status apply, one after the other (bosun sends the site workload's
+// Service and Deployment at once, one wave). It runs as a process of its own (the bench binary
+// started again), through the proxy as bosun does; idealSeconds runs from its first write until
+// every owner's status is written, idealCPUSeconds is that process's getrusage over the same
+// interval (idealCPUMsPerOwner per owner), and with Deployments idealCurrentSeconds is when
+// every Deployment was Current. Then the ideal deletion: the harness sends the owner DELETEs,
+// 32 in flight, straight to the API server as in the delete phase, and as each is answered the
+// controller (32 owners at once) deletes the owner's children (UID precondition, background
+// propagation, all of them at once as bosun does) and then removes the finalizer with
+// applier.ReleaseOwner's JSON patch; idealDeleteSeconds runs from the first DELETE until the
+// tracker saw every owner and child gone, as the delete phase is timed.
+//
+// Compared with it: cold's readySeconds, bosun's settled converge, runs from bosun's start
+// until the tracker's watch delivered the last Site's Ready for its generation (the phase's
+// seconds also wait for the children's contents, and its poll, so they end a little later);
+// vsIdeal is readySeconds over idealSeconds, and cpuMsPerOwner is bosun's CPU in cold per
+// owner, next to idealCPUMsPerOwner. Both include what each needs to start (bosun's cache sync;
+// the ideal's TLS handshake). lastChildToReady (cold, create) is, per owner, from the watch
+// event of its last child write to the watch event of its Ready: a ConfigMap or Service changes
+// only when bosun applies it, so any of their events is a write; a Deployment's counts on
+// creation or a new generation, not kube-controller-manager's status updates. Both times are
+// stamped on receipt by the tracker, on different watches, so an owner whose Ready arrived
+// first counts as 0 (readyFirst). With the site workload it includes the Deployment's rollout;
+// with light it is bosun's own delay. vsIdealDelete is the delete phase's seconds over
+// idealDeleteSeconds.
 //
 // update, the latency phases and delete act on the Sites that exist (the N of cold); the
 // latency phases edit the first -latency-owners of them and, like update, wait for every Site

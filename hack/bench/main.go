@@ -39,6 +39,21 @@ const (
 var allPhases = []string{phaseRaw, phaseCold, phaseIdle, phaseRestart, phaseTakeover, phaseHandoff,
 	phaseUpdate, phaseLatency, phaseLatencyRollout, phaseDelete, phaseCreate}
 
+// Workloads (-workload): what each owner's children are. site is examples/site (a ConfigMap,
+// a Deployment and a Service: Ready waits for the Deployment's rollout); light is
+// examples/site-light (a ConfigMap and a Service, Ready as soon as they are applied), which
+// times bosun rather than kube-controller-manager and kwok.
+const (
+	workloadSite  = "site"
+	workloadLight = "light"
+)
+
+// workloadConfigs is the default -config of each workload.
+var workloadConfigs = map[string]string{
+	workloadSite:  "examples/site/watch.yaml",
+	workloadLight: "examples/site-light/watch.yaml",
+}
+
 // shardPhases stop one of several replicas: they run only with -replicas > 1.
 var shardPhases = []string{phaseTakeover, phaseHandoff}
 
@@ -58,6 +73,7 @@ type options struct {
 	out             string
 	phases          []string
 	config          string
+	workload        string
 	concurrency     []int
 	latencyOwners   int
 	latencyRate     float64
@@ -101,7 +117,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "", "JSON results file (default hack/bench/results/<date>-<cores>c-<mem>g.json)")
 	phases := fs.String("phases", "", "phases to run, comma-separated, of "+strings.Join(allPhases, ",")+
 		"; they run in this order, and cold whenever another of bosun's phases runs (default: all; "+strings.Join(shardPhases, " and ")+" only with -replicas > 1)")
-	fs.StringVar(&o.config, "config", "examples/site/watch.yaml", "watch config bosun and the raw generator use")
+	fs.StringVar(&o.workload, "workload", workloadSite, "owners' children: "+workloadSite+" (ConfigMap, Deployment, Service) or "+workloadLight+
+		" (ConfigMap, Service); picks the default -config")
+	fs.StringVar(&o.config, "config", "", "watch config bosun and the raw generator use (default: the -workload's, "+
+		workloadConfigs[workloadSite]+" or "+workloadConfigs[workloadLight]+")")
 	conc := fs.String("concurrency", "8,16,32,64", "raw generator concurrencies to try on a sample; the best is used")
 	fs.IntVar(&o.latencyOwners, "latency-owners", 5000, "owners the latency phases edit (at most those that exist)")
 	fs.Float64Var(&o.latencyRate, "latency-rate", 20, "edits per second in the latency phases")
@@ -122,6 +141,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.concurrency, err = intList(*conc); err != nil {
 		return o, fmt.Errorf("-concurrency: %w", err)
+	}
+	cfg, ok := workloadConfigs[o.workload]
+	if !ok {
+		return o, fmt.Errorf("-workload: unknown workload %q (want %s or %s)", o.workload, workloadSite, workloadLight)
+	}
+	if o.config == "" {
+		o.config = cfg
 	}
 	switch {
 	case o.replicas < 1:
@@ -164,6 +190,13 @@ func intList(s string) ([]int, error) {
 }
 
 func main() {
+	if job := os.Getenv(idealJobEnv); job != "" {
+		if err := idealWorker(job, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: ideal controller: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		if err == flag.ErrHelp {

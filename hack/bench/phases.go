@@ -16,9 +16,10 @@ import (
 // convergence may still queue owners, which is convergence, not idling.
 const idleSettle = 10 * time.Second
 
-// cold: N Sites exist, bosun starts; done when every Site is Ready for its generation with all
-// three children and the ConfigMap showing the message. The clock includes bosun's start-up
-// and cache sync.
+// cold: N Sites exist, bosun starts; done when every Site is Ready for its generation with its
+// children and the ConfigMap showing the message. The clock includes bosun's start-up and
+// cache sync. readySeconds (bosun's settled converge) is when the tracker received the last
+// Site's Ready, and lastChildToReady each Site's time from its last child write to its Ready.
 func (s *session) cold(ctx context.Context) *PhaseResult {
 	p := &PhaseResult{Name: phaseCold, Owners: s.n}
 	m := s.mark()
@@ -31,18 +32,35 @@ func (s *session) cold(ctx context.Context) *PhaseResult {
 	conv := &convergence{start: start}
 	s.wait(ctx, p, start, func() (bool, string) {
 		st := s.tr.state(batchA, "hello")
-		if childrenAt == 0 && st.children() == 3*s.n {
+		if childrenAt == 0 && st.children() == s.b.shape.perOwner()*s.n {
 			childrenAt = round(since(start), 2)
 		}
 		return conv.done(st, s.n), st.String()
 	})
 	p.ChildrenSeconds = childrenAt
 	conv.record(p)
+	s.readyFigures(p, batchA, start)
 	if s.sharded() && p.Failed == "" {
 		s.balance(ctx, p, start)
 	}
 	s.measure(p, m)
+	if p.Owners > 0 {
+		p.CPUMsPerOwner = round(p.CPUSeconds*1000/float64(p.Owners), 2)
+	}
 	return p
+}
+
+// readyFigures sets readySeconds and lastChildToReady from the tracker's times of the
+// batch's owners.
+func (s *session) readyFigures(p *PhaseResult, batch string, start time.Time) {
+	times := s.tr.ownerTimesIn(batch)
+	if last := lastReady(times, p.Owners); !last.IsZero() {
+		p.ReadySeconds = round(last.Sub(start).Seconds(), 2)
+	}
+	c := childToReady(times)
+	p.LastChildToReady = &c
+	s.b.logf("%s: every owner Ready %.1fs after the start; last child write to Ready: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d owners, %d Ready first)",
+		p.Name, p.ReadySeconds, c.P50Ms, c.P99Ms, c.MaxMs, c.Count, c.ReadyFirst)
 }
 
 // idle: converged owners, nothing changes; bosun should send no writes.
@@ -124,7 +142,7 @@ func (s *session) create(ctx context.Context) *PhaseResult {
 	// The garbage collector is still deleting the ReplicaSets and Pods of the deleted
 	// Deployments; the raw ceiling was measured on a quiet cluster, so this phase starts on
 	// one too.
-	if waited, err := s.quiesce(ctx); err != nil {
+	if waited, err := s.e.quiesce(ctx); err != nil {
 		p.Notes = append(p.Notes, fmt.Sprintf("cluster not quiet after %.0fs: %v", waited.Seconds(), err))
 	} else if waited > time.Second {
 		s.b.logf("create: waited %.0fs for the garbage collector to finish the deleted Deployments' pods", waited.Seconds())
@@ -142,13 +160,14 @@ func (s *session) create(ctx context.Context) *PhaseResult {
 			return true, err.Error() // finishAct fails the phase
 		}
 		st := s.tr.state(batchB, "hello")
-		if childrenAt == 0 && st.children() == 3*s.n {
+		if childrenAt == 0 && st.children() == s.b.shape.perOwner()*s.n {
 			childrenAt = round(since(start), 2)
 		}
 		return conv.done(st, s.n), st.String()
 	})
 	p.ChildrenSeconds = childrenAt
 	conv.record(p)
+	s.readyFigures(p, batchB, start)
 	finishAct(p, act)
 	s.measure(p, m)
 	return p
@@ -189,8 +208,9 @@ func (s *session) update(ctx context.Context) *PhaseResult {
 	return p
 }
 
-// delete: every Site there is is deleted; done when its children and the Sites are gone
-// (bosun deletes the children, then drops its finalizer).
+// delete: every Site there is is deleted, setupConcurrency (32) DELETEs in flight, as the
+// ideal deletion's harness does; done when its children and the Sites are gone (bosun deletes
+// the children, then drops its finalizer).
 func (s *session) delete(ctx context.Context) *PhaseResult {
 	keys := s.tr.siteKeys()
 	p := &PhaseResult{Name: phaseDelete, Owners: len(keys)}
@@ -356,16 +376,16 @@ func splitKey(key string) (namespace, name string) {
 
 // quiesce waits until no ReplicaSet or Pod is left in the cluster's namespaces (the bench
 // creates nothing else that runs), for at most quiesceTimeout.
-func (s *session) quiesce(ctx context.Context) (time.Duration, error) {
+func (e *env) quiesce(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, quiesceTimeout)
 	defer cancel()
 	err := poll(ctx, time.Second, func() (bool, error) {
-		rs, err := s.e.cs.AppsV1().ReplicaSets("").List(ctx, metav1.ListOptions{Limit: 1})
+		rs, err := e.cs.AppsV1().ReplicaSets("").List(ctx, metav1.ListOptions{Limit: 1})
 		if err != nil {
 			return false, nil
 		}
-		pods, err := s.e.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{Limit: 1})
+		pods, err := e.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{Limit: 1})
 		if err != nil {
 			return false, nil
 		}

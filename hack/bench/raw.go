@@ -24,27 +24,30 @@ import (
 type RawResult struct {
 	Concurrency int        `json:"concurrency"`
 	Calibration []CalPoint `json:"calibration,omitempty"`
-	// Seconds is T_raw: owner patches, then child applies, then status applies.
+	// Seconds is T_raw: owner patches, then child applies, then status applies. Each owner
+	// has 3 children in the site workload (3·N child applies and deletes), 2 in light.
 	Seconds         float64 `json:"seconds"`
 	OwnerSeconds    float64 `json:"ownerPatchSeconds"`
-	ChildrenSeconds float64 `json:"childrenSeconds"` // T_children: the 3·N applies alone
+	ChildrenSeconds float64 `json:"childrenSeconds"` // T_children: the child applies alone
 	StatusSeconds   float64 `json:"statusSeconds"`
 	Writes          int     `json:"writes"`
 	WritesPerSecond float64 `json:"writesPerSecond"`
 	Failed          int     `json:"failed"`
 	FirstError      string  `json:"firstError,omitempty"`
 	// ReadySeconds runs from the first write until every Deployment is Current (kstatus), the
-	// other half of what bosun's Ready waits for.
+	// other half of what bosun's Ready waits for. A workload without Deployments has children
+	// that are ready once applied: there it is Seconds.
 	ReadySeconds      float64  `json:"readySeconds"`
 	DeleteConcurrency int      `json:"deleteConcurrency"`
-	DeleteSeconds     float64  `json:"deleteSeconds"` // the 3·N child deletes
+	DeleteSeconds     float64  `json:"deleteSeconds"` // the child deletes
 	DeleteFailed      int      `json:"deleteFailed"`
 	Requests          Requests `json:"requests"`
+	Ideal
 }
 
 // CalPoint is one try of a concurrency on the calibration sample.
 type CalPoint struct {
-	Op          string  `json:"op"` // write (the five writes per owner) or delete
+	Op          string  `json:"op"` // write (every write of each owner) or delete
 	Concurrency int     `json:"concurrency"`
 	Requests    int     `json:"requests"`
 	Seconds     float64 `json:"seconds"`
@@ -79,7 +82,7 @@ func (b *bench) raw(ctx context.Context, n int) (*RawResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := startTracker(ctx, e)
+	tr, err := startTracker(ctx, e, b.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -98,13 +101,14 @@ func (b *bench) raw(ctx context.Context, n int) (*RawResult, error) {
 	if err != nil {
 		return res, err
 	}
-	b.logf("raw: %d owners, %d writes at concurrency %d", n, 5*n, res.Concurrency)
+	writes := (2 + b.shape.perOwner()) * n
+	b.logf("raw: %d owners, %d writes at concurrency %d", n, writes, res.Concurrency)
 	before := e.proxy.snapshot()
 	start := time.Now()
 	owner, children, status, failed, first := g.send(ctx, items, res.Concurrency)
 	res.Seconds = since(start)
 	res.OwnerSeconds, res.ChildrenSeconds, res.StatusSeconds = owner.Seconds(), children.Seconds(), status.Seconds()
-	res.Writes, res.Failed = 5*n, failed
+	res.Writes, res.Failed = writes, failed
 	res.WritesPerSecond = round(float64(res.Writes)/res.Seconds, 1)
 	if first != nil {
 		res.FirstError = first.Error()
@@ -113,25 +117,42 @@ func (b *bench) raw(ctx context.Context, n int) (*RawResult, error) {
 	b.logf("raw: T_raw %.1fs (owner patches %.1fs, children %.1fs, status %.1fs), %.0f writes/s, %d failed",
 		res.Seconds, res.OwnerSeconds, res.ChildrenSeconds, res.StatusSeconds, res.WritesPerSecond, failed)
 
-	wctx, cancel := context.WithTimeout(ctx, b.phaseTimeout(n))
-	defer cancel()
-	err = poll(wctx, 250*time.Millisecond, func() (bool, error) {
-		return tr.state(batchA, "").DeploymentsCurrent == n, nil
-	})
-	if err != nil {
-		return res, fmt.Errorf("waiting for %d Deployments to become Current: %w (%s)", n, err, tr.state(batchA, ""))
+	if err := g.waitCurrent(ctx, tr, batchA, n); err != nil {
+		return res, err
 	}
 	res.ReadySeconds = since(start)
-	b.logf("raw: every Deployment Current %.1fs after the first write", res.ReadySeconds)
+	if b.shape.deployment {
+		b.logf("raw: every Deployment Current %.1fs after the first write", res.ReadySeconds)
+	}
 
 	start = time.Now()
 	res.DeleteFailed, err = g.deleteChildren(ctx, items, res.DeleteConcurrency)
 	res.DeleteSeconds = since(start)
-	b.logf("raw: %d child deletes in %.1fs at concurrency %d", 3*n, res.DeleteSeconds, res.DeleteConcurrency)
+	b.logf("raw: %d child deletes in %.1fs at concurrency %d", b.shape.perOwner()*n, res.DeleteSeconds, res.DeleteConcurrency)
 	if err != nil {
 		return res, fmt.Errorf("delete children: %d failed, first: %w", res.DeleteFailed, err)
 	}
+	if err := g.ideal(ctx, e, tr, n, res); err != nil {
+		return res, fmt.Errorf("ideal controller: %w", err)
+	}
 	return res, nil
+}
+
+// waitCurrent waits until the n Deployments of the batch are Current; without Deployments
+// there is nothing to wait for.
+func (g *generator) waitCurrent(ctx context.Context, tr *tracker, batch string, n int) error {
+	if !g.b.shape.deployment {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.b.phaseTimeout(n))
+	defer cancel()
+	err := poll(ctx, 250*time.Millisecond, func() (bool, error) {
+		return tr.state(batch, "").DeploymentsCurrent == n, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for %d Deployments to become Current: %w (%s)", n, err, tr.state(batch, ""))
+	}
+	return nil
 }
 
 func newGenerator(b *bench, e *env) (*generator, error) {
@@ -165,15 +186,16 @@ func (g *generator) calibrate(ctx context.Context, e *env, tr *tracker, n int, r
 		if err != nil {
 			return err
 		}
-		if err := quiet(ctx, func() bool { return tr.state(batchCal, "").DeploymentsCurrent >= i*sample }); err != nil {
+		if err := quiet(ctx, func() bool { return g.currentAtLeast(tr, i*sample) }); err != nil {
 			return fmt.Errorf("calibration: waiting for the earlier samples' Deployments: %w", err)
 		}
 		start := time.Now()
+		writes := (2 + g.b.shape.perOwner()) * sample
 		_, _, _, failed, first := g.send(ctx, items, c)
 		if first != nil {
-			return fmt.Errorf("calibration at concurrency %d: %d of %d writes failed, first: %w", c, failed, 5*sample, first)
+			return fmt.Errorf("calibration at concurrency %d: %d of %d writes failed, first: %w", c, failed, writes, first)
 		}
-		p := calPoint("write", c, 5*sample, since(start))
+		p := calPoint("write", c, writes, since(start))
 		res.Calibration = append(res.Calibration, p)
 		g.b.logf("raw: calibration: %d writes at concurrency %d: %.0f/s", p.Requests, c, p.PerSecond)
 		if p.PerSecond > bestWrite {
@@ -182,7 +204,7 @@ func (g *generator) calibrate(ctx context.Context, e *env, tr *tracker, n int, r
 		samples[c] = items
 	}
 	all := len(g.b.o.concurrency) * sample
-	if err := quiet(ctx, func() bool { return tr.state(batchCal, "").DeploymentsCurrent >= all }); err != nil {
+	if err := quiet(ctx, func() bool { return g.currentAtLeast(tr, all) }); err != nil {
 		return fmt.Errorf("calibration: waiting for the samples' Deployments: %w", err)
 	}
 	for i, c := range g.b.o.concurrency {
@@ -190,7 +212,7 @@ func (g *generator) calibrate(ctx context.Context, e *env, tr *tracker, n int, r
 		if failed, err := g.deleteChildren(ctx, samples[c], c); err != nil {
 			return fmt.Errorf("calibration at concurrency %d: %d deletes failed, first: %w", c, failed, err)
 		}
-		p := calPoint("delete", c, 3*sample, since(start))
+		p := calPoint("delete", c, g.b.shape.perOwner()*sample, since(start))
 		res.Calibration = append(res.Calibration, p)
 		g.b.logf("raw: calibration: %d deletes at concurrency %d: %.0f/s", p.Requests, c, p.PerSecond)
 		if p.PerSecond > bestDelete {
@@ -203,6 +225,12 @@ func (g *generator) calibrate(ctx context.Context, e *env, tr *tracker, n int, r
 	}
 	g.b.logf("raw: best concurrency %d for writes, %d for deletes", res.Concurrency, res.DeleteConcurrency)
 	return nil
+}
+
+// currentAtLeast tells whether at least k of the calibration samples' Deployments are
+// Current; always, for a workload without Deployments.
+func (g *generator) currentAtLeast(tr *tracker, k int) bool {
+	return !g.b.shape.deployment || tr.state(batchCal, "").DeploymentsCurrent >= k
 }
 
 // quiet waits up to five minutes for the cluster to catch up.

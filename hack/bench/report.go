@@ -65,6 +65,10 @@ type Settings struct {
 	ShardGroup string `json:"shardGroup,omitempty"` // namespace/id of the sharding Leases
 	// LeaseSeconds is the sharding lease duration, the clock of a takeover.
 	LeaseSeconds float64 `json:"leaseSeconds,omitempty"`
+	// Workload is -workload (site or light) and Children the kinds a sample owner renders
+	// ("ConfigMap,Deployment,Service"); files without them ran the site workload.
+	Workload string `json:"workload,omitempty"`
+	Children string `json:"children,omitempty"`
 }
 
 // replicas is how many bosun processes ran: 1 in files from before -replicas.
@@ -105,6 +109,17 @@ type PhaseResult struct {
 	// ChildrenSeconds until every child existed (cold, create), every ConfigMap showed the
 	// new message (update), or every child was gone (delete).
 	ChildrenSeconds float64 `json:"childrenSeconds,omitempty"`
+	// ReadySeconds (cold, create) is when, from the phase's start (cold: bosun's start), the
+	// tracker received the last owner's Ready for its generation: bosun's settled converge.
+	// LastChildToReady is, per owner, the time from the receipt of its last child write to
+	// the receipt of its Ready (see ownerTimes). CPUMsPerOwner (cold) is CPUSeconds per owner.
+	// VsIdeal (cold) is ReadySeconds over the raw phase's idealSeconds; VsIdealDelete
+	// (delete) is Seconds over its idealDeleteSeconds.
+	ReadySeconds     float64       `json:"readySeconds,omitempty"`
+	LastChildToReady *ChildToReady `json:"lastChildToReady,omitempty"`
+	CPUMsPerOwner    float64       `json:"cpuMsPerOwner,omitempty"`
+	VsIdeal          float64       `json:"vsIdeal,omitempty"`
+	VsIdealDelete    float64       `json:"vsIdealDelete,omitempty"`
 	// ActionSeconds is how long the harness's own creates, edits or deletes took.
 	ActionSeconds      float64 `json:"actionSeconds,omitempty"`
 	StopSeconds        float64 `json:"stopSeconds,omitempty"`        // restart: SIGTERM to exit
@@ -165,7 +180,7 @@ type MessageCount struct {
 	Count   int    `json:"count"`
 }
 
-func newResults(o options, root string, bin *bosunBin, configPath string) *Results {
+func newResults(o options, root string, bin *bosunBin, configPath string, sh shape) *Results {
 	rel, _ := filepath.Rel(root, configPath)
 	r := &Results{
 		Started: time.Now(),
@@ -182,6 +197,7 @@ func newResults(o options, root string, bin *bosunBin, configPath string) *Resul
 			Namespaces: o.namespaces, Phases: strings.Join(o.phases, ","), Order: strings.Join(o.order(), ","),
 			LatencyOwners: o.latencyOwners, LatencyRate: o.latencyRate, LatencySeconds: o.latencyDuration.Seconds(),
 			IdleSeconds: o.idleWindow.Seconds(), RestartSeconds: o.restartWindow.Seconds(), HarnessRequests: setupConcurrency,
+			Workload: o.workload, Children: strings.Join(sh.kinds, ","),
 		},
 	}
 	if o.replicas > 1 {

@@ -35,7 +35,7 @@ func (b *bench) bosunPhases(ctx context.Context, n int, r *Run) {
 		return
 	}
 	defer e.close()
-	tr, err := startTracker(ctx, e)
+	tr, err := startTracker(ctx, e, b.shape)
 	if err != nil {
 		r.problem("bosun: %v", err)
 		return

@@ -63,6 +63,7 @@ func summaryTable(res *Results) table {
 		}
 		t.rows = append(t.rows, row)
 	}
+	idealSummaryColumns(&t, res)
 	shardSummaryColumns(&t, res)
 	return t
 }
@@ -236,15 +237,20 @@ func topCounts(m map[string]int, n int) string {
 }
 
 func printTable(w io.Writer, res *Results) {
-	fmt.Fprintf(w, "\nbosun %s%s on %d cores, %.0f GiB (%s); etcd fsync %s; requests counted by proxy: %v\n\n",
-		res.Bosun.Commit, dirtyMark(res.Bosun.Dirty), res.Machine.CPUs, res.Machine.MemoryGiB, res.Machine.CPUModel, onOff(res.Fsync), res.Proxy)
+	fmt.Fprintf(w, "\nbosun %s%s on %d cores, %.0f GiB (%s); etcd fsync %s; requests counted by proxy: %v; workload %s\n\n",
+		res.Bosun.Commit, dirtyMark(res.Bosun.Dirty), res.Machine.CPUs, res.Machine.MemoryGiB, res.Machine.CPUModel, onOff(res.Fsync), res.Proxy,
+		res.Settings.workloadText())
 	summaryTable(res).text(w)
 	for _, r := range res.Runs {
 		fmt.Fprintf(w, "\nN=%d phases:\n", r.N)
 		phaseTable(r).text(w)
 		if r.Raw != nil {
-			fmt.Fprintf(w, "raw: %d writes in %.1fs (%.0f/s; owner patches %.1fs, children %.1fs, status %.1fs), %d failed; every Deployment Current after %.1fs\n",
-				r.Raw.Writes, r.Raw.Seconds, r.Raw.WritesPerSecond, r.Raw.OwnerSeconds, r.Raw.ChildrenSeconds, r.Raw.StatusSeconds, r.Raw.Failed, r.Raw.ReadySeconds)
+			fmt.Fprintf(w, "raw: %d writes in %.1fs (%.0f/s; owner patches %.1fs, children %.1fs, status %.1fs), %d failed%s\n",
+				r.Raw.Writes, r.Raw.Seconds, r.Raw.WritesPerSecond, r.Raw.OwnerSeconds, r.Raw.ChildrenSeconds, r.Raw.StatusSeconds, r.Raw.Failed,
+				currentText(res.Settings, r.Raw))
+		}
+		for _, line := range idealLines(r) {
+			fmt.Fprintln(w, line)
 		}
 		for _, name := range []string{phaseLatency, phaseLatencyRollout} {
 			if p := r.phase(name); p != nil && p.Latency != nil {
@@ -278,6 +284,14 @@ func (l *LatencyResult) text() string {
 		t += fmt.Sprintf("; p50 per %s of edits: %s", latencyWindow, l.windowText())
 	}
 	return t
+}
+
+// currentText is "; every Deployment Current after 12.3s", for a workload with Deployments.
+func currentText(s Settings, raw *RawResult) string {
+	if !s.deployments() {
+		return ""
+	}
+	return fmt.Sprintf("; every Deployment Current after %.1fs", raw.ReadySeconds)
 }
 
 func dirtyMark(d bool) string {
@@ -319,10 +333,10 @@ hack/bench/doc.go says what every phase does. A quick run: ` + "`go run ./hack/b
 
 How to read the figures:
 
-- Times are wall-clock seconds. T_raw is the ceiling: the five writes per owner bosun's design
-  needs (owner patch, three child applies, status apply), with no reads, at the best of the
-  tried concurrencies; T_children is its 3·N child applies alone. Ratios are bosun's time over
-  T_raw (delete: over the raw 3·N child deletes).
+- Times are wall-clock seconds. T_raw is the ceiling: the writes per owner bosun's design
+  needs (owner patch, an apply per child — three in the site workload —, status apply), with
+  no reads, in three passes at the best of the tried concurrencies; T_children is its child
+  applies alone. Ratios are bosun's time over T_raw (delete: over the raw child deletes).
 - Ready waits for the Deployments to be Available, which kube-controller-manager and kwok
   do; raw→Current is how long after the first raw write every Deployment was Current, so
   cold/Current compares bosun's cold start with what the cluster itself needs, and "cold
@@ -362,6 +376,23 @@ How to read the figures:
   ` + "`handoff`" + ` edits spec.port of every Site, spread over at least ` + fmt.Sprint(handoffSpan.Seconds()) + ` s, and SIGTERMs one
   replica after half of them: child writes per edit (a port edit changes one child; target at
   most 1.05). Both then start a new replica in its place and wait until the group settled.
+- The workload (` + "`-workload`" + `) is what each owner's children are: site (ConfigMap,
+  Deployment, Service; Ready waits for the Deployment's rollout, which kube-controller-manager
+  and kwok do) or light (ConfigMap and Service, ready once applied: Ready times bosun
+  alone). Files without a workload line ran Sites with a ConfigMap, a Deployment and a
+  Service. Without Deployments raw→Current is T_raw.
+- The ideal controller (in the runs with an "ideal s" column) is timed on the raw phase's cluster,
+  on N new owners: 32 owners in flight, per owner the owner patch, each child apply, the
+  Ready status apply, one after the other, no read; it runs as a process of its own through
+  the proxy, and its CPU is that process's (getrusage) from its first write to its last
+  status write. "cold Ready" is bosun's settled converge: from bosun's start until the
+  harness's watch delivered the last owner's Ready, against the ideal in Ready/ideal, with
+  bosun's CPU per owner in cold next to the ideal's. child→Ready is, per owner, from the
+  watch event of its last child write (ConfigMap or Service: any change; Deployment: its
+  creation or a new generation) to the watch event of its Ready. The ideal deletion: the
+  harness deletes the owners (32 in flight) and the controller, as each DELETE is answered,
+  deletes the children and removes the finalizer, until every owner and child is gone;
+  delete/ideal is bosun's delete phase (the same harness DELETEs) over it.
 - The machine may be shared, and its disk's fsync latency varies: T_raw in particular varies
   from run to run (41 to 68 s for N = 1,000 on 2026-11-27), and ratios with it by ±0.2.
 
@@ -372,6 +403,9 @@ func writeRun(sb *strings.Builder, r *Results) {
 	fmt.Fprintf(sb, "## %s\n\n", filepath.Base(r.Out))
 	fmt.Fprintf(sb, "- machine: %d cores (%s), %.1f GiB, Linux %s, %s\n", m.CPUs, m.CPUModel, m.MemoryGiB, m.Kernel, m.Go)
 	fmt.Fprintf(sb, "- etcd fsync: **%s**; requests counted by proxy: %v\n", onOff(r.Fsync), r.Proxy)
+	if r.Settings.Workload != "" {
+		fmt.Fprintf(sb, "- workload: **%s** per owner\n", r.Settings.workloadText())
+	}
 	fmt.Fprintf(sb, "- bosun %s%s: `bosun %s`\n", r.Bosun.Commit, dirtyMark(r.Bosun.Dirty), r.Bosun.Args)
 	fmt.Fprintf(sb, "- command: `%s`, started %s, took %s\n", r.Command, r.Started.Format("2006-01-02 15:04"), r.Finished.Sub(r.Started).Round(1e9))
 	if r.Note != "" {
@@ -393,9 +427,12 @@ func writeRun(sb *strings.Builder, r *Results) {
 			}
 		}
 		if run.Raw != nil {
-			fmt.Fprintf(sb, "\nRaw: %d writes in %.1fs at concurrency %d (%.0f/s: owner patches %.1fs, children %.1fs, status %.1fs), %d failed; every Deployment Current after %.1fs; %d child deletes in %.1fs at concurrency %d.\n",
+			fmt.Fprintf(sb, "\nRaw: %d writes in %.1fs at concurrency %d (%.0f/s: owner patches %.1fs, children %.1fs, status %.1fs), %d failed%s; %d child deletes in %.1fs at concurrency %d.\n",
 				run.Raw.Writes, run.Raw.Seconds, run.Raw.Concurrency, run.Raw.WritesPerSecond, run.Raw.OwnerSeconds, run.Raw.ChildrenSeconds,
-				run.Raw.StatusSeconds, run.Raw.Failed, run.Raw.ReadySeconds, 3*run.N, run.Raw.DeleteSeconds, run.Raw.DeleteConcurrency)
+				run.Raw.StatusSeconds, run.Raw.Failed, currentText(r.Settings, run.Raw), r.Settings.perOwner()*run.N, run.Raw.DeleteSeconds, run.Raw.DeleteConcurrency)
+		}
+		for _, line := range idealLines(run) {
+			fmt.Fprintf(sb, "\n%s.\n", line)
 		}
 		if p := run.phase(phaseLatency); p != nil && p.Latency != nil {
 			fmt.Fprintf(sb, "\nLatency (%s, no rollout): %s.\n", p.Latency.what(), p.Latency.text())

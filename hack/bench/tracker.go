@@ -34,6 +34,14 @@ type tracker struct {
 
 	hookMu sync.RWMutex
 	hook   func(childEvent)
+
+	// deployment: every owner has a Deployment among its children (the workload's shape);
+	// without one, an owner is done without it.
+	deployment bool
+	// times are when the tracker received each owner's last child write and its Ready
+	// (see ownerTimes), by namespace/name.
+	timesMu sync.Mutex
+	times   map[string]*ownerTimes
 }
 
 // childEvent is a ConfigMap or Service as the tracker's watch delivered it, for the latency
@@ -93,9 +101,9 @@ func (s *siteInfo) wantPort() int64 {
 	return s.port
 }
 
-func startTracker(ctx context.Context, e *env) (*tracker, error) {
+func startTracker(ctx context.Context, e *env, sh shape) (*tracker, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &tracker{stop: cancel}
+	t := &tracker{stop: cancel, deployment: sh.deployment, times: map[string]*ownerTimes{}}
 	dynFactory := dynamicinformer.NewDynamicSharedInformerFactory(e.dyn, 0)
 	t.sites = dynFactory.ForResource(siteGVR).Informer()
 	factory := informers.NewSharedInformerFactoryWithOptions(e.cs, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
@@ -123,6 +131,7 @@ func (t *tracker) handler(kind int) cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			t.changes[kind].Add(1)
+			t.stamp(kind, nil, obj)
 			t.observe(kind, obj)
 		},
 		UpdateFunc: func(old, obj any) {
@@ -130,9 +139,15 @@ func (t *tracker) handler(kind int) cache.ResourceEventHandler {
 				return
 			}
 			t.changes[kind].Add(1)
+			t.stamp(kind, old, obj)
 			t.observe(kind, obj)
 		},
-		DeleteFunc: func(any) { t.changes[kind].Add(1) },
+		DeleteFunc: func(obj any) {
+			t.changes[kind].Add(1)
+			if kind == kindSite {
+				t.forget(obj)
+			}
+		},
 	}
 }
 
@@ -270,8 +285,9 @@ type batchState struct {
 	ContentOK, DeploymentsCurrent      int // ConfigMap shows the Site's message; Deployment Current
 	PortOK                             int // Service shows the Site's spec.port (default 80)
 	LeftConfigMaps, LeftDeps, LeftSvcs int // any children in the batch's namespaces
-	// Done: Ready for the current generation, all three children there, the ConfigMap
-	// showing the message and the Service the port. Failed: bosun reports a failure for the current generation.
+	// Done: Ready for the current generation, its children there (the Deployment only if
+	// the workload has one), the ConfigMap showing the message and the Service the port.
+	// Failed: bosun reports a failure for the current generation.
 	Done, Failed int
 	// FailedExamples names a few failed Sites with the reason bosun reported.
 	FailedExamples []string
@@ -293,7 +309,7 @@ func (s batchState) children() int { return s.ConfigMaps + s.Deployments + s.Ser
 func (s batchState) left() int { return s.LeftConfigMaps + s.LeftDeps + s.LeftSvcs }
 
 // converged: n Sites whose message starts with msgPrefix, all Ready for their generation,
-// with all three children, the ConfigMap showing the message and the Service the port.
+// with their children, the ConfigMap showing the message and the Service the port.
 func (s batchState) converged(n int) bool {
 	return s.Sites == n && s.Updated == n && s.Done == n
 }
@@ -362,7 +378,7 @@ func (t *tracker) stateIn(prefix, msgPrefix string) batchState {
 			}
 		}
 		switch {
-		case ready && content && deployment && service:
+		case ready && content && (deployment || !t.deployment) && service:
 			st.Done++
 		case current && s.failure != "":
 			st.Failed++
