@@ -200,11 +200,7 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 			_ = inf.SetTransform(c.keepShape)
 		}
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: func(obj any) {
-				if !c.echo(obj) {
-					c.notify(gk, obj, "appeared")
-				}
-			},
+			AddFunc:    func(obj any) { c.notifyAdded(gk, obj) },
 			UpdateFunc: func(old, obj any) { c.notifyUpdate(gk, old, obj) },
 			DeleteFunc: func(obj any) { c.notifyDelete(gk, obj) },
 		})
@@ -305,6 +301,31 @@ func (c *children) echo(obj any) bool {
 	}
 	m, err := meta.Accessor(obj)
 	return err == nil && c.own(m.GetUID(), m.GetResourceVersion())
+}
+
+// echoGrace is how long a new child that is not (yet) known as bosun's own creation waits
+// before it requeues its owner: the watch often delivers a create before the applier has read
+// the API server's answer to it, and requeueing then would reconcile the owner again while its
+// other new children are still on their way to the cache — creating those again (a conflict
+// and a read). Updates requeue at once: a child's status may pass quickly (a Job with
+// ttlSecondsAfterFinished: 0 is gone moments after it completed).
+const echoGrace = 100 * time.Millisecond
+
+// notifyAdded requeues the owner of a new child unless bosun created it, after echoGrace
+// unless it is known as bosun's at once.
+func (c *children) notifyAdded(gk schema.GroupKind, obj any) {
+	if c.own == nil {
+		c.notify(gk, obj, "appeared")
+		return
+	}
+	if c.echo(obj) {
+		return
+	}
+	time.AfterFunc(echoGrace, func() {
+		if !c.echo(obj) {
+			c.notify(gk, obj, "appeared")
+		}
+	})
 }
 
 func (c *children) notifyUpdate(gk schema.GroupKind, old, obj any) {
