@@ -169,7 +169,19 @@ func (c *controller) run(ctx context.Context, kids *children) {
 		}()
 	}
 	if c.watch.Resync > 0 {
-		go wait.Until(c.enqueueAll, c.watch.Resync, ctx.Done())
+		// Not at once: the informers' first events queue every owner already.
+		go func() {
+			t := time.NewTicker(c.watch.Resync)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					c.enqueueAll()
+				}
+			}
+		}()
 	}
 	go c.reportProgress(ctx.Done())
 

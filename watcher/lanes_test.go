@@ -72,3 +72,22 @@ func TestLanesDoNotStarveTheSlowLane(t *testing.T) {
 		t.Fatalf("Len = %d, want 5", l.Len())
 	}
 }
+
+// TestRecheckBesideResyncKeepsTheFastLane: a settling owner's poll noted while a resync is
+// pending still goes first; beside an owner change it waits with the fresh work.
+func TestRecheckBesideResyncKeepsTheFastLane(t *testing.T) {
+	tr := newTriggers()
+	tr.note(key("a"), trigger{kind: triggerResync})
+	tr.note(key("a"), trigger{kind: triggerRequeue, fast: true})
+	if !tr.recheck(key("a")) {
+		t.Errorf("resync + re-check: not in the fast lane")
+	}
+	if got := tr.take(key("a")).kind; got != triggerResync {
+		t.Errorf("reported trigger %q, want the more telling %q", got, triggerResync)
+	}
+	tr.note(key("b"), trigger{kind: triggerChild, fast: true})
+	tr.note(key("b"), trigger{kind: triggerOwner})
+	if tr.recheck(key("b")) {
+		t.Errorf("owner change + re-check: in the fast lane, want it with the fresh work")
+	}
+}

@@ -163,6 +163,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	if err != nil {
 		return fail("", err)
 	}
+	answered := answeredHealth(changes)
 	stale := applier.Stale(plan, live)
 	removed := removedKinds(plan, stale)
 	if err := c.budget.take(len(stale), removed, c.safety(), c.childCount, c.ownersWithKind); err != nil {
@@ -195,7 +196,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 		if live, err = c.kids.list(ctx, owner.GetUID(), plan.Inventory.Kinds); err != nil {
 			return fail("", fmt.Errorf("%s: %w", ref, err))
 		}
-		out.ready, out.waiting = checkHealth(main, byRef(live), answeredHealth(changes))
+		out.ready, out.waiting = checkHealth(main, byRef(live), answered)
 	}
 	if out.ready && hooks.hasHooks {
 		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.post, "post")

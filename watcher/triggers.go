@@ -50,13 +50,23 @@ type triggers struct {
 
 func newTriggers() *triggers { return &triggers{pending: map[cache.ObjectName]trigger{}} }
 
-// note records a reason to reconcile key, keeping the most telling one.
+// note records a reason to reconcile key, keeping the most telling one. A re-check noted
+// beside a resync keeps the fast lane; beside fresh work (the owner or the templates changed)
+// it waits its turn with that work.
 func (t *triggers) note(key cache.ObjectName, tr trigger) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if cur, ok := t.pending[key]; !ok || tr.priority() > cur.priority() {
+	cur, ok := t.pending[key]
+	if !ok {
 		t.pending[key] = tr
+		return
 	}
+	fast := cur.fast || tr.fast
+	if tr.priority() > cur.priority() {
+		cur = tr
+	}
+	cur.fast = fast && cur.kind != triggerOwner && cur.kind != triggerRollout
+	t.pending[key] = cur
 }
 
 // take returns and forgets why key was queued; a key queued by no noted reason is a retry.
