@@ -77,7 +77,8 @@
 // Compared with it: cold's readySeconds, bosun's settled converge, runs from bosun's start
 // until the tracker's watch delivered the last Site's Ready for its generation (the phase's
 // seconds also wait for the children's contents, and its poll, so they end a little later);
-// vsIdeal is readySeconds over idealSeconds, and cpuMsPerOwner is bosun's CPU in cold per
+// vsIdeal is readySeconds over idealSeconds — with Deployments over idealCurrentSeconds when
+// that is later, since no owner is truthfully Ready before its Deployment — and cpuMsPerOwner is bosun's CPU in cold per
 // owner, next to idealCPUMsPerOwner. Both include what each needs to start (bosun's cache sync;
 // the ideal's TLS handshake). lastChildToReady (cold, create) is, per owner, from the watch
 // event of its last child write to the watch event of its Ready: a ConfigMap or Service changes

@@ -204,13 +204,16 @@ func (e *env) runIdeal(ctx context.Context, b *bench, job *idealJob, done func()
 }
 
 // compareIdeal puts bosun's times over the ideal controller's: cold's settled converge
-// (readySeconds) over idealSeconds, delete over idealDeleteSeconds.
+// (readySeconds) over the ideal's — every status written and, with Deployments, every one
+// Current, as no owner can truthfully be Ready before its Deployment is — and delete over
+// idealDeleteSeconds.
 func compareIdeal(r *Run) {
 	if r.Raw == nil {
 		return
 	}
-	if p := r.phase(phaseCold); p != nil && p.Failed == "" && p.ReadySeconds > 0 && r.Raw.IdealSeconds > 0 {
-		p.VsIdeal = round(p.ReadySeconds/r.Raw.IdealSeconds, 2)
+	ideal := max(r.Raw.IdealSeconds, r.Raw.IdealCurrentSeconds)
+	if p := r.phase(phaseCold); p != nil && p.Failed == "" && p.ReadySeconds > 0 && ideal > 0 {
+		p.VsIdeal = round(p.ReadySeconds/ideal, 2)
 	}
 	if p := r.phase(phaseDelete); p != nil && p.Failed == "" && p.Seconds > 0 && r.Raw.IdealDeleteSeconds > 0 {
 		p.VsIdealDelete = round(p.Seconds/r.Raw.IdealDeleteSeconds, 2)
