@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -368,6 +369,12 @@ func (o *cachedOwner) decode() (*unstructured.Unstructured, error) {
 	if err := u.UnmarshalJSON(o.raw); err != nil {
 		return nil, fmt.Errorf("%s/%s: decode cached owner: %w", o.Namespace, o.Name, err)
 	}
+	if len(o.Labels) > 0 {
+		u.SetLabels(o.Labels)
+	}
+	if len(o.Annotations) > 0 {
+		u.SetAnnotations(o.Annotations)
+	}
 	return u, nil
 }
 
@@ -377,12 +384,7 @@ func compactOwner(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	u.SetManagedFields(nil)
-	raw, err := u.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s: encode owner for the cache: %w", u.GetNamespace(), u.GetName(), err)
-	}
-	return &cachedOwner{
+	o := &cachedOwner{
 		TypeMeta: metav1.TypeMeta{APIVersion: u.GetAPIVersion(), Kind: u.GetKind()},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
@@ -390,9 +392,20 @@ func compactOwner(obj any) (any, error) {
 			DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
 			Annotations: u.GetAnnotations(), Finalizers: u.GetFinalizers(),
 		},
-		raw:     raw,
 		settled: settled(u),
-	}, nil
+	}
+	// Labels and annotations (bosun's inventory, kubectl's last-applied configuration) are
+	// kept once, in ObjectMeta: decode puts them back.
+	u.SetManagedFields(nil)
+	unstructured.RemoveNestedField(u.Object, "metadata", "labels")
+	unstructured.RemoveNestedField(u.Object, "metadata", "annotations")
+	raw, err := u.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: encode owner for the cache: %w", u.GetNamespace(), u.GetName(), err)
+	}
+	// The encoder's buffer has room to spare; thousands of owners keep only what they use.
+	o.raw = bytes.Clone(raw)
+	return o, nil
 }
 
 // settled reports an owner whose status says bosun made its current generation Ready: the

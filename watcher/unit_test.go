@@ -203,7 +203,8 @@ func TestCachedOwnerDecodesToTheObjectWithoutManagedFields(t *testing.T) {
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "example.bosun.dev/v1", "kind": "Site",
 		"metadata": map[string]any{"name": "web", "namespace": "ns", "uid": "u1", "resourceVersion": "7",
-			"generation": int64(3), "labels": map[string]any{"team": "a"}, "finalizers": []any{"bosun.dev/cleanup"}},
+			"generation": int64(3), "labels": map[string]any{"team": "a"}, "annotations": map[string]any{"note": "kept once"},
+			"finalizers": []any{"bosun.dev/cleanup"}},
 		"spec":   map[string]any{"message": "hi", "replicas": int64(2)},
 		"status": map[string]any{"observedGeneration": int64(3)},
 	}}
