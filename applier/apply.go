@@ -10,7 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/bosun-dev/bosun/internal/kinds"
 )
 
 // Apply server-side applies every object of the plan in install order, the objects of one
@@ -135,17 +138,47 @@ const createOnly = "1"
 func (m *Manager) create(ctx context.Context, o Object) (*unstructured.Unstructured, error) {
 	obj := o.Object.DeepCopy()
 	obj.SetResourceVersion(createOnly)
-	return m.resource(o.Resource, o.Namespace).Apply(ctx, o.Name, obj, metav1.ApplyOptions{
-		FieldManager: m.opts.FieldManager,
-		Force:        true,
-	})
+	return m.send(ctx, o, obj)
 }
 
 func (m *Manager) apply(ctx context.Context, o Object) (*unstructured.Unstructured, error) {
-	return m.resource(o.Resource, o.Namespace).Apply(ctx, o.Name, o.Object, metav1.ApplyOptions{
-		FieldManager: m.opts.FieldManager,
-		Force:        true,
-	})
+	return m.send(ctx, o, o.Object)
+}
+
+// send server-side applies obj. A child whose existence is its health (a ConfigMap, a Secret)
+// goes through the metadata client: the API server answers with its metadata only, as
+// protobuf, and reading that costs a fraction of reading the whole object as JSON — its
+// identity and version are all bosun reads of the answer. The answer is then an object with
+// apiVersion, kind and those metadata alone.
+func (m *Manager) send(ctx context.Context, o Object, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if k, ok := kinds.Lookup(o.GroupKind()); !ok || !k.ExistenceIsHealth {
+		return m.resource(o.Resource, o.Namespace).Apply(ctx, o.Name, obj, metav1.ApplyOptions{
+			FieldManager: m.opts.FieldManager,
+			Force:        true,
+		})
+	}
+	body, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	force := true
+	ri := m.meta.Resource(o.Resource)
+	var got *metav1.PartialObjectMetadata
+	if o.Namespace != "" {
+		got, err = ri.Namespace(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: m.opts.FieldManager, Force: &force})
+	} else {
+		got, err = ri.Patch(ctx, o.Name, types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: m.opts.FieldManager, Force: &force})
+	}
+	if err != nil {
+		return nil, err
+	}
+	answer := &unstructured.Unstructured{Object: map[string]any{"apiVersion": obj.GetAPIVersion(), "kind": obj.GetKind(),
+		"metadata": map[string]any{"name": got.Name}}}
+	answer.SetNamespace(got.Namespace)
+	answer.SetUID(got.UID)
+	answer.SetResourceVersion(got.ResourceVersion)
+	answer.SetGeneration(got.Generation)
+	return answer, nil
 }
 
 func (m *Manager) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {

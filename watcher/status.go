@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/bosun-dev/bosun/applier"
 )
@@ -151,8 +152,15 @@ func (c *controller) writeStatus(ctx context.Context, owner *unstructured.Unstru
 		"metadata":   map[string]any{"name": owner.GetName(), "namespace": owner.GetNamespace()},
 		"status":     want,
 	}}
-	_, err := c.opts.Dynamic.Resource(c.gvr).Namespace(owner.GetNamespace()).ApplyStatus(ctx, owner.GetName(), patch,
-		metav1.ApplyOptions{FieldManager: StatusFieldManager, Force: true})
+	body, err := patch.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("%s: write status: %w", applier.OwnerRef(owner), err)
+	}
+	// Through the metadata client: the answer, which nobody reads, comes back as metadata
+	// only rather than the whole owner as JSON.
+	force := true
+	_, err = c.opts.Metadata.Resource(c.gvr).Namespace(owner.GetNamespace()).Patch(ctx, owner.GetName(), types.ApplyPatchType, body,
+		metav1.PatchOptions{FieldManager: StatusFieldManager, Force: &force}, "status")
 	if err != nil {
 		return fmt.Errorf("%s: write status: %w", applier.OwnerRef(owner), err)
 	}

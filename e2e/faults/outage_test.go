@@ -86,9 +86,13 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 	t.Logf("all %d owners converged %s after %s was back; %d reconciles had failed and were retried", len(names)+len(late),
 		time.Since(back).Round(100*time.Millisecond), o.name, b.Count(t, "reconcile failed; will retry", ""))
 
-	// The child watches resumed too: a child deleted now is noticed and re-created.
+	// The child watches resumed too: a child deleted now is noticed and re-created. The
+	// owners converging says only that the owner watch is back: each informer backs off on
+	// its own (client-go's reflector: up to 30 s, jittered up to twice that), so a child watch
+	// may come back later, and its relist then brings the deletion.
 	uid := deleteChild(t, ns, names[0]+"-a")
-	testenv.Eventually(t, waitTimeout, func() error {
+	deleted := time.Now()
+	testenv.Eventually(t, recoverTimeout, func() error {
 		cm, err := env.Clientset.CoreV1().ConfigMaps(ns).Get(context.Background(), names[0]+"-a", metav1.GetOptions{})
 		switch {
 		case err != nil:
@@ -98,6 +102,7 @@ func testOutageMidReconcile(t *testing.T, o outage) {
 		}
 		return nil
 	})
+	t.Logf("the deleted child was re-created after %s", time.Since(deleted).Round(100*time.Millisecond))
 	waitConverged(t, v, len(names)+len(late), waitTimeout, b)
 	b.CheckRunning(t)
 }
