@@ -10,11 +10,12 @@ import (
 )
 
 // benchCharts are charts of growing size: bosun's example (3 objects), podinfo and
-// ingress-nginx (with its hooks).
+// ingress-nginx (with its hooks); and the bench's chart that burns CPU on purpose.
 var benchCharts = []struct{ name, path, values string }{
 	{"site", "../examples/site-chart/chart", ""},
 	{"podinfo", "testdata/charts/podinfo", ""},
 	{"ingress-nginx", "testdata/charts/ingress-nginx", ""},
+	{"cpu (hack/bench)", "../hack/bench/testdata/cpu-chart/chart", ""},
 }
 
 func benchOwner(b *testing.B, valuesFile string) *unstructured.Unstructured {

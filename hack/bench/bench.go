@@ -85,6 +85,7 @@ func newBench(ctx context.Context, o options, root string, log io.Writer) (*benc
 	if b.bin, err = buildBosun(ctx, root, work); err != nil {
 		return nil, err
 	}
+	b.bin.gomaxprocs = o.replicaCPUs
 	b.results = newResults(o, root, b.bin, b.configPath, b.shape)
 	return b, nil
 }

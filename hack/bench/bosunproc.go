@@ -29,6 +29,8 @@ type bosunBin struct {
 	// healthFlag is the flag of the health endpoints, if this build has one: it gets a free
 	// port, so two runs (or another bosun) cannot collide on the default.
 	healthFlag string
+	// gomaxprocs, when above 0, is every process's GOMAXPROCS (-replica-cpus).
+	gomaxprocs int
 	// logsInitialSync: this build logs "initial sync done" once every owner present at start
 	// was reconciled.
 	logsInitialSync bool
@@ -106,6 +108,9 @@ func (b *bosunBin) start(kubeconfig, config, logPath string, extra []string, log
 	p.cmd = exec.Command(b.path, args...)
 	p.cmd.Stdout, p.cmd.Stderr = pw, pw
 	p.cmd.SysProcAttr = sysProcAttr()
+	if b.gomaxprocs > 0 {
+		p.cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", b.gomaxprocs))
+	}
 	if err := p.cmd.Start(); err != nil {
 		f.Close()
 		pr.Close()

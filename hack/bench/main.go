@@ -69,6 +69,7 @@ type options struct {
 	sizes           []int
 	namespaces      int
 	replicas        int
+	replicaCPUs     int
 	fsync           bool
 	out             string
 	phases          []string
@@ -117,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "", "JSON results file (default hack/bench/results/<date>-<cores>c-<mem>g.json)")
 	phases := fs.String("phases", "", "phases to run, comma-separated, of "+strings.Join(allPhases, ",")+
 		"; they run in this order, and cold whenever another of bosun's phases runs (default: all; "+strings.Join(shardPhases, " and ")+" only with -replicas > 1)")
+	fs.IntVar(&o.replicaCPUs, "replica-cpus", 0, "GOMAXPROCS of every bosun process, as a pod's CPU limit sets it (0: all the machine's cores); with a CPU-bound watch, shows the converge time falling with -replicas")
 	fs.StringVar(&o.workload, "workload", workloadSite, "owners' children: "+workloadSite+" (ConfigMap, Deployment, Service) or "+workloadLight+
 		" (ConfigMap, Service); picks the default -config")
 	fs.StringVar(&o.config, "config", "", "watch config bosun and the raw generator use (default: the -workload's, "+
@@ -167,6 +169,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			return o, fmt.Errorf("-phases: %s stops one of several replicas: it needs -replicas > 1", p)
 		}
 		o.phases = append(o.phases, p)
+	}
+	if o.replicaCPUs < 0 {
+		return o, fmt.Errorf("-replica-cpus: %d is negative", o.replicaCPUs)
 	}
 	if o.namespaces < 1 {
 		return o, fmt.Errorf("-namespaces: %d is less than 1", o.namespaces)

@@ -69,6 +69,8 @@ type Settings struct {
 	// ("ConfigMap,Deployment,Service"); files without them ran the site workload.
 	Workload string `json:"workload,omitempty"`
 	Children string `json:"children,omitempty"`
+	// ReplicaCPUs is -replica-cpus: every bosun process's GOMAXPROCS, when set.
+	ReplicaCPUs int `json:"replicaCPUs,omitempty"`
 }
 
 // replicas is how many bosun processes ran: 1 in files from before -replicas.
@@ -197,8 +199,11 @@ func newResults(o options, root string, bin *bosunBin, configPath string, sh sha
 			Namespaces: o.namespaces, Phases: strings.Join(o.phases, ","), Order: strings.Join(o.order(), ","),
 			LatencyOwners: o.latencyOwners, LatencyRate: o.latencyRate, LatencySeconds: o.latencyDuration.Seconds(),
 			IdleSeconds: o.idleWindow.Seconds(), RestartSeconds: o.restartWindow.Seconds(), HarnessRequests: setupConcurrency,
-			Workload: o.workload, Children: strings.Join(sh.kinds, ","),
+			Workload: o.workload, Children: strings.Join(sh.kinds, ","), ReplicaCPUs: o.replicaCPUs,
 		},
+	}
+	if o.replicaCPUs > 0 {
+		r.Bosun.Args = fmt.Sprintf("GOMAXPROCS=%d ", o.replicaCPUs) + r.Bosun.Args
 	}
 	if o.replicas > 1 {
 		r.Bosun.Args += " " + strings.Join(shardArgs(), " ")
