@@ -65,6 +65,12 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 	if existed && m.upToDate(o, prev) {
 		return Skipped, nil, nil
 	}
+	if existed {
+		// Until its answer is remembered, the watch's event of this write cannot be told
+		// from someone else's (Writing).
+		m.writing(prev.UID, 1)
+		defer m.writing(prev.UID, -1)
+	}
 	var got *unstructured.Unstructured
 	var err error
 	if !existed {

@@ -28,6 +28,8 @@ type Manager struct {
 	// unchanged and that nobody changed since is not sent again (see upToDate).
 	mu      sync.Mutex
 	applied map[types.UID]appliedState
+	// inFlight counts the writes to existing children whose answer has not been read yet.
+	inFlight map[types.UID]int
 }
 
 type appliedState struct {
@@ -45,7 +47,7 @@ func New(dyn dynamic.Interface, md metadata.Interface, mapper meta.RESTMapper, o
 	if opts.FieldManager == "" {
 		opts.FieldManager = FieldManager
 	}
-	return &Manager{dyn: dyn, meta: md, mapper: mapper, opts: opts, applied: map[types.UID]appliedState{}}
+	return &Manager{dyn: dyn, meta: md, mapper: mapper, opts: opts, applied: map[types.UID]appliedState{}, inFlight: map[types.UID]int{}}
 }
 
 func (m *Manager) remember(uid types.UID, s appliedState) {
@@ -63,6 +65,22 @@ func (m *Manager) forget(uid types.UID) {
 // Forget drops what the manager remembers of a child that is gone, whoever deleted it, so
 // that its memory stays bounded by the children that exist.
 func (m *Manager) Forget(uid types.UID) { m.forget(uid) }
+
+func (m *Manager) writing(uid types.UID, d int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.inFlight[uid] += d; m.inFlight[uid] <= 0 {
+		delete(m.inFlight, uid)
+	}
+}
+
+// Writing reports whether a write of this child is under way: an event of it now may be that
+// write's, arrived before its answer.
+func (m *Manager) Writing(uid types.UID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.inFlight[uid] > 0
+}
 
 // Applied reports whether resourceVersion is the version of the child that bosun last
 // applied (or last found as it applied it), so that its watch event can be told from a change.

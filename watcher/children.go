@@ -39,8 +39,10 @@ type children struct {
 	changed func(owner types.UID, child string)
 	// gone is called with the UID of a child that was deleted; may be nil.
 	gone func(child types.UID)
-	// own reports whether this version of a child is the one bosun last applied; may be nil.
-	own func(child types.UID, resourceVersion string) bool
+	// own reports whether this version of a child is the one bosun last applied, and writing
+	// whether bosun is writing the child now; may be nil.
+	own     func(child types.UID, resourceVersion string) bool
+	writing func(child types.UID) bool
 	// stop ends the informers; the tracker lives as long as the manager.
 	stop <-chan struct{}
 
@@ -303,36 +305,45 @@ func (c *children) echo(obj any) bool {
 	return err == nil && c.own(m.GetUID(), m.GetResourceVersion())
 }
 
-// echoGrace is how long a new child that is not (yet) known as bosun's own creation waits
-// before it requeues its owner: the watch often delivers a create before the applier has read
-// the API server's answer to it, and requeueing then would reconcile the owner again while its
-// other new children are still on their way to the cache — creating those again (a conflict
-// and a read). Updates requeue at once: a child's status may pass quickly (a Job with
-// ttlSecondsAfterFinished: 0 is gone moments after it completed).
+// echoGrace is how long a child event that may be the echo of bosun's own write waits before
+// it requeues the owner: the watch often delivers a write before the applier has read the API
+// server's answer to it. Requeueing then would reconcile the owner again for nothing — and
+// after a create, while its other new children are still on their way to the cache, create
+// those again (a conflict and a read). A new child waits unless known as bosun's at once; a
+// changed one only while bosun is writing it, so that others' changes (a Job's completion,
+// which ttlSecondsAfterFinished: 0 deletes moments later) requeue at once.
 const echoGrace = 100 * time.Millisecond
 
-// notifyAdded requeues the owner of a new child unless bosun created it, after echoGrace
-// unless it is known as bosun's at once.
-func (c *children) notifyAdded(gk schema.GroupKind, obj any) {
-	if c.own == nil {
-		c.notify(gk, obj, "appeared")
+// notifyUnlessEcho requeues the owner of a child event that is no echo of bosun's own write;
+// unsure says it may be one whose answer is still on its way, so it waits echoGrace first.
+func (c *children) notifyUnlessEcho(gk schema.GroupKind, obj any, what string, unsure func() bool) {
+	if c.echo(obj) {
 		return
 	}
-	if c.echo(obj) {
+	if c.own == nil || !unsure() {
+		c.notify(gk, obj, what)
 		return
 	}
 	time.AfterFunc(echoGrace, func() {
 		if !c.echo(obj) {
-			c.notify(gk, obj, "appeared")
+			c.notify(gk, obj, what)
 		}
 	})
 }
 
+// notifyAdded requeues the owner of a new child unless bosun created it.
+func (c *children) notifyAdded(gk schema.GroupKind, obj any) {
+	c.notifyUnlessEcho(gk, obj, "appeared", func() bool { return true })
+}
+
 func (c *children) notifyUpdate(gk schema.GroupKind, old, obj any) {
-	if sameVersion(old, obj) || statusOnly(old, obj) || c.echo(obj) {
+	if sameVersion(old, obj) || statusOnly(old, obj) {
 		return
 	}
-	c.notify(gk, obj, "changed")
+	c.notifyUnlessEcho(gk, obj, "changed", func() bool {
+		m, err := meta.Accessor(obj)
+		return err == nil && c.writing != nil && c.writing(m.GetUID())
+	})
 }
 
 // statusOnly reports an update of a child that changed neither its spec (a kind that counts

@@ -42,6 +42,8 @@ type Applier interface {
 	Forget(uid types.UID)
 	// Applied reports whether a child's version is the one the applier last applied.
 	Applied(uid types.UID, resourceVersion string) bool
+	// Writing reports whether the applier is writing the child now.
+	Writing(uid types.UID) bool
 }
 
 // Watch is one watched resource type with the renderer of its templates.
@@ -125,6 +127,7 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 	m.kids = newChildren(opts.Metadata, opts.Dynamic, opts.Mapper, m.childNamespace(), opts.Sharded, m.childStop, m.childChanged)
 	m.kids.gone = opts.Applier.Forget
 	m.kids.own = opts.Applier.Applied
+	m.kids.writing = opts.Applier.Writing
 	return m, nil
 }
 
