@@ -170,18 +170,7 @@ func (c *controller) run(ctx context.Context, kids *children) {
 	}
 	if c.watch.Resync > 0 {
 		// Not at once: the informers' first events queue every owner already.
-		go func() {
-			t := time.NewTicker(c.watch.Resync)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					c.enqueueAll()
-				}
-			}
-		}()
+		go every(ctx, c.watch.Resync, c.enqueueAll)
 	}
 	go c.reportProgress(ctx.Done())
 
@@ -349,4 +338,18 @@ func (c *controller) childCount() int {
 	})
 	c.mu.RUnlock()
 	return c.kids.count(uids)
+}
+
+// every calls fn each period, the first time after one period, until ctx is done.
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }

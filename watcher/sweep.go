@@ -79,16 +79,7 @@ func (m *Manager) sweepEvery(ctx context.Context, kids *children, period time.Du
 		<-ctx.Done()
 		return
 	}
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			m.sweep(ctx, kids.all())
-		}
-	}
+	every(ctx, period, func() { m.sweep(ctx, kids.all()) })
 }
 
 // sweepAll sweeps bosun's children of every resource type discovery offers that can be listed

@@ -1,7 +1,7 @@
 // Command bench measures bosun against the ceiling of the API server it runs on (issue 5).
 //
 //	go run ./hack/bench [-n 1000,5000,10000] [-namespaces 10] [-fsync=true] [-replicas 1]
-//	                    [-workload site|light] [-config examples/site/watch.yaml]
+//	                    [-replica-cpus 0] [-workload site|light] [-config examples/site/watch.yaml]
 //	                    [-out hack/bench/results/<date>-<cores>c-<mem>g.json]
 //	                    [-phases raw,cold,idle,restart,takeover,handoff,update,latency,latency-rollout,delete,create]
 //
@@ -103,4 +103,9 @@
 // members, the slots are split evenly, the caches hold every owner, the reconciles add up to
 // the owners and nothing is queued. cold, too, waits for that once the owners converged
 // (balancedSeconds, outside the phase's time). The default -phases adds takeover and handoff.
+//
+// -replica-cpus C runs every bosun process with GOMAXPROCS=C, as a pod's CPU limit of C cores
+// sets it. With a watch whose reconciles are CPU-bound — hack/bench/testdata/cpu-chart renders
+// a chart that costs ~45 ms of CPU per owner — and -replica-cpus 1, -replicas 1, 2 and 3 show
+// the cold converge time falling as replicas are added.
 package main
