@@ -74,6 +74,9 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 	var got *unstructured.Unstructured
 	var err error
 	if !existed {
+		if m.createdRecently(o.Ref, o.Hash) {
+			return Skipped, nil, nil // created moments ago, not in the cache yet
+		}
 		// A child the cache does not know is most likely new: try to create it without
 		// touching an object that may hold the name. Only when one does is its ownership
 		// read (usually a child of ours the cache has not seen yet).
@@ -81,6 +84,7 @@ func (m *Manager) applyOne(ctx context.Context, p *Plan, o Object, live map[Ref]
 		switch {
 		case err == nil:
 			m.remember(got.GetUID(), appliedState{hash: o.Hash, resourceVersion: got.GetResourceVersion(), generation: got.GetGeneration()})
+			m.noteCreated(o.Ref, got.GetUID(), o.Hash)
 			return Created, got, nil
 		case !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err): // the latter: created meanwhile
 			return "", nil, fmt.Errorf("%s: apply: %w", o.Ref, err)

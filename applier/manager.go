@@ -30,6 +30,9 @@ type Manager struct {
 	applied map[types.UID]appliedState
 	// inFlight counts the writes to existing children whose answer has not been read yet.
 	inFlight map[types.UID]int
+	// created and createdRefs: children created that the caches may not have seen (created.go).
+	created     map[Ref]createdChild
+	createdRefs map[types.UID]Ref
 }
 
 type appliedState struct {
@@ -47,7 +50,8 @@ func New(dyn dynamic.Interface, md metadata.Interface, mapper meta.RESTMapper, o
 	if opts.FieldManager == "" {
 		opts.FieldManager = FieldManager
 	}
-	return &Manager{dyn: dyn, meta: md, mapper: mapper, opts: opts, applied: map[types.UID]appliedState{}, inFlight: map[types.UID]int{}}
+	return &Manager{dyn: dyn, meta: md, mapper: mapper, opts: opts, applied: map[types.UID]appliedState{}, inFlight: map[types.UID]int{},
+		created: map[Ref]createdChild{}, createdRefs: map[types.UID]Ref{}}
 }
 
 func (m *Manager) remember(uid types.UID, s appliedState) {
@@ -60,6 +64,7 @@ func (m *Manager) forget(uid types.UID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.applied, uid)
+	m.seen(uid)
 }
 
 // Forget drops what the manager remembers of a child that is gone, whoever deleted it, so
@@ -87,6 +92,7 @@ func (m *Manager) Writing(uid types.UID) bool {
 func (m *Manager) Applied(uid types.UID, resourceVersion string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.seen(uid) // asked about an event of it: the cache has it
 	s, ok := m.applied[uid]
 	return ok && s.resourceVersion == resourceVersion
 }
