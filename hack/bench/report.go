@@ -202,9 +202,7 @@ func newResults(o options, root string, bin *bosunBin, configPath string, sh sha
 			Workload: o.workload, Children: strings.Join(sh.kinds, ","), ReplicaCPUs: o.replicaCPUs,
 		},
 	}
-	if o.replicaCPUs > 0 {
-		r.Bosun.Args = fmt.Sprintf("GOMAXPROCS=%d ", o.replicaCPUs) + r.Bosun.Args
-	}
+
 	if o.replicas > 1 {
 		r.Bosun.Args += " " + strings.Join(shardArgs(), " ")
 		r.Settings.Replicas, r.Settings.ShardGroup, r.Settings.LeaseSeconds = o.replicas, shardNamespace+"/"+shardGroup, shardLease.Seconds()

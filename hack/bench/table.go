@@ -406,7 +406,11 @@ func writeRun(sb *strings.Builder, r *Results) {
 	if r.Settings.Workload != "" {
 		fmt.Fprintf(sb, "- workload: **%s** per owner\n", r.Settings.workloadText())
 	}
-	fmt.Fprintf(sb, "- bosun %s%s: `bosun %s`\n", r.Bosun.Commit, dirtyMark(r.Bosun.Dirty), r.Bosun.Args)
+	env := ""
+	if r.Settings.ReplicaCPUs > 0 {
+		env = fmt.Sprintf("GOMAXPROCS=%d ", r.Settings.ReplicaCPUs)
+	}
+	fmt.Fprintf(sb, "- bosun %s%s: `%sbosun %s`\n", r.Bosun.Commit, dirtyMark(r.Bosun.Dirty), env, r.Bosun.Args)
 	fmt.Fprintf(sb, "- command: `%s`, started %s, took %s\n", r.Command, r.Started.Format("2006-01-02 15:04"), r.Finished.Sub(r.Started).Round(1e9))
 	if r.Note != "" {
 		fmt.Fprintf(sb, "- note: %s\n", r.Note)
