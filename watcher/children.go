@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/internal/shard"
 )
@@ -43,6 +45,9 @@ type children struct {
 	// whether bosun is writing the child now; may be nil.
 	own     func(child types.UID, resourceVersion string) bool
 	writing func(child types.UID) bool
+	// completedGone is called with a child of health that left the cache while Current
+	// (hookgone.go); may be nil.
+	completedGone func(owner types.UID, ref applier.Ref, hash string)
 	// stop ends the informers; the tracker lives as long as the manager.
 	stop <-chan struct{}
 
@@ -287,8 +292,14 @@ func (c *children) notify(gk schema.GroupKind, obj any, what string) {
 }
 
 func (c *children) notifyDelete(gk schema.GroupKind, obj any) {
+	last := unwrapTombstone(obj)
+	if m, ok := last.(*metav1.PartialObjectMetadata); ok && c.completedGone != nil &&
+		m.Annotations[healthKey] == string(status.CurrentStatus) && m.Labels[applier.LabelOwnerUID] != "" {
+		ref := applier.Ref{Group: gk.Group, Kind: gk.Kind, Namespace: m.Namespace, Name: m.Name}
+		c.completedGone(types.UID(m.Labels[applier.LabelOwnerUID]), ref, m.Annotations[applier.AnnotationConfigHash])
+	}
 	c.notify(gk, obj, "deleted")
-	if m, err := meta.Accessor(unwrapTombstone(obj)); err == nil && c.gone != nil {
+	if m, err := meta.Accessor(last); err == nil && c.gone != nil {
 		c.gone(m.GetUID())
 	}
 }

@@ -40,6 +40,8 @@ type controller struct {
 
 	reports *lastReports
 
+	completedGone *completedGone
+
 	settle *settlingOwners
 
 	released *releasedOwners
@@ -71,24 +73,25 @@ func newController(w Watch, namespaces []string, opts Options) *controller {
 		workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](500*time.Millisecond, 5*time.Minute),
 	)
 	c := &controller{
-		watch:      w,
-		policy:     ApplierPolicy(w.Children),
-		namespaces: namespaces,
-		opts:       opts,
-		log:        opts.Log.With(zap.String("watch", w.Name)),
-		limiter:    limiter,
-		synced:     make(chan struct{}),
-		budget:     &deleteBudget{now: time.Now},
-		hooks:      newHookRecords(),
-		triggers:   newTriggers(),
-		paused:     newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
-		reports:    newLastReports(),
-		metrics:    opts.Metrics,
-		settle:     newSettlingOwners(),
-		released:   newReleasedOwners(),
-		progress:   &initialSync{},
-		slots:      map[int]*ownerSlot{},
-		pending:    map[int]bool{},
+		watch:         w,
+		policy:        ApplierPolicy(w.Children),
+		namespaces:    namespaces,
+		opts:          opts,
+		log:           opts.Log.With(zap.String("watch", w.Name)),
+		limiter:       limiter,
+		synced:        make(chan struct{}),
+		budget:        &deleteBudget{now: time.Now},
+		hooks:         newHookRecords(),
+		triggers:      newTriggers(),
+		paused:        newPausedOwners(func(n int) { opts.Metrics.PausedOwners.WithLabelValues(w.Name).Set(float64(n)) }),
+		reports:       newLastReports(),
+		completedGone: newCompletedGone(),
+		metrics:       opts.Metrics,
+		settle:        newSettlingOwners(),
+		released:      newReleasedOwners(),
+		progress:      &initialSync{},
+		slots:         map[int]*ownerSlot{},
+		pending:       map[int]bool{},
 	}
 	c.idle = sync.NewCond(&c.mu)
 	c.queue = workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{

@@ -14,6 +14,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
 	"github.com/bosun-dev/bosun/applier"
 )
 
@@ -219,7 +221,21 @@ func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *appli
 			return "", err
 		}
 	}
-	changes, err := c.opts.Applier.Apply(ctx, sub, liveBy)
+	// A hook of this very rendering that completed and went (hookgone.go) ran: it is not
+	// applied again, and counts as Ready.
+	gone := map[applier.Ref]bool{}
+	for _, o := range sub.Objects {
+		if _, live := liveBy[o.Ref]; !live && c.completedGone.ran(full.Owner.GetUID(), o.Ref, o.Hash) {
+			gone[o.Ref] = true
+		}
+	}
+	apply := sub
+	if len(gone) > 0 {
+		cp := *sub
+		cp.Objects = slices.DeleteFunc(slices.Clone(sub.Objects), func(o applier.Object) bool { return gone[o.Ref] })
+		apply = &cp
+	}
+	changes, err := c.opts.Applier.Apply(ctx, apply, liveBy)
 	c.logChanges(log, full.Owner, changes)
 	if err != nil {
 		return "", fmt.Errorf("%s hook: %w", phase, err)
@@ -241,7 +257,11 @@ func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *appli
 		}
 		return "", &hookError{phase: phase, refs: failed}
 	}
-	if ready, msg := checkHealth(sub, liveBy, answeredHealth(changes)); !ready {
+	answered := answeredHealth(changes)
+	for ref := range gone {
+		answered[ref] = childHealth{status: status.CurrentStatus, message: "completed, then deleted"}
+	}
+	if ready, msg := checkHealth(sub, liveBy, answered); !ready {
 		return fmt.Sprintf("%s hook %s", phase, msg), nil
 	}
 	return "", nil

@@ -128,6 +128,7 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 	m.kids.gone = opts.Applier.Forget
 	m.kids.own = opts.Applier.Applied
 	m.kids.writing = opts.Applier.Writing
+	m.kids.completedGone = m.childCompletedGone
 	return m, nil
 }
 

@@ -342,6 +342,7 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	}
 	c.settle.wait(owner, false)
 	c.hooks.forget(owner.GetUID())
+	c.completedGone.forget(owner.GetUID())
 	log.Info("owner released; children deleted", zap.Int("children", len(live)))
 	return nil
 }
