@@ -23,7 +23,9 @@ func TestAHookThatCompletedAndWentCountsAsRan(t *testing.T) {
 			Labels:      map[string]string{applier.LabelOwnerUID: "owner"},
 			Annotations: map[string]string{healthKey: health, applier.AnnotationConfigHash: "h1"}}}
 	}
-	ref := func(name string) applier.Ref { return applier.Ref{Group: "batch", Kind: "Job", Namespace: "ns", Name: name} }
+	ref := func(name string) applier.Ref {
+		return applier.Ref{Group: "batch", Kind: "Job", Namespace: "ns", Name: name}
+	}
 	c.notifyDelete(job, obj("done", "Current"))
 	c.notifyDelete(job, cache.DeletedFinalStateUnknown{Key: "ns/relisted", Obj: obj("relisted", "Current")})
 	c.notifyDelete(job, obj("running", "InProgress"))
