@@ -291,13 +291,21 @@ func (c *children) notify(gk schema.GroupKind, obj any, what string) {
 	}
 }
 
+// noteCompletedGone tells completedGone of a child that goes while Current: deleted outright,
+// or — deleted with foreground propagation, as the TTL controller deletes a finished Job —
+// marked for deletion after it was Current (its health then says Terminating).
+func (c *children) noteCompletedGone(gk schema.GroupKind, was any) {
+	m, ok := was.(*metav1.PartialObjectMetadata)
+	if !ok || c.completedGone == nil || m.Annotations[healthKey] != string(status.CurrentStatus) || m.Labels[applier.LabelOwnerUID] == "" {
+		return
+	}
+	ref := applier.Ref{Group: gk.Group, Kind: gk.Kind, Namespace: m.Namespace, Name: m.Name}
+	c.completedGone(types.UID(m.Labels[applier.LabelOwnerUID]), ref, m.Annotations[applier.AnnotationConfigHash])
+}
+
 func (c *children) notifyDelete(gk schema.GroupKind, obj any) {
 	last := unwrapTombstone(obj)
-	if m, ok := last.(*metav1.PartialObjectMetadata); ok && c.completedGone != nil &&
-		m.Annotations[healthKey] == string(status.CurrentStatus) && m.Labels[applier.LabelOwnerUID] != "" {
-		ref := applier.Ref{Group: gk.Group, Kind: gk.Kind, Namespace: m.Namespace, Name: m.Name}
-		c.completedGone(types.UID(m.Labels[applier.LabelOwnerUID]), ref, m.Annotations[applier.AnnotationConfigHash])
-	}
+	c.noteCompletedGone(gk, last)
 	c.notify(gk, obj, "deleted")
 	if m, err := meta.Accessor(last); err == nil && c.gone != nil {
 		c.gone(m.GetUID())
@@ -348,6 +356,11 @@ func (c *children) notifyAdded(gk schema.GroupKind, obj any) {
 }
 
 func (c *children) notifyUpdate(gk schema.GroupKind, old, obj any) {
+	if n, ok := obj.(*metav1.PartialObjectMetadata); ok && n.DeletionTimestamp != nil {
+		if o, ok := old.(*metav1.PartialObjectMetadata); ok && o.DeletionTimestamp == nil {
+			c.noteCompletedGone(gk, old)
+		}
+	}
 	if sameVersion(old, obj) || statusOnly(old, obj) {
 		return
 	}

@@ -29,6 +29,14 @@ func TestAHookThatCompletedAndWentCountsAsRan(t *testing.T) {
 	c.notifyDelete(job, obj("done", "Current"))
 	c.notifyDelete(job, cache.DeletedFinalStateUnknown{Key: "ns/relisted", Obj: obj("relisted", "Current")})
 	c.notifyDelete(job, obj("running", "InProgress"))
+	// Foreground deletion (the TTL controller's): first marked, Terminating, then gone.
+	marked := obj("foreground", "Terminating")
+	marked.DeletionTimestamp = &metav1.Time{}
+	c.notifyUpdate(job, obj("foreground", "Current"), marked)
+	c.notifyDelete(job, marked)
+	if !g.ran("owner", ref("foreground"), "h1") {
+		t.Errorf("a Job deleted in the foreground after it completed does not count as ran")
+	}
 	if !g.ran("owner", ref("done"), "h1") || !g.ran("owner", ref("relisted"), "h1") {
 		t.Errorf("a Job that completed and went does not count as ran")
 	}
