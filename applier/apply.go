@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 
 	"github.com/bosun-dev/bosun/internal/kinds"
 )
@@ -172,13 +173,8 @@ func (m *Manager) send(ctx context.Context, o Object, obj *unstructured.Unstruct
 		return nil, err
 	}
 	force := true
-	ri := m.meta.Resource(o.Resource)
-	var got *metav1.PartialObjectMetadata
-	if o.Namespace != "" {
-		got, err = ri.Namespace(o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: m.opts.FieldManager, Force: &force})
-	} else {
-		got, err = ri.Patch(ctx, o.Name, types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: m.opts.FieldManager, Force: &force})
-	}
+	got, err := m.metaResource(o.Resource, o.Namespace).Patch(ctx, o.Name, types.ApplyPatchType, body,
+		metav1.PatchOptions{FieldManager: m.opts.FieldManager, Force: &force})
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +185,15 @@ func (m *Manager) send(ctx context.Context, o Object, obj *unstructured.Unstruct
 	answer.SetResourceVersion(got.ResourceVersion)
 	answer.SetGeneration(got.Generation)
 	return answer, nil
+}
+
+// metaResource is resource for the metadata client.
+func (m *Manager) metaResource(gvr schema.GroupVersionResource, namespace string) metadata.ResourceInterface {
+	r := m.meta.Resource(gvr)
+	if namespace == "" {
+		return r
+	}
+	return r.Namespace(namespace)
 }
 
 func (m *Manager) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {

@@ -95,14 +95,7 @@ func checkPolicy(policy Policy, owner *unstructured.Unstructured, ref Ref, names
 // etcd rather than from a watch cache that may not have the object yet. An object of the
 // owner's Helm release that the watch may adopt is returned, to have its fields upgraded.
 func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) (*metav1.PartialObjectMetadata, error) {
-	ri := m.meta.Resource(o.Resource)
-	var got *metav1.PartialObjectMetadata
-	var err error
-	if o.Namespace != "" {
-		got, err = ri.Namespace(o.Namespace).Get(ctx, o.Name, metav1.GetOptions{})
-	} else {
-		got, err = ri.Get(ctx, o.Name, metav1.GetOptions{})
-	}
+	got, err := m.metaResource(o.Resource, o.Namespace).Get(ctx, o.Name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
