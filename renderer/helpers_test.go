@@ -87,7 +87,7 @@ func execText(t *testing.T, text string, opts Options) (string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := r.newExecution(context.Background())
+	x, err := r.execution(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,10 +25,11 @@ func (r *Renderer) Render(ctx context.Context, owner *unstructured.Unstructured)
 	if err != nil {
 		return nil, &Error{Err: fmt.Errorf("owner: %w", err)}
 	}
-	x, err := r.newExecution(ctx)
+	x, err := r.execution(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer r.release(x)
 	var children []*unstructured.Unstructured
 	for _, name := range r.outputs {
 		text, err := x.execute(name, data)
@@ -46,7 +47,8 @@ func (r *Renderer) Render(ctx context.Context, owner *unstructured.Unstructured)
 
 // execution is the state of one Render: a clone of the template set whose include, tpl and
 // guard functions are bound to it. It holds the context because template functions cannot take
-// it as an argument; it never outlives the Render call and is used by one goroutine only.
+// it as an argument; it serves one Render call at a time, by one goroutine, and is then kept
+// for the next (executing a template does not change it; tpl works on a clone of its own).
 type execution struct {
 	ctx    context.Context
 	r      *Renderer
@@ -55,7 +57,12 @@ type execution struct {
 	depth  int // include and tpl calls in progress
 }
 
-func (r *Renderer) newExecution(ctx context.Context) (*execution, error) {
+// execution returns an idle execution for a Render with ctx, new or reused.
+func (r *Renderer) execution(ctx context.Context) (*execution, error) {
+	if x, ok := r.executions.Get().(*execution); ok {
+		x.ctx, x.budget, x.depth = ctx, r.maxBytes, 0
+		return x, nil
+	}
 	set, err := r.set.Clone()
 	if err != nil {
 		return nil, fmt.Errorf("render: %w", err)
@@ -68,6 +75,12 @@ func (r *Renderer) newExecution(ctx context.Context) (*execution, error) {
 		templateGuardFunc: x.templateGuard,
 	})
 	return x, nil
+}
+
+// release keeps x for another Render, without the context of the one it served.
+func (r *Renderer) release(x *execution) {
+	x.ctx = nil
+	r.executions.Put(x)
 }
 
 // execute runs output template name within the Render's output budget.
