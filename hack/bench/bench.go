@@ -119,26 +119,42 @@ func (b *bench) logf(format string, args ...any) {
 	fmt.Fprintf(b.log, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-// runSize measures one N: the raw ceiling on one fresh cluster, bosun's phases on another.
-// A failure ends that part of the run and is recorded; the next size still runs.
-func (b *bench) runSize(ctx context.Context, n int) Run {
+// runSize measures one N, the run-th time of -runs: the raw ceiling on one fresh cluster,
+// bosun's phases on another. A failure ends that part of the run and is recorded; the next
+// run and size still run.
+func (b *bench) runSize(ctx context.Context, n, run int) Run {
 	start := time.Now()
 	r := Run{N: n, Namespaces: b.o.namespaces, Started: start}
-	b.logf("==== N=%d ====", n)
+	name := b.sizeName(n, run)
+	if b.o.runs > 1 {
+		b.logf("==== N=%d, run %d of %d ====", n, run+1, b.o.runs)
+	} else {
+		b.logf("==== N=%d ====", n)
+	}
 	if b.o.has(phaseRaw) {
-		raw, err := b.raw(ctx, n)
+		raw, err := b.raw(ctx, n, name)
 		r.Raw = raw
 		if err != nil {
 			r.problem("raw: %v", err)
 		}
 	}
 	if b.o.bosunSelected() && ctx.Err() == nil {
-		b.bosunPhases(ctx, n, &r)
+		b.bosunPhases(ctx, n, name, &r)
 	}
 	compareIdeal(&r)
 	review(&r)
 	r.Seconds = since(start)
 	return r
+}
+
+// sizeName names the clusters' directories and bosun's logs of one run of N in the work dir:
+// "1000", or "1000-run2" with -runs > 1, so that a run neither overwrites another's state
+// (kept with -keep) nor appends to its logs.
+func (b *bench) sizeName(n, run int) string {
+	if b.o.runs == 1 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d-run%d", n, run+1)
 }
 
 // phaseTimeout is -phase-timeout, or by default generous for a two-core machine: phases that

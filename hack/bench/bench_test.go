@@ -215,6 +215,7 @@ func TestParseFlagsRejects(t *testing.T) {
 		{"a sharding phase with one replica", []string{"-phases", "cold,takeover"}, "-phases: takeover stops one of several replicas: it needs -replicas > 1"},
 		{"no replica", []string{"-replicas", "0"}, "-replicas: 0 is less than 1"},
 		{"more replicas than slots", []string{"-replicas", "33"}, "-replicas: 33 is more than the 32 slots the owners are split into"},
+		{"no run", []string{"-runs", "0"}, "-runs: 0 is less than 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -527,5 +528,70 @@ func TestIdealColumnsAndLines(t *testing.T) {
 	}
 	if strings.Contains(sb.String(), "Deployment Current") {
 		t.Errorf("a workload without Deployments reports them Current:\n%s", sb.String())
+	}
+}
+
+func TestSpread(t *testing.T) {
+	tests := []struct {
+		name           string
+		vs             []float64
+		runs           int
+		format, suffix string
+		want           string
+	}{
+		{"the middle of three, whatever their order", []float64{1.10, 0.98, 1.03}, 3, "%.2f", "x", "1.03x (0.98–1.10)"},
+		{"the mean of the middle two of four", []float64{40, 10, 30, 20}, 4, "%.1f", "", "25.0 (10.0–40.0)"},
+		{"a figure some runs lack says how many had it", []float64{1.0, 1.2}, 3, "%.2f", "x", "1.10x (1.00–1.20, 2 of 3 runs)"},
+		{"one run of three has no range", []float64{1.5}, 3, "%.2f", "x", "1.50x (1 of 3 runs)"},
+		{"no run has it", nil, 3, "%.0f", "", "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := spread(tt.vs, tt.runs, tt.format, tt.suffix); got != tt.want {
+				t.Errorf("spread(%v, %d) = %q, want %q", tt.vs, tt.runs, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMediansOfRepeatedRuns(t *testing.T) {
+	run := func(n int, ready, vsIdeal, rss, del float64) Run {
+		return Run{N: n, Raw: &RawResult{Ideal: Ideal{IdealSeconds: ready / vsIdeal, IdealCPUMsPerOwner: 2}},
+			Phases: []*PhaseResult{
+				{Name: phaseCold, ReadySeconds: ready, VsIdeal: vsIdeal, CPUMsPerOwner: 5, LastChildToReady: &ChildToReady{Latencies: Latencies{Count: n, P99Ms: ready}}},
+				{Name: phaseDelete, Seconds: del, VsIdealDelete: del / 10},
+			},
+			Bosun: &BosunTotals{PeakRSSMiB: rss}}
+	}
+	res := &Results{Settings: Settings{RunsPerN: 3}, Runs: []Run{
+		run(100, 10, 1.0, 50, 12), run(100, 12, 1.2, 70, 11), run(100, 11, 0.9, 60, 15), run(200, 30, 1.5, 90, 20),
+	}}
+	res.Runs[2].phase(phaseDelete).Failed = "timed out"
+	if got := len(summaryTable(res).rows); got != 4 {
+		t.Errorf("the summary has %d rows, want one per run, 4", got)
+	}
+	tab := medianTable(res)
+	want := table{
+		headers: []string{"N", "runs", "ideal s", "ideal CPU ms/owner", "cold Ready s", "Ready/ideal", "bosun CPU ms/owner",
+			"child→Ready p99 ms", "peak RSS MiB", "delete s", "delete/ideal"},
+		rows: [][]string{{"100", "3", "10.0 (10.0–12.2)", "2.00 (2.00–2.00)", "11.0 (10.0–12.0)", "1.00x (0.90–1.20)", "5.00 (5.00–5.00)",
+			"11 (10–12)", "60 (50–70)", "11.5 (11.0–12.0, 2 of 3 runs)", "1.15x (1.10–1.20, 2 of 3 runs)"}},
+	}
+	if diff := cmp.Diff(want, tab, cmp.AllowUnexported(table{})); diff != "" {
+		t.Errorf("medians (-want +got):\n%s", diff)
+	}
+	var sb strings.Builder
+	writeRun(&sb, res)
+	for _, want := range []string{"Medians over the runs of each N", "### N=100 (run 2 of 3)\n", "### N=200\n"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sb.String())
+		}
+	}
+
+	once := &Results{Runs: []Run{run(100, 10, 1.0, 50, 12), run(200, 30, 1.5, 90, 20)}}
+	sb.Reset()
+	writeRun(&sb, once)
+	if strings.Contains(sb.String(), "Medians") || strings.Contains(sb.String(), "run 1 of") {
+		t.Errorf("a file of one run per N has medians or run numbers:\n%s", sb.String())
 	}
 }

@@ -1,6 +1,6 @@
 // Command bench measures bosun against the ceiling of the API server it runs on (issue 5).
 //
-//	go run ./hack/bench [-n 1000,5000,10000] [-namespaces 10] [-fsync=true] [-replicas 1]
+//	go run ./hack/bench [-n 1000,5000,10000] [-runs 1] [-namespaces 10] [-fsync=true] [-replicas 1]
 //	                    [-replica-cpus 0] [-workload site|light] [-config examples/site/watch.yaml]
 //	                    [-out hack/bench/results/<date>-<cores>c-<mem>g.json]
 //	                    [-phases raw,cold,idle,restart,takeover,handoff,update,latency,latency-rollout,delete,create]
@@ -26,6 +26,17 @@
 //
 // Results: a table on stdout, a JSON file, and hack/bench/results/README.md regenerated from
 // every JSON file in the results directory.
+//
+// -runs R measures every N R times in a row, each exactly as a single run: two fresh control
+// planes, a new bosun (logs and -keep state per run: raw-1000-run2, bosun-1000-run2.log). The
+// JSON's runs then hold R entries per N (settings.runsPerN is R), and the summary keeps a row
+// per run and adds a table with, per N, the median of each key figure over its runs and their
+// range, "1.03x (0.98–1.10)": the ideal controller's time and CPU per owner, cold's
+// readySeconds, vsIdeal, CPU per owner and lastChildToReady p99, peak RSS, delete and its
+// vsIdealDelete, and the latency phase's p50 and p99. Each figure's median is taken on its own
+// over the runs that have it ("2 of 3 runs" when a phase failed in one), a ratio's over the
+// runs' ratios, so a row's medians may come from different runs. One run is noisy on a shared
+// machine (T_raw varied from 41 to 68 s at N = 1,000); three show how much.
 //
 // Phases (-phases, comma-separated) always run in the order below, whatever the order given;
 // bosun's phases always start with cold convergence. No phase runs with more than N owners, so

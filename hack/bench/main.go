@@ -67,6 +67,7 @@ func defaultPhases(replicas int) []string {
 
 type options struct {
 	sizes           []int
+	runs            int
 	namespaces      int
 	replicas        int
 	replicaCPUs     int
@@ -112,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sizes := fs.String("n", "1000,5000,10000", "owner counts to measure, comma-separated")
+	fs.IntVar(&o.runs, "runs", 1, "times every N is measured, each from scratch on fresh clusters; the summary adds each figure's median over them and its range")
 	fs.IntVar(&o.namespaces, "namespaces", 10, "namespaces each batch of Sites is spread over")
 	fs.IntVar(&o.replicas, "replicas", 1, "bosun processes every phase runs; more than 1 runs them with --sharding (Leases "+shardGroup+" in namespace "+shardNamespace+")")
 	fs.BoolVar(&o.fsync, "fsync", true, "run etcd with fsync (false: --unsafe-no-fsync, as the tests do)")
@@ -156,6 +158,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-replicas: %d is less than 1", o.replicas)
 	case o.replicas > shard.Slots:
 		return o, fmt.Errorf("-replicas: %d is more than the %d slots the owners are split into", o.replicas, shard.Slots)
+	}
+	if o.runs < 1 {
+		return o, fmt.Errorf("-runs: %d is less than 1", o.runs)
 	}
 	if *phases == "" {
 		*phases = strings.Join(defaultPhases(o.replicas), ",")
@@ -221,8 +226,8 @@ func main() {
 	}
 }
 
-// run measures every size in turn and writes the results after each, so an interrupted run
-// keeps what it finished.
+// run measures every size in turn, -runs times each, and writes the results after every run,
+// so an interrupted run keeps what it finished.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	root, err := moduleRoot()
 	if err != nil {
@@ -244,15 +249,18 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	b.logf("results go to %s; fsync %s; work dir %s", b.results.Out, onOff(o.fsync), b.work)
+sizes:
 	for _, n := range o.sizes {
-		r := b.runSize(ctx, n)
-		b.results.Runs = append(b.results.Runs, r)
-		b.results.Finished = time.Now()
-		if err := b.results.write(); err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			break
+		for i := range o.runs {
+			r := b.runSize(ctx, n, i)
+			b.results.Runs = append(b.results.Runs, r)
+			b.results.Finished = time.Now()
+			if err := b.results.write(); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				break sizes
+			}
 		}
 	}
 	printTable(stdout, b.results)

@@ -72,8 +72,9 @@ type rawItem struct {
 	status          *unstructured.Unstructured
 }
 
-func (b *bench) raw(ctx context.Context, n int) (*RawResult, error) {
-	e, err := b.startEnv(ctx, fmt.Sprintf("raw-%d", n))
+// raw measures the ceiling for n owners on a fresh cluster; name is sizeName's.
+func (b *bench) raw(ctx context.Context, n int, name string) (*RawResult, error) {
+	e, err := b.startEnv(ctx, "raw-"+name)
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,9 @@ type Settings struct {
 	Children string `json:"children,omitempty"`
 	// ReplicaCPUs is -replica-cpus: every bosun process's GOMAXPROCS, when set.
 	ReplicaCPUs int `json:"replicaCPUs,omitempty"`
+	// RunsPerN is -runs when more than 1: every N was measured that many times, each from
+	// scratch, and Runs has an entry per time; files without it measured every N once.
+	RunsPerN int `json:"runsPerN,omitempty"`
 }
 
 // replicas is how many bosun processes ran: 1 in files from before -replicas.
@@ -203,6 +206,9 @@ func newResults(o options, root string, bin *bosunBin, configPath string, sh sha
 		},
 	}
 
+	if o.runs > 1 {
+		r.Settings.RunsPerN = o.runs
+	}
 	if o.replicas > 1 {
 		r.Bosun.Args += " " + strings.Join(shardArgs(), " ")
 		r.Settings.Replicas, r.Settings.ShardGroup, r.Settings.LeaseSeconds = o.replicas, shardNamespace+"/"+shardGroup, shardLease.Seconds()

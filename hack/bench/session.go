@@ -26,10 +26,11 @@ type session struct {
 	groupAt   time.Time
 }
 
-// bosunPhases runs bosun's phases on a fresh cluster, in the order of allPhases. Cold
-// convergence always runs: the other phases need converged owners.
-func (b *bench) bosunPhases(ctx context.Context, n int, r *Run) {
-	e, err := b.startEnv(ctx, fmt.Sprintf("bosun-%d", n))
+// bosunPhases runs bosun's phases on a fresh cluster, in the order of allPhases; name
+// (sizeName's) names the cluster's directory and bosun's logs. Cold convergence always runs:
+// the other phases need converged owners.
+func (b *bench) bosunPhases(ctx context.Context, n int, name string, r *Run) {
+	e, err := b.startEnv(ctx, "bosun-"+name)
 	if err != nil {
 		r.problem("bosun: %v", err)
 		return
@@ -48,11 +49,11 @@ func (b *bench) bosunPhases(ctx context.Context, n int, r *Run) {
 	}
 	s := &session{b: b, n: n, e: e, tr: tr, begin: time.Now()}
 	for i := range b.o.replicas {
-		name, log := fmt.Sprintf("r%d", i), fmt.Sprintf("bosun-%d-r%d.log", n, i)
+		rname, log := fmt.Sprintf("r%d", i), fmt.Sprintf("bosun-%s-r%d.log", name, i)
 		if b.o.replicas == 1 {
-			name, log = "bosun", fmt.Sprintf("bosun-%d.log", n)
+			rname, log = "bosun", "bosun-"+name+".log"
 		}
-		rep := newReplica(name, filepath.Join(b.work, log))
+		rep := newReplica(rname, filepath.Join(b.work, log))
 		s.reps = append(s.reps, rep)
 		b.logf("bosun: log in %s", rep.logPath)
 	}

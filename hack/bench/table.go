@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 type table struct {
@@ -141,19 +142,20 @@ func count(n int) string {
 	return fmt.Sprint(n)
 }
 
+// text pads the cells by characters, not bytes: headers have →, medians' ranges –.
 func (t table) text(w io.Writer) {
 	widths := make([]int, len(t.headers))
 	for i, h := range t.headers {
-		widths[i] = len(h)
+		widths[i] = utf8.RuneCountInString(h)
 	}
 	for _, row := range t.rows {
 		for i, c := range row {
-			widths[i] = max(widths[i], len(c))
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
 	line := func(cells []string) {
 		for i, c := range cells {
-			fmt.Fprintf(w, "%-*s  ", widths[i], c)
+			fmt.Fprintf(w, "%s%s  ", c, strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
 		}
 		fmt.Fprintln(w)
 	}
@@ -241,8 +243,13 @@ func printTable(w io.Writer, res *Results) {
 		res.Bosun.Commit, dirtyMark(res.Bosun.Dirty), res.Machine.CPUs, res.Machine.MemoryGiB, res.Machine.CPUModel, onOff(res.Fsync), res.Proxy,
 		res.Settings.workloadText())
 	summaryTable(res).text(w)
-	for _, r := range res.Runs {
-		fmt.Fprintf(w, "\nN=%d phases:\n", r.N)
+	if repeated(res) {
+		fmt.Fprintf(w, "\nmedians over the runs of each N (min–max):\n")
+		medianTable(res).text(w)
+	}
+	labels := runLabels(res.Runs)
+	for i, r := range res.Runs {
+		fmt.Fprintf(w, "\n%s phases:\n", sizeHeading(r.N, labels[i]))
 		phaseTable(r).text(w)
 		if r.Raw != nil {
 			fmt.Fprintf(w, "raw: %d writes in %.1fs (%.0f/s; owner patches %.1fs, children %.1fs, status %.1fs), %d failed%s\n",
@@ -258,7 +265,7 @@ func printTable(w io.Writer, res *Results) {
 			}
 		}
 		if shardedRun(r) {
-			fmt.Fprintf(w, "\nN=%d replicas (CPU in the phase; peak RSS; owners and slots at its end):\n", r.N)
+			fmt.Fprintf(w, "\n%s replicas (CPU in the phase; peak RSS; owners and slots at its end):\n", sizeHeading(r.N, labels[i]))
 			replicaTable(r).text(w)
 			for _, line := range shardLines(r) {
 				fmt.Fprintln(w, line)
@@ -292,6 +299,14 @@ func currentText(s Settings, raw *RawResult) string {
 		return ""
 	}
 	return fmt.Sprintf("; every Deployment Current after %.1fs", raw.ReadySeconds)
+}
+
+// sizeHeading names one run of an N in the details: "N=1000", or "N=1000 (run 2 of 3)".
+func sizeHeading(n int, label string) string {
+	if label == "" {
+		return fmt.Sprintf("N=%d", n)
+	}
+	return fmt.Sprintf("N=%d (%s)", n, label)
 }
 
 func dirtyMark(d bool) string {
@@ -420,8 +435,13 @@ func writeRun(sb *strings.Builder, r *Results) {
 	}
 	sb.WriteString("\n")
 	summaryTable(r).markdown(sb)
-	for _, run := range r.Runs {
-		fmt.Fprintf(sb, "\n### N=%d\n\n", run.N)
+	if repeated(r) {
+		sb.WriteString("\nMedians over the runs of each N, with their range (min–max); each figure's median is taken on its own, a ratio's over the runs' ratios:\n\n")
+		medianTable(r).markdown(sb)
+	}
+	labels := runLabels(r.Runs)
+	for i, run := range r.Runs {
+		fmt.Fprintf(sb, "\n### %s\n\n", sizeHeading(run.N, labels[i]))
 		phaseTable(run).markdown(sb)
 		if shardedRun(run) {
 			sb.WriteString("\nPer replica (CPU in the phase; peak RSS; owners and slots at its end, from each one's metrics):\n\n")
