@@ -6,25 +6,28 @@ import (
 	"fmt"
 	"strings"
 
+	yaml "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	"sigs.k8s.io/yaml"
 )
 
 // decodeDocuments turns the output of template name into objects. Documents are numbered as YAML
 // numbers them: the text before the first separator is a document only if it holds anything
 // besides whitespace and comments.
 func decodeDocuments(name string, text []byte) ([]*unstructured.Unstructured, error) {
-	return decodeDocumentsWith(name, text, yaml.YAMLToJSONStrict)
+	return decodeDocumentsWith(name, text, yaml.UnmarshalStrict)
 }
 
 // decodeChartDocuments decodes a chart's output as Helm does: a duplicated key keeps the last
 // value (bosun's own templates get the strict decoder; charts must render as `helm template`).
 func decodeChartDocuments(name string, text []byte) ([]*unstructured.Unstructured, error) {
-	return decodeDocumentsWith(name, text, yaml.YAMLToJSON)
+	return decodeDocumentsWith(name, text, yaml.Unmarshal)
 }
 
-func decodeDocumentsWith(name string, text []byte, toJSON func([]byte) ([]byte, error)) ([]*unstructured.Unstructured, error) {
+// unmarshalYAML is yaml.v2's Unmarshal or UnmarshalStrict, as sigs.k8s.io/yaml's YAMLToJSON and
+// YAMLToJSONStrict use them.
+type unmarshalYAML func([]byte, any) error
+
+func decodeDocumentsWith(name string, text []byte, unmarshal unmarshalYAML) ([]*unstructured.Unstructured, error) {
 	docs := splitDocuments(text)
 	first := 1
 	if isBlank(docs[0]) {
@@ -35,7 +38,7 @@ func decodeDocumentsWith(name string, text []byte, toJSON func([]byte) ([]byte, 
 		if isBlank(doc) {
 			continue
 		}
-		decoded, err := decodeDocument(doc, toJSON)
+		decoded, err := decodeDocument(doc, unmarshal)
 		if err != nil {
 			return nil, &Error{Template: name, Document: i + first, Err: err}
 		}
@@ -99,17 +102,17 @@ func isBlank(doc []byte) bool {
 func DecodeDocument(doc []byte) ([]*unstructured.Unstructured, error) {
 	// Strict, because a duplicated key in a manifest ("labels:" twice) is nearly always a
 	// template bug that a lenient decoder would hide by keeping the last one.
-	return decodeDocument(doc, yaml.YAMLToJSONStrict)
+	return decodeDocument(doc, yaml.UnmarshalStrict)
 }
 
-func decodeDocument(doc []byte, toJSON func([]byte) ([]byte, error)) ([]*unstructured.Unstructured, error) {
-	j, err := toJSON(doc)
-	if err != nil {
+func decodeDocument(doc []byte, unmarshal unmarshalYAML) ([]*unstructured.Unstructured, error) {
+	var y any
+	if err := unmarshal(doc, &y); err != nil {
 		return nil, err
 	}
-	var v any
-	// utiljson keeps integers as int64, like every other unstructured object.
-	if err := utiljson.Unmarshal(j, &v); err != nil {
+	// The values JSON would give, integers as int64, like every other unstructured object.
+	v, err := jsonValue(y)
+	if err != nil {
 		return nil, err
 	}
 	obj, ok := v.(map[string]any)
