@@ -3,7 +3,9 @@ package watcher
 import (
 	"context"
 	"fmt"
+	"k8s.io/client-go/rest"
 	"maps"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +50,11 @@ type children struct {
 	// completedGone is called with a child of health that left the cache while Current
 	// (hookgone.go); may be nil.
 	completedGone func(owner types.UID, ref applier.Ref, hash string)
+	// protobuf, when set, lists and watches the built-in kinds that have a health as protobuf
+	// (protobuf.go), through protobufClients, one per group version, sharing protobufHTTP.
+	protobuf        *rest.Config
+	protobufHTTP    *http.Client
+	protobufClients map[schema.GroupVersion]rest.Interface
 	// stop ends the informers; the tracker lives as long as the manager.
 	stop <-chan struct{}
 
@@ -77,18 +84,20 @@ type childInformer struct {
 	stop chan struct{}
 }
 
-func newChildren(client metadata.Interface, dyn dynamic.Interface, mapper meta.RESTMapper, namespace string, sharded bool, stop <-chan struct{}, changed func(types.UID, string)) *children {
+func newChildren(client metadata.Interface, dyn dynamic.Interface, protobuf *rest.Config, mapper meta.RESTMapper, namespace string, sharded bool, stop <-chan struct{}, changed func(types.UID, string)) *children {
 	return &children{
-		client:    client,
-		dyn:       dyn,
-		mapper:    mapper,
-		namespace: namespace,
-		sharded:   sharded,
-		changed:   changed,
-		stop:      stop,
-		informers: map[childKey]*childInformer{},
-		held:      map[int]bool{allSlots: !sharded},
-		interned:  map[string]string{},
+		client:          client,
+		dyn:             dyn,
+		protobuf:        protobuf,
+		protobufClients: map[schema.GroupVersion]rest.Interface{},
+		mapper:          mapper,
+		namespace:       namespace,
+		sharded:         sharded,
+		changed:         changed,
+		stop:            stop,
+		informers:       map[childKey]*childInformer{},
+		held:            map[int]bool{allSlots: !sharded},
+		interned:        map[string]string{},
 	}
 }
 
@@ -198,8 +207,17 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 		}
 		var inf cache.SharedIndexInformer
 		if hasHealth(gk) {
-			inf = dynamicinformer.NewFilteredDynamicInformer(c.dyn, gvr, ns, 0, indexers, ours).Informer()
-			_ = inf.SetTransform(c.keepHealth)
+			typed, ok, err := c.protobufInformer(gk, gvr, ns, indexers, ours)
+			switch {
+			case err != nil:
+				c.mu.Unlock()
+				return nil, err
+			case ok:
+				inf = typed
+			default:
+				inf = dynamicinformer.NewFilteredDynamicInformer(c.dyn, gvr, ns, 0, indexers, ours).Informer()
+				_ = inf.SetTransform(c.keepHealth)
+			}
 		} else {
 			inf = metadatainformer.NewFilteredMetadataInformer(c.client, gvr, ns, 0, indexers, ours).Informer()
 			// Of the managedFields only the shape of bosun's own entry matters; keeping

@@ -131,12 +131,18 @@ func (c *children) keepHealth(obj any) (any, error) {
 	if !ok {
 		return c.keepShape(obj)
 	}
+	return c.withHealth(u, u.GetManagedFields())
+}
+
+// withHealth is the metadata the cache keeps of u, with its kstatus health, and the shape of
+// bosun's entry in managed (u's managedFields).
+func (c *children) withHealth(u *unstructured.Unstructured, managed []metav1.ManagedFieldsEntry) (any, error) {
 	h := healthOf(u)
 	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
 		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
 		ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
 		DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
-		Annotations: u.GetAnnotations(), ManagedFields: u.GetManagedFields(),
+		Annotations: u.GetAnnotations(), ManagedFields: managed,
 	}}
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}

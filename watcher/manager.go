@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/client-go/rest"
 	"sync"
 	"time"
 
@@ -55,9 +56,13 @@ type Watch struct {
 // Options are what a Manager needs. Log, Dynamic, Metadata, Discovery, Mapper and Applier are
 // required.
 type Options struct {
-	Log       *zap.Logger
-	Dynamic   dynamic.Interface
-	Metadata  metadata.Interface
+	Log      *zap.Logger
+	Dynamic  dynamic.Interface
+	Metadata metadata.Interface
+	// Protobuf, when set, is the configuration through which the children of built-in kinds
+	// with a health (Deployments, Services, Jobs...) are listed and watched as protobuf rather
+	// than as JSON through Dynamic.
+	Protobuf  *rest.Config
 	Discovery discovery.DiscoveryInterface
 	Mapper    meta.RESTMapper
 	Applier   Applier
@@ -124,7 +129,7 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 		}
 		m.controllers = append(m.controllers, newController(w, ns, opts))
 	}
-	m.kids = newChildren(opts.Metadata, opts.Dynamic, opts.Mapper, m.childNamespace(), opts.Sharded, m.childStop, m.childChanged)
+	m.kids = newChildren(opts.Metadata, opts.Dynamic, opts.Protobuf, opts.Mapper, m.childNamespace(), opts.Sharded, m.childStop, m.childChanged)
 	m.kids.gone = opts.Applier.Forget
 	m.kids.own = opts.Applier.Applied
 	m.kids.writing = opts.Applier.Writing

@@ -263,7 +263,7 @@ func TestAReleasedOwnerIsKnownByUIDNotByName(t *testing.T) {
 }
 
 func TestChildCachesKeepHealthAndOnlyWhatBosunReads(t *testing.T) {
-	c := newChildren(nil, nil, nil, "", false, nil, func(types.UID, string) {})
+	c := newChildren(nil, nil, nil, nil, "", false, nil, func(types.UID, string) {})
 	deployment := func(generation, observed int64, available string) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "apps/v1", "kind": "Deployment",
@@ -351,7 +351,7 @@ func TestDeleteBudgetRefusesAKindLeavingManyOwners(t *testing.T) {
 
 func TestADeletedChildIsForgottenWhoeverDeletedIt(t *testing.T) {
 	var owners, gone []types.UID
-	c := newChildren(nil, nil, nil, "", false, nil, func(uid types.UID, _ string) { owners = append(owners, uid) })
+	c := newChildren(nil, nil, nil, nil, "", false, nil, func(uid types.UID, _ string) { owners = append(owners, uid) })
 	c.gone = func(uid types.UID) { gone = append(gone, uid) }
 	child := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{UID: "child-1", Labels: map[string]string{applier.LabelOwnerUID: "owner-1"}}}
 	c.notifyDelete(schema.GroupKind{Kind: "ConfigMap"}, cache.DeletedFinalStateUnknown{Key: "ns/x", Obj: child})
@@ -482,7 +482,7 @@ func TestSettledOwnersAreThoseBosunMadeReadyAtTheirGeneration(t *testing.T) {
 // A slot handed to another replica takes the applier's memory of its children with it: the
 // other replica may write them before the slot comes back.
 func TestDroppingASlotForgetsItsChildren(t *testing.T) {
-	c := newChildren(nil, nil, nil, "", true, nil, func(types.UID, string) {})
+	c := newChildren(nil, nil, nil, nil, "", true, nil, func(types.UID, string) {})
 	var forgotten []types.UID
 	c.gone = func(uid types.UID) { forgotten = append(forgotten, uid) }
 	c.hold([]int{3, 4})

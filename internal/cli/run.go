@@ -173,6 +173,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		Log:             log,
 		Dynamic:         dyn,
 		Metadata:        meta,
+		Protobuf:        writes,
 		Discovery:       dc,
 		Mapper:          mapper,
 		Applier:         applier.New(dyn, meta, mapper, applier.Options{}),
