@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -60,17 +61,31 @@ func (m *Manager) AnnotateOwner(ctx context.Context, owner *unstructured.Unstruc
 }
 
 // patchOwner merge-patches the owner's metadata, failing with a conflict if the owner changed
-// since it was read.
+// since it was read. The patch goes through the metadata client, whose answer is the owner's
+// metadata as protobuf rather than the whole owner as JSON: with the resourceVersion as a
+// precondition nothing but the patched metadata can have changed, so the owner as it is now is
+// the one read with the answer's metadata.
 func (m *Manager) patchOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, meta map[string]any, what string) (*unstructured.Unstructured, error) {
 	meta["resourceVersion"] = owner.GetResourceVersion()
 	patch, err := json.Marshal(map[string]any{"metadata": meta})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", OwnerRef(owner), what, err)
 	}
-	got, err := m.resource(gvr, owner.GetNamespace()).Patch(ctx, owner.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: m.opts.FieldManager})
+	answer, err := m.metaResource(gvr, owner.GetNamespace()).Patch(ctx, owner.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: m.opts.FieldManager})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", OwnerRef(owner), what, err)
 	}
+	now, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&answer.ObjectMeta)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", OwnerRef(owner), what, err)
+	}
+	got := &unstructured.Unstructured{Object: make(map[string]any, len(owner.Object))}
+	for k, v := range owner.Object {
+		if k != "metadata" {
+			got.Object[k] = runtime.DeepCopyJSONValue(v)
+		}
+	}
+	got.Object["metadata"] = now
 	return got, nil
 }
 
