@@ -86,6 +86,12 @@ func newBench(ctx context.Context, o options, root string, log io.Writer) (*benc
 		return nil, err
 	}
 	b.bin.gomaxprocs = o.replicaCPUs
+	if o.profile {
+		b.bin.profiling = b.bin.hasProfiling
+		if !b.bin.profiling {
+			b.logf("-profile: this bosun has no --profiling (or no metrics address to serve it on): no profiles")
+		}
+	}
 	b.results = newResults(o, root, b.bin, b.configPath, b.shape)
 	return b, nil
 }

@@ -31,6 +31,9 @@ type bosunBin struct {
 	healthFlag string
 	// gomaxprocs, when above 0, is every process's GOMAXPROCS (-replica-cpus).
 	gomaxprocs int
+	// hasProfiling: this build has --profiling (net/http/pprof on the metrics address);
+	// profiling: run it so (-profile).
+	hasProfiling, profiling bool
 	// logsInitialSync: this build logs "initial sync done" once every owner present at start
 	// was reconciled.
 	logsInitialSync bool
@@ -57,6 +60,7 @@ func buildBosun(ctx context.Context, root, dir string) (*bosunBin, error) {
 	if strings.Contains(string(help), "--health-addr ") {
 		b.healthFlag = "--health-addr"
 	}
+	b.hasProfiling = b.metricsFlag != "" && strings.Contains(string(help), "--profiling ")
 	if data, err := os.ReadFile(path); err == nil {
 		b.logsInitialSync = bytes.Contains(data, []byte("initial sync done"))
 	}
@@ -69,6 +73,7 @@ type bosunProc struct {
 	pid        int
 	started    time.Time
 	metricsURL string
+	pprofURL   string // with profiling: the base of its /debug/pprof profiles
 	logs       *logStats
 	done       chan struct{} // closed once reaped
 	err        error         // exit error, valid after done
@@ -87,6 +92,10 @@ func (b *bosunBin) start(kubeconfig, config, logPath string, extra []string, log
 		}
 		args = append(args, b.metricsFlag, addr)
 		p.metricsURL = "http://" + addr + "/metrics"
+		if b.profiling {
+			args = append(args, "--profiling")
+			p.pprofURL = "http://" + addr + "/debug/pprof"
+		}
 	}
 	if b.healthFlag != "" {
 		addr, err := freeAddr()

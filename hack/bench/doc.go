@@ -1,7 +1,7 @@
 // Command bench measures bosun against the ceiling of the API server it runs on (issue 5).
 //
 //	go run ./hack/bench [-n 1000,5000,10000] [-runs 1] [-namespaces 10] [-fsync=true] [-replicas 1]
-//	                    [-replica-cpus 0] [-workload site|light] [-config examples/site/watch.yaml]
+//	                    [-replica-cpus 0] [-workload site|light] [-config examples/site/watch.yaml] [-profile]
 //	                    [-out hack/bench/results/<date>-<cores>c-<mem>g.json]
 //	                    [-phases raw,cold,idle,restart,takeover,handoff,update,latency,latency-rollout,delete,create]
 //
@@ -37,6 +37,25 @@
 // over the runs that have it ("2 of 3 runs" when a phase failed in one), a ratio's over the
 // runs' ratios, so a row's medians may come from different runs. One run is noisy on a shared
 // machine (T_raw varied from 41 to 68 s at N = 1,000); three show how much.
+//
+// -profile runs bosun with --profiling (net/http/pprof on its metrics address) and records,
+// for each of bosun's phases, pprof files beside the JSON file (-n<N>-run<R>- with -runs > 1):
+//
+//	<out without .json>-n<N>-<phase>.cpu.pb.gz       CPU over the phase: 5 s chunks of
+//	                                                 /debug/pprof/profile, merged
+//	<out without .json>-n<N>-<phase>-heap.pb.gz      /debug/pprof/heap at the phase's end
+//	<out without .json>-n<N>-<phase>-peakheap.pb.gz  the heap at the phase's highest RSS sample
+//
+// e.g. results/2026-07-01-4c-8g-n1000-cold.cpu.pb.gz, read with `go tool pprof FILE`. A phase
+// lists its files in the JSON (phases[].profiles) and the summary names them. The recording
+// runs from the phase's start (its mark: cold's and restart's include bosun's start, once its
+// metrics server listens) to its end; the last CPU chunk runs on past the end by up to 5 s, which
+// the harness waits out after measuring the phase, before the next starts. The peak heap is
+// taken whenever an RSS sample (once a second) is 5 MiB or 5% above the last one taken, and the
+// last one kept. With -replicas > 1 every replica's CPU and end heap are merged into one file;
+// the peak heap is the largest replica's. A profile that cannot be fetched is logged and left
+// out; the phase goes on. The profiler runs at Go's default 100 Hz, so the cost to bosun's
+// figures is small, but CPU and memory with -profile are not quite those without.
 //
 // Phases (-phases, comma-separated) always run in the order below, whatever the order given;
 // bosun's phases always start with cold convergence. No phase runs with more than N owners, so

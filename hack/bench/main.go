@@ -84,6 +84,7 @@ type options struct {
 	restartWindow   time.Duration
 	phaseTimeout    time.Duration
 	proxy           bool
+	profile         bool
 	keep            bool
 	note            string
 	summarize       bool
@@ -133,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.restartWindow, "restart-window", 30*time.Second, "how long after a restart requests are counted (at least until bosun logs its initial sync done)")
 	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 0, "give up on a phase after this long (0: 10m + 0.6s per owner)")
 	fs.BoolVar(&o.proxy, "proxy", true, "count bosun's requests with a proxy in front of the API server (the raw generator goes through it too)")
+	fs.BoolVar(&o.profile, "profile", false, "run bosun with --profiling and record, for each of its phases, a CPU profile of the whole phase and heap profiles at its end and at its peak RSS, beside -out (<out>-n<N>-<phase>.cpu.pb.gz, -heap.pb.gz, -peakheap.pb.gz)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' state directories (logs) after the run")
 	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory")
 	fs.StringVar(&o.note, "note", "", "a remark stored with the results and shown in the summary (e.g. what else ran on the machine)")

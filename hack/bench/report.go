@@ -74,6 +74,8 @@ type Settings struct {
 	// RunsPerN is -runs when more than 1: every N was measured that many times, each from
 	// scratch, and Runs has an entry per time; files without it measured every N once.
 	RunsPerN int `json:"runsPerN,omitempty"`
+	// Profile: -profile, bosun ran with --profiling and its phases list their profiles.
+	Profile bool `json:"profile,omitempty"`
 }
 
 // replicas is how many bosun processes ran: 1 in files from before -replicas.
@@ -159,6 +161,10 @@ type PhaseResult struct {
 	// every owner. Shard is what takeover and handoff measured.
 	BalancedSeconds float64      `json:"balancedSeconds,omitempty"`
 	Shard           *ShardResult `json:"shard,omitempty"`
+	// Profiles (-profile) are the names of the phase's pprof files in the directory of the
+	// results file: CPU over the phase (.cpu.pb.gz), the heap at its end (-heap.pb.gz) and
+	// at its highest RSS sample (-peakheap.pb.gz), those that could be fetched.
+	Profiles []string `json:"profiles,omitempty"`
 }
 
 // BosunTotals is what bosun cost over the whole session, from the kernel's accounting of
@@ -208,6 +214,10 @@ func newResults(o options, root string, bin *bosunBin, configPath string, sh sha
 
 	if o.runs > 1 {
 		r.Settings.RunsPerN = o.runs
+	}
+	if bin.profiling {
+		r.Settings.Profile = true
+		r.Bosun.Args += " --profiling"
 	}
 	if o.replicas > 1 {
 		r.Bosun.Args += " " + strings.Join(shardArgs(), " ")

@@ -16,7 +16,11 @@ import (
 // or -replicas processes with --sharding.
 type session struct {
 	b     *bench
+	ctx   context.Context // the session's, for the profiler
 	n     int
+	name  string         // sizeName's: 1000, 1000-run2
+	phase string         // the phase running
+	prof  *phaseProfiler // -profile: the phase's, from its mark to its end
 	e     *env
 	tr    *tracker
 	reps  []*replica
@@ -47,7 +51,7 @@ func (b *bench) bosunPhases(ctx context.Context, n int, name string, r *Run) {
 		r.problem("bosun: %v", err)
 		return
 	}
-	s := &session{b: b, n: n, e: e, tr: tr, begin: time.Now()}
+	s := &session{b: b, ctx: ctx, n: n, name: name, e: e, tr: tr, begin: time.Now()}
 	for i := range b.o.replicas {
 		rname, log := fmt.Sprintf("r%d", i), fmt.Sprintf("bosun-%s-r%d.log", name, i)
 		if b.o.replicas == 1 {
@@ -66,7 +70,9 @@ func (b *bench) bosunPhases(ctx context.Context, n int, name string, r *Run) {
 		if !ok {
 			continue // raw ran on its own cluster
 		}
+		s.phase = name
 		p := run(ctx)
+		p.Profiles = s.finishProfile()
 		r.Phases = append(r.Phases, p)
 		if p.Failed != "" {
 			r.problem("%s: %s", p.Name, p.Failed)
@@ -179,8 +185,10 @@ type mark struct {
 	errs    int
 }
 
-// mark resets bosun's peak RSS, so the phase reports its own.
+// mark resets bosun's peak RSS, so the phase reports its own, and with -profile starts
+// recording the phase's profiles (finishProfile ends it, after the phase).
 func (s *session) mark() mark {
+	s.startProfile()
 	m := mark{req: s.e.proxy.snapshot(), changes: s.tr.changeCounts(), errs: s.errorLogs()}
 	for _, r := range s.reps {
 		m.reps = append(m.reps, r.mark())

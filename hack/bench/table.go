@@ -277,6 +277,18 @@ func printTable(w io.Writer, res *Results) {
 	}
 }
 
+// profilesText lists the profiles of every phase that has some: "cold: `a.cpu.pb.gz`,
+// `a-heap.pb.gz`; delete: ..."; "" when none has.
+func profilesText(r Run) string {
+	var parts []string
+	for _, p := range r.Phases {
+		if len(p.Profiles) > 0 {
+			parts = append(parts, p.Name+": `"+strings.Join(p.Profiles, "`, `")+"`")
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // what is the edit and the child a latency phase timed: "spec.port → Service".
 func (l *LatencyResult) what() string { return l.Edit + " → " + l.Child }
 
@@ -463,6 +475,9 @@ func writeRun(sb *strings.Builder, r *Results) {
 		}
 		if p := run.phase(phaseLatencyRollout); p != nil && p.Latency != nil {
 			fmt.Fprintf(sb, "\nLatency with rollout (%s, and the Deployment rolls out): %s.\n", p.Latency.what(), p.Latency.text())
+		}
+		if text := profilesText(run); text != "" {
+			fmt.Fprintf(sb, "\nProfiles (-profile; `go tool pprof FILE`, beside the JSON file): %s.\n", text)
 		}
 		if len(run.Problems) > 0 {
 			sb.WriteString("\nProblems seen:\n\n")
