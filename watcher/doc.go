@@ -18,12 +18,12 @@
 //
 // Each behaviour lives in one file named after it: controller.go (queue and workers), owners.go
 // (the owner cache and what counts as an owner change), children.go (the child caches),
-// sync.go (one owner's reconcile), retry.go (the retry policy), health.go (child health,
-// computed as children arrive and checked after an apply), status.go and events.go (what is
-// reported), hooks.go and hooks_delete.go (Helm hooks), budget.go (delete limits), rollout.go
-// (template rollouts), sweep.go (orphans), strays.go (owners that left a watch), pause.go
-// (bosun.dev/paused), policy.go (the applier's policy from the children settings), slots.go
-// (the share of the owners a sharded replica works on: Acquire and Release, for
-// internal/shard). Each memory that needs a lock is a small type of its own: released.go,
-// reports.go, settle.go, progress.go, triggers.go, hookrecords.go.
+// protobuf.go (built-in children listed and watched as protobuf), sync.go (one owner's reconcile),
+// retry.go (the retry policy), health.go (child health, computed as children arrive and checked
+// after an apply), status.go and events.go (what is reported), hooks.go and hooks_delete.go (Helm
+// hooks), budget.go (delete limits), rollout.go (template rollouts), sweep.go (orphans), strays.go
+// (owners that left a watch), pause.go (bosun.dev/paused), policy.go (the applier's policy from
+// the children settings), slots.go (the share of the owners a sharded replica works on: Acquire
+// and Release, for internal/shard). Each memory that needs a lock is a small type of its own:
+// released.go, reports.go, settle.go, progress.go, triggers.go, hookrecords.go.
 package watcher

@@ -3,10 +3,10 @@ package watcher
 import (
 	"context"
 	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,9 +21,9 @@ import (
 // listed and watched as protobuf into client-go's own types, not as JSON into unstructured
 // maps: their status changes are most of the events bosun reads, and decoding JSON was the
 // largest part of its CPU and of the garbage behind its memory peaks. Health is computed once
-// per version, from the typed object converted without its managedFields; the cache keeps the
-// same metadata either way. Kinds client-go does not know (custom resources, versions newer
-// than client-go) are watched as JSON through the dynamic client.
+// per version, from the typed object converted without its managedFields and pod template; the
+// cache keeps the same metadata either way. Kinds client-go does not know (custom resources,
+// versions newer than client-go) are watched as JSON through the dynamic client.
 
 // protobufInformer returns an informer of gvr's objects in client-go's types, or false when
 // client-go has no type for it or no protobuf client was configured (Options.Protobuf).
