@@ -311,10 +311,12 @@ func (c *children) notify(gk schema.GroupKind, obj any, what string) {
 
 // noteCompletedGone tells completedGone of a child that goes while Current: deleted outright,
 // or — deleted with foreground propagation, as the TTL controller deletes a finished Job —
-// marked for deletion after it was Current (its health then says Terminating).
+// marked for deletion after it was Current (its health then says Terminating), or a Job gone
+// whose last version says it completed.
 func (c *children) noteCompletedGone(gk schema.GroupKind, was any) {
 	m, ok := was.(*metav1.PartialObjectMetadata)
-	if !ok || c.completedGone == nil || m.Annotations[healthKey] != string(status.CurrentStatus) || m.Labels[applier.LabelOwnerUID] == "" {
+	current := ok && (m.Annotations[healthKey] == string(status.CurrentStatus) || m.Annotations[completedKey] == "true")
+	if !current || c.completedGone == nil || m.Labels[applier.LabelOwnerUID] == "" {
 		return
 	}
 	ref := applier.Ref{Group: gk.Group, Kind: gk.Kind, Namespace: m.Namespace, Name: m.Name}
@@ -407,6 +409,9 @@ const (
 	shapeKey         = "bosun.dev/.shape"
 	healthKey        = "bosun.dev/.health"
 	healthMessageKey = "bosun.dev/.health-message"
+	// completedKey marks a Job whose conditions say it completed, also once it is
+	// Terminating (jobCompleted).
+	completedKey = "bosun.dev/.completed"
 )
 
 // keepShape reduces a child to what bosun reads of it before it enters the cache: its name,

@@ -102,6 +102,23 @@ func hasStatusSubresource(dc discovery.DiscoveryInterface, gvr schema.GroupVersi
 	return false, nil
 }
 
+// jobCompleted reports a Job whose conditions say it completed, whatever else its health says:
+// one the TTL controller deletes (in the foreground) is Terminating in its last versions, and a
+// cache that missed the version in between (a watch that restarted under load) still learns
+// from them that it completed (hookgone.go).
+func jobCompleted(u *unstructured.Unstructured) bool {
+	if u.GetKind() != "Job" || u.GroupVersionKind().Group != "batch" {
+		return false
+	}
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, _ := c.(map[string]any); m["status"] == "True" && (m["type"] == "Complete" || m["type"] == "SuccessCriteriaMet") {
+			return true
+		}
+	}
+	return false
+}
+
 // jobHealth makes a Job Ready only once it completed: kstatus calls a started Job Current
 // ("Job in progress"), but a hook Job (or any Job child) has done its work only when it
 // completed, which is what Helm waits for.
@@ -149,5 +166,8 @@ func (c *children) withHealth(u *unstructured.Unstructured, managed []metav1.Man
 	}
 	m.Annotations[healthKey] = c.intern(string(h.status))
 	m.Annotations[healthMessageKey] = c.intern(h.message)
+	if jobCompleted(u) {
+		m.Annotations[completedKey] = "true"
+	}
 	return c.keepShape(m)
 }

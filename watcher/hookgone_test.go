@@ -34,6 +34,16 @@ func TestAHookThatCompletedAndWentCountsAsRan(t *testing.T) {
 	marked.DeletionTimestamp = &metav1.Time{}
 	c.notifyUpdate(job, obj("foreground", "Current"), marked)
 	c.notifyDelete(job, marked)
+	// A cache that saw it only running, then Terminating with its completion (a watch that
+	// restarted in between), learns from the last version that it completed.
+	missed := obj("missed", "Terminating")
+	missed.DeletionTimestamp = &metav1.Time{}
+	missed.Annotations[completedKey] = "true"
+	c.notifyUpdate(job, obj("missed", "InProgress"), missed)
+	c.notifyDelete(job, missed)
+	if !g.ran("owner", ref("missed"), "h1") {
+		t.Errorf("a Job whose last version says it completed does not count as ran")
+	}
 	if !g.ran("owner", ref("foreground"), "h1") {
 		t.Errorf("a Job deleted in the foreground after it completed does not count as ran")
 	}
