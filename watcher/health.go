@@ -102,21 +102,36 @@ func hasStatusSubresource(dc discovery.DiscoveryInterface, gvr schema.GroupVersi
 	return false, nil
 }
 
+// jobOutcome reads a Job's conditions: whether it completed, or failed (with the condition's
+// message); neither for a Job still running or any other kind.
+func jobOutcome(u *unstructured.Unstructured) (completed, failed bool, message any) {
+	if u.GetKind() != "Job" || u.GroupVersionKind().Group != "batch" {
+		return false, false, nil
+	}
+	conds, _, _ := unstructured.NestedFieldNoCopy(u.Object, "status", "conditions")
+	list, _ := conds.([]any)
+	for _, c := range list {
+		m, _ := c.(map[string]any)
+		if m["status"] != "True" {
+			continue
+		}
+		switch m["type"] {
+		case "Complete", "SuccessCriteriaMet":
+			return true, false, nil
+		case "Failed", "FailureTarget":
+			return false, true, m["message"]
+		}
+	}
+	return false, false, nil
+}
+
 // jobCompleted reports a Job whose conditions say it completed, whatever else its health says:
 // one the TTL controller deletes (in the foreground) is Terminating in its last versions, and a
 // cache that missed the version in between (a watch that restarted under load) still learns
 // from them that it completed (hookgone.go).
 func jobCompleted(u *unstructured.Unstructured) bool {
-	if u.GetKind() != "Job" || u.GroupVersionKind().Group != "batch" {
-		return false
-	}
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		if m, _ := c.(map[string]any); m["status"] == "True" && (m["type"] == "Complete" || m["type"] == "SuccessCriteriaMet") {
-			return true
-		}
-	}
-	return false
+	completed, _, _ := jobOutcome(u)
+	return completed
 }
 
 // jobHealth makes a Job Ready only once it completed: kstatus calls a started Job Current
@@ -126,18 +141,11 @@ func jobHealth(u *unstructured.Unstructured, st status.Status, msg string) (stat
 	if u.GetKind() != "Job" || u.GroupVersionKind().Group != "batch" || st != status.CurrentStatus {
 		return st, msg
 	}
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["status"] != "True" {
-			continue
-		}
-		switch m["type"] {
-		case "Complete", "SuccessCriteriaMet":
-			return status.CurrentStatus, "Job completed"
-		case "Failed", "FailureTarget":
-			return status.FailedStatus, fmt.Sprintf("Job failed: %v", m["message"])
-		}
+	switch completed, failed, message := jobOutcome(u); {
+	case completed:
+		return status.CurrentStatus, "Job completed"
+	case failed:
+		return status.FailedStatus, fmt.Sprintf("Job failed: %v", message)
 	}
 	return status.InProgressStatus, "Job running: " + msg
 }
