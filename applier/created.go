@@ -3,6 +3,7 @@ package applier
 import (
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -42,6 +43,20 @@ func (m *Manager) seen(uid types.UID) {
 		delete(m.createdRefs, uid)
 		if m.created[ref].uid == uid {
 			delete(m.created, ref)
+		}
+	}
+}
+
+// ForgetCreated drops the creations of children of kind gk made before t: a cache of that kind
+// relisted (from t on) without them, so they are gone, or were deleted before any cache saw
+// them. Trusting them for the rest of createdTTL would leave such a child missing.
+func (m *Manager) ForgetCreated(gk schema.GroupKind, before time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for ref, c := range m.created {
+		if ref.Group == gk.Group && ref.Kind == gk.Kind && c.at.Before(before) {
+			delete(m.created, ref)
+			delete(m.createdRefs, c.uid)
 		}
 	}
 }

@@ -12,14 +12,16 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
+	"go.uber.org/zap"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/bosun-dev/bosun/applier"
@@ -57,6 +59,10 @@ type children struct {
 	protobufClients map[schema.GroupVersion]rest.Interface
 	// stop ends the informers; the tracker lives as long as the manager.
 	stop <-chan struct{}
+	// health tracks the informers' lists and watches (watchhealth.go); relisted is called
+	// when one of them relisted after its first sync, with when the relist began; may be nil.
+	health   *watchHealth
+	relisted func(gk schema.GroupKind, began time.Time)
 
 	// sharded: children are cached per slot of their owners, only for the slots held.
 	sharded bool
@@ -81,7 +87,8 @@ type childKey struct {
 // childInformer is one informer and what stops it alone (its slot is let go).
 type childInformer struct {
 	cache.SharedIndexInformer
-	stop chan struct{}
+	stop   chan struct{}
+	health *watchState
 }
 
 func newChildren(client metadata.Interface, dyn dynamic.Interface, protobuf *rest.Config, mapper meta.RESTMapper, namespace string, sharded bool, stop <-chan struct{}, changed func(types.UID, string)) *children {
@@ -98,6 +105,7 @@ func newChildren(client metadata.Interface, dyn dynamic.Interface, protobuf *res
 		informers:       map[childKey]*childInformer{},
 		held:            map[int]bool{allSlots: !sharded},
 		interned:        map[string]string{},
+		health:          newWatchHealth(zap.NewNop()),
 	}
 }
 
@@ -131,6 +139,7 @@ func (c *children) drop(slots []int) {
 	for k, inf := range c.informers {
 		if !c.held[k.slot] {
 			close(inf.stop)
+			inf.health.stop()
 			delete(c.informers, k)
 			for _, o := range inf.GetStore().List() {
 				if m, err := meta.Accessor(o); err == nil {
@@ -205,21 +214,53 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 			o.LabelSelector = sel
 			freshList(o, slot)
 		}
+		where := ""
+		if slot != allSlots {
+			where = fmt.Sprintf("slot %d", slot)
+		}
+		health := c.health.track(roleChild, gvr.String(), where, func(began time.Time) {
+			if c.relisted != nil {
+				c.relisted(gk, began)
+			}
+		})
 		var inf cache.SharedIndexInformer
 		if hasHealth(gk) {
-			typed, ok, err := c.protobufInformer(gk, gvr, ns, indexers, ours)
+			typed, ok, err := c.protobufInformer(gk, gvr, ns, indexers, ours, health.wrap)
 			switch {
 			case err != nil:
 				c.mu.Unlock()
+				health.stop()
 				return nil, err
 			case ok:
 				inf = typed
 			default:
-				inf = dynamicinformer.NewFilteredDynamicInformer(c.dyn, gvr, ns, 0, indexers, ours).Informer()
+				ri := c.dyn.Resource(gvr).Namespace(ns)
+				lw := health.wrap(&cache.ListWatch{
+					ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+						ours(&o)
+						return ri.List(ctx, o)
+					},
+					WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+						ours(&o)
+						return ri.Watch(ctx, o)
+					},
+				})
+				inf = cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, c.dyn), &unstructured.Unstructured{}, 0, indexers)
 				_ = inf.SetTransform(c.keepHealth)
 			}
 		} else {
-			inf = metadatainformer.NewFilteredMetadataInformer(c.client, gvr, ns, 0, indexers, ours).Informer()
+			ri := c.client.Resource(gvr).Namespace(ns)
+			lw := health.wrap(&cache.ListWatch{
+				ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+					ours(&o)
+					return ri.List(ctx, o)
+				},
+				WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+					ours(&o)
+					return ri.Watch(ctx, o)
+				},
+			})
+			inf = cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, c.client), &metav1.PartialObjectMetadata{}, 0, indexers)
 			// Of the managedFields only the shape of bosun's own entry matters; keeping
 			// them all would multiply the cache's memory.
 			_ = inf.SetTransform(c.keepShape)
@@ -229,7 +270,7 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 			UpdateFunc: func(old, obj any) { c.notifyUpdate(gk, old, obj) },
 			DeleteFunc: func(obj any) { c.notifyDelete(gk, obj) },
 		})
-		ci = &childInformer{SharedIndexInformer: inf, stop: make(chan struct{})}
+		ci = &childInformer{SharedIndexInformer: inf, stop: make(chan struct{}), health: health}
 		c.informers[key] = ci
 		go inf.Run(mergeStop(c.stop, ci.stop))
 	}

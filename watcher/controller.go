@@ -48,6 +48,8 @@ type controller struct {
 
 	metrics  *metrics.Metrics
 	progress *initialSync
+	// health tracks the owner informers' lists and watches (watchhealth.go).
+	health *watchHealth
 
 	// Set once the watched kind is resolved and its informers synced; read by child events.
 	mu       sync.RWMutex

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"k8s.io/client-go/rest"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,9 @@ type Applier interface {
 	AnnotateOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, key, value string) (*unstructured.Unstructured, error)
 	// Forget drops what the applier remembers of a child that is gone.
 	Forget(uid types.UID)
+	// ForgetCreated drops the creations of children of a kind made before a time: their
+	// cache relisted without them, so they are gone (or were never seen).
+	ForgetCreated(gk schema.GroupKind, before time.Time)
 	// Applied reports whether a child's version is the one the applier last applied.
 	Applied(uid types.UID, resourceVersion string) bool
 	// Writing reports whether the applier is writing the child now.
@@ -93,6 +97,9 @@ type Options struct {
 	// ShutdownTimeout bounds how long in-flight reconciles may run after a stop signal;
 	// default 30 seconds.
 	ShutdownTimeout time.Duration
+	// WatchDownThreshold is how long an owner or child watch may be down before Ready
+	// fails; default 60 seconds.
+	WatchDownThreshold time.Duration
 }
 
 // Manager runs one controller per watch over shared clients and a shared child cache.
@@ -100,6 +107,7 @@ type Manager struct {
 	opts        Options
 	controllers []*controller
 	kids        *children
+	health      *watchHealth
 	// childStop ends the child informers when Run returns.
 	childStop chan struct{}
 }
@@ -118,22 +126,30 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New("", "")
 	}
-	m := &Manager{opts: opts, childStop: make(chan struct{})}
-	// The collector reads the controllers at scrape time; a second Manager on the same
-	// registry (tests) keeps the first one's.
+	if opts.WatchDownThreshold <= 0 {
+		opts.WatchDownThreshold = DefaultWatchDownThreshold
+	}
+	m := &Manager{opts: opts, childStop: make(chan struct{}), health: newWatchHealth(opts.Log)}
+	// The collectors read the controllers and watches at scrape time; a second Manager on
+	// the same registry (tests) keeps the first one's.
 	_ = opts.Metrics.Registry.Register(ownerCollector{m})
+	_ = opts.Metrics.Registry.Register(m.health)
 	for _, w := range watches {
 		ns, err := namespacesOf(w.Watch, opts.Namespace)
 		if err != nil {
 			return nil, err
 		}
-		m.controllers = append(m.controllers, newController(w, ns, opts))
+		c := newController(w, ns, opts)
+		c.health = m.health
+		m.controllers = append(m.controllers, c)
 	}
 	m.kids = newChildren(opts.Metadata, opts.Dynamic, opts.Protobuf, opts.Mapper, m.childNamespace(), opts.Sharded, m.childStop, m.childChanged)
 	m.kids.gone = opts.Applier.Forget
 	m.kids.own = opts.Applier.Applied
 	m.kids.writing = opts.Applier.Writing
 	m.kids.completedGone = m.childCompletedGone
+	m.kids.health = m.health
+	m.kids.relisted = m.childRelisted
 	return m, nil
 }
 
@@ -228,5 +244,43 @@ func (m *Manager) Ready() error {
 	if len(waiting) > 0 {
 		return fmt.Errorf("caches not synced yet for watches %v", waiting)
 	}
+	if down := m.WatchesDown(m.opts.WatchDownThreshold); len(down) > 0 {
+		var parts []string
+		for _, d := range down {
+			part := fmt.Sprintf("%s %s for %s", d.Role, d.Resource, d.For.Round(time.Second))
+			if d.Err != nil {
+				part += " (" + d.Err.Error() + ")"
+			}
+			parts = append(parts, part)
+		}
+		return fmt.Errorf("watches down longer than %s: %s", m.opts.WatchDownThreshold, strings.Join(parts, "; "))
+	}
 	return nil
+}
+
+// DefaultWatchDownThreshold is how long a watch may be down before Ready fails.
+const DefaultWatchDownThreshold = time.Minute
+
+// WatchesDown lists the owner and child watches that have had no watch open for longer than
+// threshold: the API server unreachable, bosun's right to list or watch a kind gone, a watch
+// held up on the way.
+func (m *Manager) WatchesDown(threshold time.Duration) []WatchDown {
+	return m.health.down(threshold)
+}
+
+// childRelisted makes bosun look again at what a child cache may have missed while its watch
+// was down: a relist reports the deletion of the children it held, but not of those it never
+// saw — created while the watch was down, then deleted or changed before it was back. The
+// applier stops trusting its creations of that kind from before the relist, and every owner
+// whose inventory names the kind is reconciled (from the caches: no request when nothing
+// changed) once the relisted objects are in the cache.
+func (m *Manager) childRelisted(gk schema.GroupKind, began time.Time) {
+	m.opts.Applier.ForgetCreated(gk, began)
+	time.AfterFunc(relistGrace, func() {
+		n := 0
+		for _, c := range m.controllers {
+			n += c.requeueWithKind(gk, triggerRelist, gk.String()+" relisted")
+		}
+		m.opts.Log.Info("child watch relisted; owners with children of its kind requeued", zap.String("kind", gk.String()), zap.Int("owners", n))
+	})
 }

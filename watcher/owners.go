@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -50,7 +51,13 @@ func (c *controller) startSlot(ctx context.Context, gvr schema.GroupVersionResou
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &ownerSlot{informers: map[string]cache.SharedIndexInformer{}, ctx: sctx, cancel: cancel}
 	for _, ns := range c.namespaces {
-		inf := cache.NewSharedIndexInformer(c.ownerListWatch(gvr, ns, slot), &unstructured.Unstructured{}, 0, cache.Indexers{uidIndex: func(obj any) ([]string, error) {
+		where := ns
+		if slot != allSlots {
+			where = strings.TrimSpace(fmt.Sprintf("%s slot %d", ns, slot))
+		}
+		health := c.health.track(roleOwner, gvr.String(), where, nil)
+		context.AfterFunc(sctx, health.stop)
+		inf := cache.NewSharedIndexInformer(health.wrap(c.ownerListWatch(gvr, ns, slot)), &unstructured.Unstructured{}, 0, cache.Indexers{uidIndex: func(obj any) ([]string, error) {
 			m, err := meta.Accessor(obj)
 			if err != nil {
 				return nil, err
@@ -327,6 +334,27 @@ func (c *controller) recordedPrunes() []pruneRecord {
 		}
 	})
 	return out
+}
+
+// requeueWithKind queues every owner of this watch that records children of kind gk, for the
+// reason given; it returns how many.
+func (c *controller) requeueWithKind(gk schema.GroupKind, why, child string) int {
+	var keys []cache.ObjectName
+	c.mu.RLock()
+	c.eachOwnerStore(func(idx cache.Indexer) {
+		for _, o := range idx.List() {
+			m, err := meta.Accessor(o)
+			if err == nil && slices.Contains(applier.SplitList(m.GetAnnotations()[applier.AnnotationContainsGroupKinds]), gk.String()) {
+				keys = append(keys, cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()})
+			}
+		}
+	})
+	c.mu.RUnlock()
+	for _, key := range keys {
+		c.triggers.note(key, trigger{kind: why, child: child})
+		c.queue.Add(key)
+	}
+	return len(keys)
 }
 
 // ownersWithKind is how many of this watch's owners record children of kind gk.

@@ -28,7 +28,7 @@ import (
 // protobufInformer returns an informer of gvr's objects in client-go's types, or false when
 // client-go has no type for it or no protobuf client was configured (Options.Protobuf).
 // Called with c.mu held.
-func (c *children) protobufInformer(gk schema.GroupKind, gvr schema.GroupVersionResource, ns string, indexers cache.Indexers, tweak func(*metav1.ListOptions)) (cache.SharedIndexInformer, bool, error) {
+func (c *children) protobufInformer(gk schema.GroupKind, gvr schema.GroupVersionResource, ns string, indexers cache.Indexers, tweak func(*metav1.ListOptions), wrap func(*cache.ListWatch) *cache.ListWatch) (cache.SharedIndexInformer, bool, error) {
 	gvk := gk.WithVersion(gvr.Version)
 	if c.protobuf == nil || !scheme.Scheme.Recognizes(gvk) {
 		return nil, false, nil
@@ -45,7 +45,7 @@ func (c *children) protobufInformer(gk schema.GroupKind, gvr schema.GroupVersion
 		tweak(&o)
 		return rc.Get().NamespaceIfScoped(ns, ns != "").Resource(gvr.Resource).VersionedParams(&o, scheme.ParameterCodec)
 	}
-	lw := &cache.ListWatch{
+	lw := wrap(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			return request(o).Do(ctx).Get()
 		},
@@ -53,7 +53,7 @@ func (c *children) protobufInformer(gk schema.GroupKind, gvr schema.GroupVersion
 			o.Watch = true
 			return request(o).Watch(ctx)
 		},
-	}
+	})
 	inf := cache.NewSharedIndexInformerWithOptions(lw, example, cache.SharedIndexInformerOptions{
 		Indexers: indexers, ObjectDescription: gvr.String(),
 	})

@@ -12,6 +12,7 @@ const (
 	triggerRollout = "rollout" // a new template version reaches the owner
 	triggerChild   = "child"   // one of its children changed or went away (drift)
 	triggerResync  = "resync"  // the periodic resync
+	triggerRelist  = "relist"  // a child cache relisted: what changed while it was not watching
 	triggerRequeue = "requeue" // asked to look again (waiting for children, hooks, a rollout)
 	triggerRetry   = "retry"   // the last reconcile failed
 )
@@ -34,7 +35,7 @@ func (t trigger) priority() int {
 		return 4
 	case triggerChild:
 		return 3
-	case triggerResync:
+	case triggerResync, triggerRelist:
 		return 2
 	case triggerRequeue:
 		return 1

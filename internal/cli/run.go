@@ -44,7 +44,9 @@ type RunOptions struct {
 	Burst           int
 	Compression     bool
 	ShutdownTimeout time.Duration
-	LeaderElection  LeaderElection
+	// WatchDownThreshold is how long an owner or child watch may be down before /readyz fails.
+	WatchDownThreshold time.Duration
+	LeaderElection     LeaderElection
 	// Sharding makes every replica active, each on its share of the owners; the Leases are
 	// named and timed by LeaderElection's settings (its Enabled must be false).
 	Sharding bool
@@ -89,6 +91,7 @@ func newRunCommand() *cobra.Command {
 	f.IntVar(&o.Burst, "kube-api-burst", 100, "client-side burst of requests to the API server, with --kube-api-qps")
 	f.BoolVar(&o.Compression, "kube-api-compression", false, "ask the API server to gzip large responses (lists); off, bosun and the API server save the CPU, which costs more than the bytes unless the API server is far away")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
+	f.DurationVar(&o.WatchDownThreshold, "watch-down-threshold", watcher.DefaultWatchDownThreshold, "how long an owner or child watch may have no connection open before /readyz fails (bosun_watch_up shows it at once)")
 	addLeaderElectionFlags(f, &o.LeaderElection)
 	f.BoolVar(&o.Sharding, "sharding", false, "run several active replicas, each reconciling its share of the owners; membership Leases are named by --leader-election-id in --leader-election-namespace and timed by the --leader-election-* durations")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty or 0: off)")
@@ -169,17 +172,18 @@ func Run(ctx context.Context, o RunOptions) error {
 	b := currentBuild()
 	m := metrics.New(b.Version, b.Commit)
 	wopts := watcher.Options{
-		Metrics:         m,
-		Log:             log,
-		Dynamic:         dyn,
-		Metadata:        meta,
-		Protobuf:        writes,
-		Discovery:       dc,
-		Mapper:          mapper,
-		Applier:         applier.New(dyn, meta, mapper, applier.Options{}),
-		Events:          broadcaster.NewRecorder(scheme.Scheme, "bosun"),
-		Namespace:       o.Namespace,
-		ShutdownTimeout: o.ShutdownTimeout,
+		Metrics:            m,
+		Log:                log,
+		Dynamic:            dyn,
+		Metadata:           meta,
+		Protobuf:           writes,
+		Discovery:          dc,
+		Mapper:             mapper,
+		Applier:            applier.New(dyn, meta, mapper, applier.Options{}),
+		Events:             broadcaster.NewRecorder(scheme.Scheme, "bosun"),
+		Namespace:          o.Namespace,
+		ShutdownTimeout:    o.ShutdownTimeout,
+		WatchDownThreshold: o.WatchDownThreshold,
 	}
 	var elected *election
 	var sharded *sharding
