@@ -181,10 +181,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	kids := m.kids
 
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		m.sweepLoop(ctx, kids, m.sweepPeriod())
+	}()
+	go func() {
+		defer wg.Done()
+		m.health.watchdog(ctx, m.opts.WatchDownThreshold)
 	}()
 	for _, c := range m.controllers {
 		wg.Add(2)

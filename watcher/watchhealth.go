@@ -79,6 +79,7 @@ type watchState struct {
 	open      int       // watches open now
 	downSince time.Time // since when no watch was open; zero while one is
 	failing   bool      // an episode of failures is on (logged once)
+	overdue   bool      // this episode has lasted past the threshold (logged once)
 	lastErr   error
 	lastEvent time.Time
 	errors    int
@@ -204,10 +205,10 @@ func (s *watchState) opened() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.open++
-	if s.failing {
+	if s.failing || s.overdue {
 		s.log.Info("watch back", zap.Duration("down", s.h.now().Sub(s.downSince)))
 	}
-	s.failing = false
+	s.failing, s.overdue = false, false
 	s.lastErr = nil
 	s.downSince = time.Time{}
 	s.lastEvent = s.h.now()
@@ -264,6 +265,40 @@ type WatchDown struct {
 	For            time.Duration
 	// Err is its last error; nil when it broke off without one.
 	Err error
+}
+
+// watchdog logs, once per episode, each watch down for longer than threshold — also one that
+// stalls without an error (a request the network holds) — until ctx is done.
+func (h *watchHealth) watchdog(ctx context.Context, threshold time.Duration) {
+	tick := time.NewTicker(min(max(threshold/4, retryMin), 5*time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		h.mu.Lock()
+		states := slices.Clone(h.states)
+		h.mu.Unlock()
+		now := h.now()
+		for _, s := range states {
+			if d, err := s.down(now); d > threshold {
+				s.overdueFor(d, threshold, err)
+			}
+		}
+	}
+}
+
+func (s *watchState) overdueFor(d, threshold time.Duration, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.overdue || s.stopped {
+		return
+	}
+	s.overdue = true
+	s.log.Warn("watch down longer than the threshold; /readyz fails until it is back", zap.Duration("down", d),
+		zap.Duration("threshold", threshold), zap.Error(err))
 }
 
 // down lists the watches down for longer than threshold.

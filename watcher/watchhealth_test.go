@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -159,4 +160,41 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestTheWatchdogLogsAStalledWatchOncePerEpisode(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	h := newWatchHealth(zap.New(core))
+	s := h.track(roleChild, "v1/configmaps", "", nil)
+	s.opened()
+	s.listEnds()
+	s.closed(nil) // broke off without an error; the next watch hangs
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.watchdog(ctx, 10*time.Millisecond)
+	}()
+	waitLogged := func(msg string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for logs.FilterMessage(msg).Len() < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%q logged %d times, want %d; logs: %v", msg, logs.FilterMessage(msg).Len(), want, logs.All())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	const overdue = "watch down longer than the threshold; /readyz fails until it is back"
+	waitLogged(overdue, 1)
+	time.Sleep(600 * time.Millisecond) // two more ticks of the watchdog
+	if n := logs.FilterMessage(overdue).Len(); n != 1 {
+		t.Errorf("%q logged %d times in one episode, want once", overdue, n)
+	}
+	s.opened()
+	waitLogged("watch back", 1)
+	s.closed(nil)
+	waitLogged(overdue, 2)
+	cancel()
+	<-done
 }

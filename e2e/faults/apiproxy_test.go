@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -33,12 +35,21 @@ type apiProxy struct {
 
 	mu       sync.Mutex
 	up       chan struct{} // closed while requests pass
-	inflight map[int]context.CancelFunc
+	inflight map[int]inflight
 	next     int
 	requests []*proxied
 	cutOn    func(*http.Request) bool
 	cut      chan struct{} // closed once the proxy was cut
 	cutAt    time.Time
+	// holdOn holds the requests it matches until released, which answers them as gone.
+	holdOn   func(*http.Request) bool
+	released chan struct{}
+}
+
+// inflight is a request passed on and not yet answered.
+type inflight struct {
+	r      *http.Request
+	cancel context.CancelFunc
 }
 
 // proxied is one request that reached the proxy.
@@ -66,7 +77,7 @@ func startAPIProxy(t *testing.T) *apiProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &apiProxy{up: make(chan struct{}), inflight: map[int]context.CancelFunc{}, cut: make(chan struct{})}
+	p := &apiProxy{up: make(chan struct{}), inflight: map[int]inflight{}, cut: make(chan struct{})}
 	close(p.up)
 	quiet := log.New(io.Discard, "", 0)
 	p.rp = &httputil.ReverseProxy{
@@ -112,7 +123,19 @@ func (p *apiProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.cutOn = nil
 		p.cutLocked() // this request waits too
 	}
+	hold, released := p.holdOn, p.released
 	p.mu.Unlock()
+	if hold != nil && hold(r) {
+		select {
+		case <-released:
+			gone(w)
+		case <-r.Context().Done():
+			p.mu.Lock()
+			rec.dropped = time.Now()
+			p.mu.Unlock()
+		}
+		return
+	}
 
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), proxiedKey{}, rec))
 	defer cancel()
@@ -122,7 +145,7 @@ func (p *apiProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if isClosed(up) {
 			id := p.next
 			p.next++
-			p.inflight[id] = cancel
+			p.inflight[id] = inflight{r: r, cancel: cancel}
 			rec.forwarded = time.Now()
 			p.mu.Unlock()
 			defer func() {
@@ -158,8 +181,8 @@ func (p *apiProxy) cutLocked() {
 		return
 	}
 	p.up = make(chan struct{})
-	for id, cancel := range p.inflight {
-		cancel()
+	for id, f := range p.inflight {
+		f.cancel()
 		delete(p.inflight, id)
 	}
 	p.cutAt = time.Now()
@@ -173,6 +196,42 @@ func (p *apiProxy) heal() {
 	if !isClosed(p.up) {
 		close(p.up)
 	}
+}
+
+// hold breaks off the requests in progress that match, and holds those that arrive from now on,
+// as a watch that the network cut while the rest of the API passes.
+func (p *apiProxy) hold(match func(*http.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.holdOn, p.released = match, make(chan struct{})
+	for id, f := range p.inflight {
+		if match(f.r) {
+			f.cancel()
+			delete(p.inflight, id)
+		}
+	}
+}
+
+// release answers the held requests 410 Gone ("too old resource version"), as an API server
+// answers a watch that comes back after its resource version was compacted away, so that the
+// informer must list again; requests from now on pass.
+func (p *apiProxy) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.holdOn != nil {
+		close(p.released)
+		p.holdOn = nil
+	}
+}
+
+func gone(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusGone)
+	_ = json.NewEncoder(w).Encode(metav1.Status{
+		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   metav1.StatusFailure, Code: http.StatusGone, Reason: metav1.StatusReasonExpired,
+		Message: "too old resource version (held by the test's proxy)",
+	})
 }
 
 // log returns a copy of the request log so far.
