@@ -78,6 +78,8 @@ type Watch struct {
 	// Rollout paces re-rendering owners after a template change; by default
 	// Workers owners at once, pausing after 5 failures.
 	Rollout Rollout
+	// Lookup limits what a chart's lookup reads outside the owner's namespace.
+	Lookup LookupPolicy
 	// RenderTimeout limits one render, so that a runaway template cannot hold
 	// a worker; 10s by default.
 	RenderTimeout time.Duration

@@ -48,6 +48,7 @@ type rawConfig struct {
 	Status   rawStatus   `mapstructure:"status"`
 	Safety   rawSafety   `mapstructure:"safety"`
 	Rollout  rawRollout  `mapstructure:"rollout"`
+	Lookup   rawLookup   `mapstructure:"lookup"`
 
 	// hasWatch tells a missing watch, one error, from a watch missing its
 	// fields, an error per field.
@@ -68,6 +69,7 @@ type rawChildren struct {
 	AdoptHelmReleases   bool        `mapstructure:"adopthelmreleases"`
 	RecreateOnImmutable bool        `mapstructure:"recreateonimmutable"`
 	Ignore              []rawIgnore `mapstructure:"ignore"`
+	Max                 *int        `mapstructure:"max"`
 }
 
 type rawIgnore struct {
@@ -86,6 +88,10 @@ type rawSafety struct {
 	MaxDeletes            *int `mapstructure:"maxdeletes"`
 	MaxDeletePercent      *int `mapstructure:"maxdeletepercent"`
 	MaxKindRemovalPercent *int `mapstructure:"maxkindremovalpercent"`
+}
+
+type rawLookup struct {
+	Kinds []string `mapstructure:"kinds"`
 }
 
 type rawRollout struct {

@@ -47,6 +47,7 @@
 //	  ignore:                     # fields left to other managers, one rule per kind
 //	    - kind: Deployment.apps   # required
 //	      paths: [spec.replicas]  # map keys separated by dots, at least one
+//	  max: 2000                   # objects one owner may render, hooks included; 1..50000
 //	status:
 //	  enabled: auto               # auto (if the kind has a status subresource) | true | false
 //	  ready: healthy              # healthy (applied and healthy by kstatus rules) | applied
@@ -58,6 +59,8 @@
 //	  maxInFlight: 100            # owners on a new template version not yet Ready; 0 = 100
 //	  maxFailures: 5              # failed owners before the rollout pauses; >= 1
 //	renderTimeout: 10s            # 100ms..5m
+//	lookup:                       # a chart's lookup outside the owner's namespace
+//	  kinds: []                   # only these kinds (as children.kinds); empty = all but Secret
 //
 // The children settings are a tenant boundary: whoever may create an owner
 // gets bosun's privileges for whatever the templates render from it, so by

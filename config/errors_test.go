@@ -59,14 +59,15 @@ testdata/bad/namespaces-invalid.yaml: namespaces[2]: duplicate namespace "team-a
 testdata/bad/unknown-nested-key.yaml: watch.kind: required`,
 	"unknown-top-level-keys.yaml": `testdata/bad/unknown-top-level-keys.yaml: unknown key "replicas"
 testdata/bad/unknown-top-level-keys.yaml: unknown key "workerz"`,
-	"values-not-a-map.yaml":     "testdata/bad/values-not-a-map.yaml: values: expected a map, got list",
-	"watch-not-a-map.yaml":      "testdata/bad/watch-not-a-map.yaml: watch: expected a map, got string",
-	"workers-not-a-number.yaml": "testdata/bad/workers-not-a-number.yaml: workers: expected an integer, got string",
-	"workers-too-many.yaml":     "testdata/bad/workers-too-many.yaml: workers: must be between 1 and 256, got 1000",
-	"workers-zero.yaml":         "testdata/bad/workers-zero.yaml: workers: must be between 1 and 256, got 0",
-	"yaml-duplicate-key.yaml":   `testdata/bad/yaml-duplicate-key.yaml: yaml: line 4: mapping key "kind" already defined at line 3`,
-	"yaml-syntax-unclosed.yaml": "testdata/bad/yaml-syntax-unclosed.yaml: yaml: line 4: did not find expected ',' or ']'",
-	"yaml-syntax.yaml":          "testdata/bad/yaml-syntax.yaml: yaml: line 3: mapping values are not allowed in this context",
+	"values-not-a-map.yaml":          "testdata/bad/values-not-a-map.yaml: values: expected a map, got list",
+	"watch-not-a-map.yaml":           "testdata/bad/watch-not-a-map.yaml: watch: expected a map, got string",
+	"workers-not-a-number.yaml":      "testdata/bad/workers-not-a-number.yaml: workers: expected an integer, got string",
+	"workers-too-many.yaml":          "testdata/bad/workers-too-many.yaml: workers: must be between 1 and 256, got 1000",
+	"workers-zero.yaml":              "testdata/bad/workers-zero.yaml: workers: must be between 1 and 256, got 0",
+	"children-max-out-of-range.yaml": "testdata/bad/children-max-out-of-range.yaml: children.max: must be between 1 and 50000, got 0",
+	"yaml-duplicate-key.yaml":        `testdata/bad/yaml-duplicate-key.yaml: yaml: line 4: mapping key "kind" already defined at line 3`,
+	"yaml-syntax-unclosed.yaml":      "testdata/bad/yaml-syntax-unclosed.yaml: yaml: line 4: did not find expected ',' or ']'",
+	"yaml-syntax.yaml":               "testdata/bad/yaml-syntax.yaml: yaml: line 3: mapping values are not allowed in this context",
 	"children-ignore-invalid.yaml": `testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[1]: "spec..replicas" has an empty segment; want map keys separated by single dots, e.g. spec.replicas
 testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[2]: ".spec" has an empty segment; want map keys separated by single dots, e.g. spec.replicas
 testdata/bad/children-ignore-invalid.yaml: children.ignore[0].paths[3]: "spec.template.spec.containers[0].image" addresses a list item; only map keys can be ignored

@@ -25,6 +25,10 @@ const (
 	// template holds a worker for too long.
 	MinRenderTimeout = 100 * time.Millisecond
 	MaxRenderTimeout = 5 * time.Minute
+	// DefaultMaxChildren and MaxMaxChildren bound the objects one owner may
+	// render (children.max).
+	DefaultMaxChildren = 2000
+	MaxMaxChildren     = 50_000
 )
 
 // AnyNamespace in ChildPolicy.Namespaces allows children in every namespace.
@@ -59,6 +63,19 @@ type ChildPolicy struct {
 	// Ignore lists fields bosun never sets, at most one rule per kind, so
 	// that other managers (an HPA, a human) own them.
 	Ignore []IgnoreRule
+	// Max is how many objects one owner may render, hooks included; a render
+	// of more fails the owner (RenderFailed) before anything is applied.
+	Max int
+}
+
+// LookupPolicy limits what a chart's lookup may read on an owner's behalf
+// outside the owner's own namespace (where it reads any kind, RBAC
+// permitting): only in the namespaces and scopes ChildPolicy lets children
+// go to, and there only Kinds, or when Kinds is empty every kind but Secret.
+// A tenant whose values reach tpl calls lookup as it likes; a Secret of a
+// shared namespace must not be one tpl away from the tenant's own ConfigMap.
+type LookupPolicy struct {
+	Kinds []schema.GroupKind
 }
 
 // IgnoreRule names fields of one kind of child that bosun leaves to other

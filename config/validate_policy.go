@@ -18,6 +18,12 @@ func validatePolicies(w *Watch, raw *rawConfig, ok func(field string) bool) []er
 	w.Children = children
 	errs = append(errs, cerrs...)
 
+	if ok("lookup.kinds") {
+		kinds, kerrs := parseKinds("lookup.kinds", raw.Lookup.Kinds)
+		w.Lookup.Kinds = kinds
+		errs = append(errs, kerrs...)
+	}
+
 	status, serrs := validateStatus(raw.Status, ok)
 	w.Status = status
 	errs = append(errs, serrs...)
@@ -69,6 +75,25 @@ func validatePolicies(w *Watch, raw *rawConfig, ok func(field string) bool) []er
 	return errs
 }
 
+// parseKinds parses a list of kinds (Kind.group, or Kind for core) of the field.
+func parseKinds(field string, raw []string) ([]schema.GroupKind, []error) {
+	var kinds []schema.GroupKind
+	var errs []error
+	for i, s := range raw {
+		item := fmt.Sprintf("%s[%d]", field, i)
+		gk, err := parseGroupKind(s)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", item, err))
+		case slices.Contains(kinds, gk):
+			errs = append(errs, fmt.Errorf("%s: duplicate kind %q", item, s))
+		default:
+			kinds = append(kinds, gk)
+		}
+	}
+	return kinds, errs
+}
+
 func validateChildren(raw rawChildren, ok func(field string) bool) (ChildPolicy, []error) {
 	var errs []error
 	p := ChildPolicy{
@@ -76,6 +101,14 @@ func validateChildren(raw rawChildren, ok func(field string) bool) (ChildPolicy,
 		Adopt:               raw.Adopt,
 		AdoptHelmReleases:   raw.AdoptHelmReleases,
 		RecreateOnImmutable: raw.RecreateOnImmutable,
+	}
+
+	p.Max = DefaultMaxChildren
+	if ok("children.max") && raw.Max != nil {
+		p.Max = *raw.Max
+		if p.Max < 1 || p.Max > MaxMaxChildren {
+			errs = append(errs, fmt.Errorf("children.max: must be between 1 and %d, got %d", MaxMaxChildren, p.Max))
+		}
 	}
 
 	if ok("children.namespaces") && len(raw.Namespaces) > 0 {
@@ -99,18 +132,9 @@ func validateChildren(raw rawChildren, ok func(field string) bool) (ChildPolicy,
 	}
 
 	if ok("children.kinds") {
-		for i, s := range raw.Kinds {
-			field := fmt.Sprintf("children.kinds[%d]", i)
-			gk, err := parseGroupKind(s)
-			switch {
-			case err != nil:
-				errs = append(errs, fmt.Errorf("%s: %w", field, err))
-			case slices.Contains(p.Kinds, gk):
-				errs = append(errs, fmt.Errorf("%s: duplicate kind %q", field, s))
-			default:
-				p.Kinds = append(p.Kinds, gk)
-			}
-		}
+		kinds, kerrs := parseKinds("children.kinds", raw.Kinds)
+		p.Kinds = kinds
+		errs = append(errs, kerrs...)
 	}
 
 	if ok("children.ignore") {

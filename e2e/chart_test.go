@@ -407,3 +407,41 @@ func TestAdoptNeverTakesAnotherOwnersChild(t *testing.T) {
 		t.Errorf("data.by = %q, want first", by)
 	}
 }
+
+// TestLookupOfASharedNamespacesSecret: children may go to a shared namespace, but a tenant
+// steering lookup there must not read its Secrets (they would be one tpl away from its own
+// ConfigMap) unless the watch's lookup.kinds names Secret; its own namespace's it reads.
+func TestLookupOfASharedNamespacesSecret(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "lookup-tenant")
+	shared := env.CreateNamespace(t, "lookup-shared")
+	for _, n := range []string{ns, shared} {
+		create(t, secretGVR, n, fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":%q},"data":{"password":"c2VjcmV0"}}`, n))
+	}
+	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"nosy","namespace":%q},"spec":{"peek":{"namespace":%q,"name":"db"}}}`, ns, shared))
+	create(t, widgetGVR, ns, fmt.Sprintf(`{"apiVersion":"e2e.bosun.dev/v1","kind":"Widget","metadata":{"name":"own","namespace":%q},"spec":{"peek":{"namespace":%q,"name":"db"}}}`, ns, ns))
+
+	b := startBosun(t, chartWatch(t, fmt.Sprintf("children: {namespaces: [%s]}\n", shared)), ns)
+	const want = "Secrets are read only in the owner's namespace (the watch's lookup.kinds does not name Secret)"
+	u := waitCondition(t, widgetGVR, ns, "nosy", "Ready", "False", watcher.ReasonRenderFailed)
+	if _, _, msg := condition(u, "Ready"); !strings.Contains(msg, want) || !strings.Contains(msg, shared) {
+		t.Errorf("condition message %q does not name the namespace and say %q", msg, want)
+	}
+	if note := waitEvent(t, ns, "nosy", watcher.ReasonRenderFailed); !strings.Contains(note, want) {
+		t.Errorf("Event %q does not say %q", note, want)
+	}
+	if _, err := get(configMapGVR, ns, "nosy-peek"); !apierrors.IsNotFound(err) {
+		t.Errorf("an owner read a shared namespace's Secret through lookup (err %v)", err)
+	}
+	waitCondition(t, widgetGVR, ns, "own", "Ready", "True", watcher.ReasonReady)
+	if found, _, _ := unstructured.NestedString(waitObject(t, configMapGVR, ns, "own-peek", nil).Object, "data", "found"); found != "yes" {
+		t.Errorf("lookup of a Secret in the owner's own namespace: found = %q, want yes", found)
+	}
+	b.stop()
+
+	startBosun(t, chartWatch(t, fmt.Sprintf("children: {namespaces: [%s]}\nlookup: {kinds: [Secret]}\n", shared)), ns)
+	waitCondition(t, widgetGVR, ns, "nosy", "Ready", "True", watcher.ReasonReady)
+	if found, _, _ := unstructured.NestedString(waitObject(t, configMapGVR, ns, "nosy-peek", nil).Object, "data", "found"); found != "yes" {
+		t.Errorf("with lookup.kinds naming Secret: found = %q, want yes", found)
+	}
+}

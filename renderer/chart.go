@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -17,10 +18,11 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	depsutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	"helm.sh/helm/v4/pkg/engine"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/bosun-dev/bosun/renderer/internal/helmengine"
 )
 
 // Where a chart's values come from on the owner.
@@ -52,8 +54,12 @@ type ChartOptions struct {
 	// IsUpgrade tells whether an owner already has children (.Release.IsUpgrade); nil means
 	// every render is an install.
 	IsUpgrade func(owner *unstructured.Unstructured) bool
-	// MaxOutputBytes caps the text one Render may produce; 0 means DefaultMaxOutputBytes.
+	// MaxOutputBytes caps the text one Render may hold while it runs (every file rendered so far
+	// and the include and tpl calls under way); 0 means DefaultMaxOutputBytes.
 	MaxOutputBytes int
+	// MaxObjects caps the objects one Render may return, hooks included; 0 means
+	// DefaultMaxObjects.
+	MaxObjects int
 }
 
 // LookupFunc reads one object (name set) or a list for a chart's lookup on behalf of owner,
@@ -69,6 +75,7 @@ type Chart struct {
 	opts     ChartOptions
 	caps     *common.Capabilities
 	maxBytes int
+	maxObjs  int
 	hash     string
 }
 
@@ -78,6 +85,10 @@ type Chart struct {
 // that a broken chart fails here with its file and line.
 func LoadChart(path string, opts ChartOptions) (*Chart, error) {
 	maxBytes, err := outputLimit(opts.MaxOutputBytes)
+	if err != nil {
+		return nil, err
+	}
+	maxObjs, err := objectLimit(opts.MaxObjects)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +119,7 @@ func LoadChart(path string, opts ChartOptions) (*Chart, error) {
 		return nil, fmt.Errorf("override %w", err)
 	}
 	opts.Override = override
-	c := &Chart{path: path, chart: ch, opts: opts, maxBytes: maxBytes}
+	c := &Chart{path: path, chart: ch, opts: opts, maxBytes: maxBytes, maxObjs: maxObjs}
 	if c.caps, err = capabilities(opts); err != nil {
 		return nil, err
 	}
@@ -264,7 +275,7 @@ func (c *Chart) parse() error {
 	if err != nil {
 		return nil // a chart whose defaults do not coalesce still gets checked per owner
 	}
-	_, err = engine.Engine{}.RenderWithContext(context.Background(), ch, vals)
+	_, err = c.engine(context.Background(), nil).RenderWithContext(context.Background(), ch, vals)
 	if err != nil && isParseError(err) {
 		return fmt.Errorf("chart %s: %w", c.path, err)
 	}
@@ -304,24 +315,17 @@ func (c *Chart) Render(ctx context.Context, owner *unstructured.Unstructured) ([
 	if err != nil {
 		return nil, &Error{Err: err}
 	}
-	eng := engine.Engine{CustomTemplateFuncs: map[string]any{"lookup": c.lookupFor(ctx, owner)}}
-	files, err := eng.RenderWithContext(ctx, ch, top)
+	files, err := c.engine(ctx, owner).RenderWithContext(ctx, ch, top)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, fmt.Errorf("render: %w", cerr)
 		}
 		return nil, &Error{Err: err}
 	}
-	size := 0
-	for name, text := range files {
+	for name := range files {
 		if strings.HasSuffix(name, "NOTES.txt") {
 			delete(files, name)
-			continue
 		}
-		size += len(text)
-	}
-	if size > c.maxBytes {
-		return nil, &Error{Err: fmt.Errorf("chart output is %d bytes: %w (%d)", size, errOutputLimit, c.maxBytes)}
 	}
 	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
 	if err != nil {
@@ -334,6 +338,9 @@ func (c *Chart) Render(ctx context.Context, owner *unstructured.Unstructured) ([
 			return nil, err
 		}
 		out = append(out, objs...)
+		if err := checkObjects(len(out), c.maxObjs); err != nil {
+			return nil, err
+		}
 	}
 	for _, h := range hooks {
 		if slices.Contains(h.Events, release.HookTest) {
@@ -344,6 +351,9 @@ func (c *Chart) Render(ctx context.Context, owner *unstructured.Unstructured) ([
 			return nil, err
 		}
 		out = append(out, objs...)
+		if err := checkObjects(len(out), c.maxObjs); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -376,9 +386,21 @@ func (c *Chart) values(owner *unstructured.Unstructured) (map[string]any, error)
 	return out, nil
 }
 
+// engine is Helm's engine bounded as a template render is: by ctx and the output budget while
+// it runs, with loops and template calls guarded, and sprig's size-taking functions bounded.
+func (c *Chart) engine(ctx context.Context, owner *unstructured.Unstructured) helmengine.Engine {
+	funcs := boundedFuncs(c.maxBytes)
+	maps.Copy(funcs, guardFuncs(ctx))
+	funcs["lookup"] = c.lookupFor(ctx, owner)
+	return helmengine.Engine{
+		CustomTemplateFuncs: funcs,
+		Limits:              helmengine.Limits{MaxBytes: c.maxBytes, MaxDepth: MaxIncludeDepth, PrepareTree: guardLoops},
+	}
+}
+
 func (c *Chart) lookupFor(ctx context.Context, owner *unstructured.Unstructured) func(apiVersion, kind, namespace, name string) (map[string]any, error) {
 	return func(apiVersion, kind, namespace, name string) (map[string]any, error) {
-		if c.opts.Lookup == nil {
+		if c.opts.Lookup == nil || owner == nil {
 			return map[string]any{}, nil
 		}
 		return c.opts.Lookup(ctx, owner, apiVersion, kind, namespace, name)

@@ -90,13 +90,19 @@
 //
 // # Limits
 //
-// Guard rails against runaway templates, not a sandbox for hostile ones:
+// Guard rails against runaway renders, by mistake or through an owner's values passed to tpl,
+// for templates and charts alike (charts render in internal/helmengine, Helm's engine with the
+// same limits):
 //   - One Render writes at most Options.MaxOutputBytes (DefaultMaxOutputBytes, 4 MiB) over all
 //     output templates; one include or tpl result is capped at the same size. repeat, indent and
 //     nindent refuse results over that size before building them.
 //   - until, untilStep and seq build at most MaxListLength (100000) elements, and range refuses to
 //     iterate over an integer larger than that.
 //   - include and tpl nest at most MaxIncludeDepth (100) deep.
+//   - One Render returns at most Options.MaxObjects (ChartOptions.MaxObjects; DefaultMaxObjects,
+//     2000) objects.
+//   - A chart render holds at most ChartOptions.MaxOutputBytes at once: the files rendered so far
+//     and the include and tpl calls under way.
 //   - The context is checked on every write, every include and tpl call, at the start of every
 //     template (so on every {{template}} call) and whenever a range starts: New adds these checks
 //     to the parsed templates. A cancelled or expired context stops a runaway template promptly.

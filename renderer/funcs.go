@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"text/template"
@@ -49,7 +50,6 @@ func funcMap(maxBytes int) template.FuncMap {
 	for name, must := range swallowing {
 		f[name] = f[must]
 	}
-	limits := stringLimits{maxBytes: maxBytes}
 	for name, fn := range map[string]any{
 		"b64dec":        b64dec,
 		"b32dec":        b32dec,
@@ -63,15 +63,10 @@ func funcMap(maxBytes int) template.FuncMap {
 		"quote":         rejectNil("quote", f["quote"].(func(...any) string)),
 		"squote":        rejectNil("squote", f["squote"].(func(...any) string)),
 		printGuardFunc:  printGuard,
-		"until":         until,
-		"untilStep":     untilStep,
-		"seq":           seq,
-		"repeat":        limits.repeat,
-		"indent":        limits.indent,
-		"nindent":       limits.nindent,
 	} {
 		f[name] = fn
 	}
+	maps.Copy(f, boundedFuncs(maxBytes))
 	// include and tpl need the context and template set of one execution, which binds them;
 	// these placeholders only make templates that call them parse.
 	for _, name := range []string{"include", "tpl"} {

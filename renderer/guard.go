@@ -1,6 +1,7 @@
 package renderer
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"text/template/parse"
@@ -29,6 +30,19 @@ const (
 // are the types of the functions t may call, which tell where a value can be nil.
 func guardTree(t *parse.Tree, funcs funcTypes) []*parse.TemplateNode {
 	g := guarder{t: t, funcs: funcs}
+	g.guard()
+	return g.calls
+}
+
+// guardLoops adds only the "range" and "template" guards, for Helm's engine: a chart keeps
+// Helm's rules for missing values.
+func guardLoops(t *parse.Tree) {
+	g := guarder{t: t, loopsOnly: true}
+	g.guard()
+}
+
+func (g *guarder) guard() {
+	t := g.t
 	g.node(t.Root)
 	pos := t.Root.Position()
 	guard := &parse.ActionNode{
@@ -37,13 +51,13 @@ func guardTree(t *parse.Tree, funcs funcTypes) []*parse.TemplateNode {
 		Pipe:     &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{guardCommand(t, pos, templateGuardFunc)}},
 	}
 	t.Root.Nodes = append([]parse.Node{guard}, t.Root.Nodes...)
-	return g.calls
 }
 
 type guarder struct {
-	t     *parse.Tree
-	funcs funcTypes
-	calls []*parse.TemplateNode
+	t         *parse.Tree
+	funcs     funcTypes
+	loopsOnly bool // no print guards
+	calls     []*parse.TemplateNode
 }
 
 func (g *guarder) node(node parse.Node) {
@@ -53,7 +67,7 @@ func (g *guarder) node(node parse.Node) {
 			return
 		}
 		for i, c := range n.Nodes {
-			if a, ok := c.(*parse.ActionNode); ok {
+			if a, ok := c.(*parse.ActionNode); ok && !g.loopsOnly {
 				n.Nodes[i] = g.action(a)
 				continue
 			}
@@ -64,20 +78,24 @@ func (g *guarder) node(node parse.Node) {
 	case *parse.WithNode:
 		g.branch(&n.BranchNode)
 	case *parse.RangeNode:
-		g.pipe(n.Pipe)
+		if !g.loopsOnly {
+			g.pipe(n.Pipe)
+		}
 		n.Pipe.Cmds = append(n.Pipe.Cmds, guardCommand(g.t, n.Pipe.Position(), rangeGuardFunc))
 		g.node(n.List)
 		g.node(n.ElseList)
 	case *parse.TemplateNode:
 		g.calls = append(g.calls, n)
-		if n.Pipe != nil {
+		if n.Pipe != nil && !g.loopsOnly {
 			g.pipe(n.Pipe)
 		}
 	}
 }
 
 func (g *guarder) branch(n *parse.BranchNode) {
-	g.pipe(n.Pipe)
+	if !g.loopsOnly {
+		g.pipe(n.Pipe)
+	}
 	g.node(n.List)
 	g.node(n.ElseList)
 }
@@ -92,7 +110,16 @@ func guardCommand(t *parse.Tree, pos parse.Pos, fn string) *parse.CommandNode {
 
 // rangeGuard is the "range" guard of one execution; it passes the range value through.
 func (x *execution) rangeGuard(v any) (any, error) {
-	if err := x.ctx.Err(); err != nil {
+	return checkRange(x.ctx, v)
+}
+
+// templateGuard is the "template" guard of one execution; it prints nothing.
+func (x *execution) templateGuard() (string, error) {
+	return "", x.ctx.Err()
+}
+
+func checkRange(ctx context.Context, v any) (any, error) {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if n, ok := iterations(v); ok && n > MaxListLength {
@@ -101,9 +128,12 @@ func (x *execution) rangeGuard(v any) (any, error) {
 	return v, nil
 }
 
-// templateGuard is the "template" guard of one execution; it prints nothing.
-func (x *execution) templateGuard() (string, error) {
-	return "", x.ctx.Err()
+// guardFuncs are the guards of guardLoops for a render under ctx.
+func guardFuncs(ctx context.Context) map[string]any {
+	return map[string]any{
+		rangeGuardFunc:    func(v any) (any, error) { return checkRange(ctx, v) },
+		templateGuardFunc: func() (string, error) { return "", ctx.Err() },
+	}
 }
 
 // iterations reports how often range iterates over v if v is an integer.

@@ -2,28 +2,39 @@ package renderer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/bosun-dev/bosun/renderer/internal/helmengine"
 )
 
-// Guard rails against templates that run away by mistake (a typo'd loop bound, a value that is
-// far larger than expected). They are not a sandbox against hostile templates: templates are
-// configuration written by whoever runs bosun.
+// Guard rails against renders that run away, by mistake (a typo'd loop bound, a value far
+// larger than expected) or on purpose (an owner's value that a template or chart passes to tpl
+// runs template code the tenant wrote): a render stops when its context ends, and on the first
+// write, list, nesting or object past these limits, in templates and charts alike, so that one
+// owner costs bosun at most one worker for renderTimeout and a few times the output budget in
+// memory.
 const (
 	// DefaultMaxOutputBytes is the output budget of one Render when Options.MaxOutputBytes is 0.
 	DefaultMaxOutputBytes = 4 << 20
 	// MaxListLength caps the lists that until, untilStep and seq build and the integers that
 	// range iterates over.
 	MaxListLength = 100_000
-	// MaxIncludeDepth caps how deeply include and tpl calls may nest (recursive helpers).
+	// MaxIncludeDepth caps how deeply include and tpl calls may nest (recursive helpers), all
+	// names together. Helm caps each include name at 1000 and tpl not at all: a value that runs
+	// itself through tpl overflows the stack, and the error of a deep recursion, which repeats
+	// every level's location, grows with the square of the depth.
 	MaxIncludeDepth = 100
+	// DefaultMaxObjects is how many objects one Render may return when Options.MaxObjects
+	// (ChartOptions.MaxObjects) is 0: every child costs an apply, a cache entry and an
+	// inventory line, and an owner that asks for tens of thousands holds a worker for minutes.
+	DefaultMaxObjects = 2000
 )
 
-// errOutputLimit is wrapped by every error about the output budget.
-var errOutputLimit = errors.New("output exceeds the limit")
+// errOutputLimit is wrapped by every error about the output budget, of templates and charts.
+var errOutputLimit = helmengine.ErrOutputLimit
 
 // limitWriter stops text/template as soon as the render runs over its byte budget or its context
 // ends: text/template cannot be interrupted, but it gives up on the first failed write.
@@ -123,6 +134,20 @@ func seq(params ...int) (string, error) {
 	return strings.Join(words, " "), nil
 }
 
+// boundedFuncs replace the sprig functions whose arguments size their result, for templates
+// and charts alike: the same results, within MaxListLength and maxBytes.
+func boundedFuncs(maxBytes int) map[string]any {
+	limits := stringLimits{maxBytes: maxBytes}
+	return map[string]any{
+		"until":     until,
+		"untilStep": untilStep,
+		"seq":       seq,
+		"repeat":    limits.repeat,
+		"indent":    limits.indent,
+		"nindent":   limits.nindent,
+	}
+}
+
 // stringLimits holds the sprig string builders whose size an argument controls.
 type stringLimits struct {
 	maxBytes int
@@ -161,6 +186,25 @@ func (l stringLimits) checkIndent(fn string, spaces int, s string) error {
 	lines := strings.Count(s, "\n") + 1
 	if spaces > l.maxBytes || spaces*lines > l.maxBytes-len(s) {
 		return fmt.Errorf("%s: %d spaces on %d lines exceed the limit of %d bytes", fn, spaces, lines, l.maxBytes)
+	}
+	return nil
+}
+
+// objectLimit resolves Options.MaxObjects: 0 means DefaultMaxObjects.
+func objectLimit(n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("max objects %d is negative", n)
+	case n == 0:
+		return DefaultMaxObjects, nil
+	}
+	return n, nil
+}
+
+// checkObjects fails a render that has produced more than max objects so far.
+func checkObjects(n, max int) error {
+	if n > max {
+		return &Error{Err: fmt.Errorf("renders more than %d objects, the limit of children per owner", max)}
 	}
 	return nil
 }

@@ -41,6 +41,9 @@ func (r *Renderer) Render(ctx context.Context, owner *unstructured.Unstructured)
 			return nil, err
 		}
 		children = append(children, objs...)
+		if err := checkObjects(len(children), r.maxObjs); err != nil {
+			return nil, err
+		}
 	}
 	return children, nil
 }

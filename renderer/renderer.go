@@ -23,6 +23,8 @@ type Options struct {
 	// MaxOutputBytes caps the text one Render may produce over all output templates, and the
 	// text of any single include or tpl call; 0 means DefaultMaxOutputBytes.
 	MaxOutputBytes int
+	// MaxObjects caps the objects one Render may return; 0 means DefaultMaxObjects.
+	MaxObjects int
 }
 
 // Renderer turns an owner into child manifests. It is immutable after New and safe for
@@ -34,6 +36,7 @@ type Renderer struct {
 	outputs  []string           // output template names in render order
 	values   map[string]any     // Options.Values in JSON types; copied per Render
 	maxBytes int
+	maxObjs  int
 	hash     string
 	// deleteHooks: some template source names a pre-delete or post-delete hook.
 	deleteHooks bool
@@ -52,6 +55,10 @@ func New(paths []string, opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxObjs, err := objectLimit(opts.MaxObjects)
+	if err != nil {
+		return nil, err
+	}
 	values, valuesJSON, err := normalizeValues(opts.Values)
 	if err != nil {
 		return nil, err
@@ -67,6 +74,7 @@ func New(paths []string, opts Options) (*Renderer, error) {
 		funcs:    newFuncTypes(funcs),
 		values:   values,
 		maxBytes: maxBytes,
+		maxObjs:  maxObjs,
 		hash:     hashSources(files, valuesJSON),
 	}
 	for _, f := range files {

@@ -67,7 +67,7 @@ func withCluster(s source, w *config.Watch, caps capabilities, dyn dynamic.Inter
 	if !ok {
 		return s, nil
 	}
-	reader := &lookup.Reader{Dynamic: dyn, Mapper: mapper, Policy: watcher.ApplierPolicy(w.Children)}
+	reader := &lookup.Reader{Dynamic: dyn, Mapper: mapper, Policy: watcher.ApplierPolicy(w.Children), Kinds: w.Lookup.Kinds}
 	out, err := set.Map(func(c *renderer.Chart) (*renderer.Chart, error) {
 		c, err := c.WithCapabilities(caps.KubeVersion, caps.APIVersions)
 		if err != nil {

@@ -29,7 +29,7 @@ type capabilities struct {
 // every chart and subchart), failing with the file (and line) of the first problem.
 func newSource(w *config.Watch, caps capabilities) (source, error) {
 	if w.Chart == "" {
-		r, err := renderer.New(w.Templates, renderer.Options{Values: w.Values})
+		r, err := renderer.New(w.Templates, renderer.Options{Values: w.Values, MaxObjects: w.Children.Max})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", w.File, err)
 		}
@@ -41,6 +41,7 @@ func newSource(w *config.Watch, caps capabilities) (source, error) {
 		ValuesFrom:  w.ValuesFrom,
 		KubeVersion: caps.KubeVersion,
 		APIVersions: caps.APIVersions,
+		MaxObjects:  w.Children.Max,
 	}
 	def, err := renderer.LoadChart(w.Chart, opts)
 	if err != nil {

@@ -225,3 +225,23 @@ func ShowLogOnFailure(t *testing.T, name, path string) {
 	tail := lines[max(0, len(lines)-logTailLines):]
 	t.Logf("%s log, last %d of %d lines:\n%s", name, len(tail), len(lines), strings.Join(tail, "\n"))
 }
+
+// PeakRSS is the most resident memory the process has held so far (VmHWM), in bytes.
+func (p *Process) PeakRSS(t *testing.T) int64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("%s: peak RSS: %v", p.Name, err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib); err != nil {
+				t.Fatalf("%s: peak RSS: %q: %v", p.Name, line, err)
+			}
+			return kib << 10
+		}
+	}
+	t.Fatalf("%s: peak RSS: no VmHWM in /proc/%d/status", p.Name, p.cmd.Process.Pid)
+	return 0
+}
