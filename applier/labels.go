@@ -27,6 +27,10 @@ const (
 	AnnotationConfigHash = "bosun.dev/config-hash"
 	// AnnotationTemplateHash records on the owner which template version rendered it last.
 	AnnotationTemplateHash = "bosun.dev/template-hash"
+	// AnnotationInstance records on the owner which bosun installation reconciles it (its
+	// --instance), written with the finalizer: a bosun lets go, at start, only the owners that
+	// it marked and no watch of its own covers any more, never another installation's.
+	AnnotationInstance = "bosun.dev/instance"
 
 	LabelApplySetID                = "applyset.kubernetes.io/id"
 	LabelApplySetPartOf            = "applyset.kubernetes.io/part-of"

@@ -13,6 +13,8 @@ import (
 type Options struct {
 	// FieldManager is the server-side apply field manager; default "bosun".
 	FieldManager string
+	// Instance goes on every owner bosun reconciles (AnnotationInstance); empty: none.
+	Instance string
 }
 
 // Manager applies, prunes and deletes children. It is safe for concurrent use by many workers,

@@ -21,7 +21,8 @@ func OwnerRef(owner *unstructured.Unstructured) string {
 }
 
 // EnsureOwner makes sure the owner carries bosun's finalizer, its ApplySet id label, an
-// inventory that is exactly inv, and the hash of the templates that render it (empty: keep). It writes only when something is missing or different, with
+// inventory that is exactly inv, the hash of the templates that render it (empty: keep) and
+// the installation that reconciles it. It writes only when something is missing or different, with
 // the owner's resourceVersion as a precondition (a conflict means the cache was stale: retry).
 // It returns the owner as it is now, so a second call in the same sync sees the first's write.
 func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, inv Inventory, templateHash string) (*unstructured.Unstructured, error) {
@@ -39,6 +40,9 @@ func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructu
 	setAnnotation(ann, have, AnnotationAdditionalNamespaces, strings.Join(inv.Namespaces, ","))
 	if templateHash != "" {
 		setAnnotation(ann, have, AnnotationTemplateHash, templateHash)
+	}
+	if m.opts.Instance != "" {
+		setAnnotation(ann, have, AnnotationInstance, m.opts.Instance)
 	}
 	if len(ann) > 0 {
 		meta["annotations"] = ann
@@ -110,11 +114,15 @@ func (m *Manager) ReleaseOwner(ctx context.Context, owner *unstructured.Unstruct
 		return nil
 	}
 	path := fmt.Sprintf("/metadata/finalizers/%d", i)
-	patch, err := json.Marshal([]map[string]any{
+	ops := []map[string]any{
 		{"op": "test", "path": "/metadata/uid", "value": string(owner.GetUID())},
 		{"op": "test", "path": path, "value": Finalizer},
-		{"op": "remove", "path": path},
-	})
+	}
+	if inst, ok := owner.GetAnnotations()[AnnotationInstance]; ok {
+		// Another installation that took the owner over meanwhile keeps its finalizer.
+		ops = append(ops, map[string]any{"op": "test", "path": "/metadata/annotations/" + strings.ReplaceAll(AnnotationInstance, "/", "~1"), "value": inst})
+	}
+	patch, err := json.Marshal(append(ops, map[string]any{"op": "remove", "path": path}))
 	if err != nil {
 		return fmt.Errorf("%s: remove finalizer: %w", OwnerRef(owner), err)
 	}

@@ -57,19 +57,25 @@ func startBosun(t *testing.T, config, namespace string) *bosun {
 // startBosunAs is startBosun with a client configuration of its own.
 func startBosunAs(t *testing.T, cfg *rest.Config, config, namespace string) *bosun {
 	t.Helper()
+	return startBosunWith(t, config, namespace, func(o *cli.RunOptions) { o.RESTConfig = cfg })
+}
+
+// startBosunWith is startBosun with options changed by set.
+func startBosunWith(t *testing.T, config, namespace string, set func(*cli.RunOptions)) *bosun {
+	t.Helper()
 	core, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)).Core()))
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &bosun{t: t, cancel: cancel, done: make(chan error, 1), logs: logs}
-	go func() {
-		b.done <- cli.Run(ctx, cli.RunOptions{
-			ConfigPath:      config,
-			Namespace:       namespace,
-			RESTConfig:      cfg,
-			Log:             log,
-			ShutdownTimeout: 10 * time.Second,
-		})
-	}()
+	o := cli.RunOptions{
+		ConfigPath:      config,
+		Namespace:       namespace,
+		RESTConfig:      env.RESTConfig(),
+		Log:             log,
+		ShutdownTimeout: 10 * time.Second,
+	}
+	set(&o)
+	go func() { b.done <- cli.Run(ctx, o) }()
 	t.Cleanup(b.stop)
 	return b
 }

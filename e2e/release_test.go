@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/internal/cli"
@@ -213,4 +215,103 @@ resync: 0s
 			t.Errorf("%s %s/%s is still owned: ownerReferences %v, labels %v", gvr.Resource, bns, name, refs, l)
 		}
 	}
+}
+
+// TestInstallationsSplittingOneKind: two bosun installations split one kind by selector in one
+// namespace, as teams do. Each marks the owners it reconciles with its --instance; restarted
+// twice each, neither lets go of the other's owners, which its start-up pass sees carrying
+// bosun's finalizer and covered by none of its own watches. An owner that moves from one
+// selector to the other goes to the other installation without losing its children for good.
+func TestInstallationsSplittingOneKind(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "split")
+	teams := []string{"a", "b"}
+	watches := map[string]string{}
+	for _, team := range teams {
+		watches[team] = writeWatch(t, fmt.Sprintf(`
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+selector: team=%s
+templates: %s
+resync: 0s
+`, team, abs(t, "testdata/widget/templates-v1")))
+	}
+	start := func(team string) *bosun {
+		return startBosunWith(t, watches[team], ns, func(o *cli.RunOptions) { o.Instance = "team-" + team })
+	}
+	running := map[string]*bosun{}
+	for _, team := range teams {
+		running[team] = start(team)
+	}
+	const perTeam = 12
+	owners := map[string][]string{}
+	for _, team := range teams {
+		for i := range perTeam {
+			name := fmt.Sprintf("%s-%02d", team, i)
+			owners[team] = append(owners[team], name)
+			createWidget(t, ns, name, "team: "+team)
+		}
+	}
+	// uids are the children's UIDs: a child deleted and re-created has another.
+	uids := map[string]types.UID{}
+	for _, team := range teams {
+		for _, name := range owners[team] {
+			waitChildren(t, ns, name)
+			w := waitObject(t, widgetGVR, ns, name, held)
+			if got := w.GetAnnotations()[applier.AnnotationInstance]; got != "team-"+team {
+				t.Errorf("%s: %s = %q, want team-%s", name, applier.AnnotationInstance, got, team)
+			}
+			running[team].waitReconciled(t, ns+"/"+name)
+			for gvr, child := range map[schema.GroupVersionResource]string{configMapGVR: name + "-config", saGVR: name + "-sa"} {
+				u, err := get(gvr, ns, child)
+				if err != nil {
+					t.Fatal(err)
+				}
+				uids[child] = u.GetUID()
+			}
+		}
+	}
+	untouched := func(team string) {
+		t.Helper()
+		for _, name := range owners[team] {
+			waitObject(t, widgetGVR, ns, name, held)
+			for gvr, child := range map[schema.GroupVersionResource]string{configMapGVR: name + "-config", saGVR: name + "-sa"} {
+				u, err := get(gvr, ns, child)
+				switch {
+				case err != nil:
+					t.Errorf("team %s's child %s: %v", team, child, err)
+				case u.GetUID() != uids[child]:
+					t.Errorf("team %s's child %s was deleted and re-created", team, child)
+				}
+			}
+		}
+	}
+	for _, team := range teams {
+		other := teams[0]
+		if team == other {
+			other = teams[1]
+		}
+		for range 2 {
+			running[team].stop()
+			running[team] = start(team)
+			// The start-up pass has looked (and found none of its own to let go).
+			running[team].waitLogged(t, 0, "looked for owners that left the watch while bosun was down", zap.Int("found", 0))
+			running[team].waitReconciled(t, ns+"/"+owners[team][0])
+			untouched(other)
+			untouched(team)
+		}
+	}
+
+	// An owner moving from team a's selector to team b's: b takes it (and marks it), a lets
+	// it go without releasing what is b's by then.
+	moved := owners["a"][0]
+	mergePatch(t, widgetGVR, ns, moved, `{"metadata":{"labels":{"team":"b"}}}`)
+	waitObject(t, widgetGVR, ns, moved, func(u *unstructured.Unstructured) error {
+		if got := u.GetAnnotations()[applier.AnnotationInstance]; got != "team-b" {
+			return fmt.Errorf("%s: %s = %q, want team-b", moved, applier.AnnotationInstance, got)
+		}
+		return held(u)
+	})
+	running["b"].waitReconciled(t, ns+"/"+moved)
+	waitChildren(t, ns, moved)
+	waitObject(t, widgetGVR, ns, moved, held)
 }

@@ -92,6 +92,10 @@ type Options struct {
 	Members func() int
 	// Namespace, when set, restricts every watch and the child caches to one namespace.
 	Namespace string
+	// Instance names this bosun installation (the applier writes it on every owner it
+	// reconciles): owners that no watch covers are let go only if they carry it, at start
+	// (strays.go) and when they leave a watch. Empty matches owners without a mark only.
+	Instance string
 	// SyncTimeout bounds one reconcile of one owner; default 2 minutes.
 	SyncTimeout time.Duration
 	// ShutdownTimeout bounds how long in-flight reconciles may run after a stop signal;

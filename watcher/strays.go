@@ -35,13 +35,20 @@ import (
 // is refused there, with a PruneRefused Event on each owner, and nothing is released until
 // bosun starts again with the config fixed or the limits raised.
 //
+// A bosun lets go only owners that carry its own installation's name (bosun.dev/instance, from
+// --instance, which the applier writes with the finalizer): two installations may split one
+// kind between them by selector or namespaces, and each sees the other's owners here, with
+// bosun's finalizer and covered by none of its own watches. An owner marked by another
+// installation is that bosun's to cover or let go. An owner with the finalizer but no mark was
+// reconciled by a bosun from before installations had names; whose it is cannot be told, so it
+// is not released, and a Warn names it (bosun uninstall lets it go). Owners still covered get
+// the mark on their next reconcile, which is how existing owners migrate: nothing is released.
+//
 // Owners of a watch removed from the config are not looked for. Their kind could be read
 // from their children's bosun.dev/owner annotation, but a child naming a kind that no watch of
 // this bosun covers is as likely another bosun's (one per team, each with its own watches) as
 // one of a watch this bosun used to have, and releasing it would delete another bosun's
 // children at every start. `bosun uninstall --config OLD.yaml` releases those owners instead.
-// For the same reason a bosun assumes it alone runs the watches of its kinds in the namespaces
-// it sees: bosuns that split one kind must do so with --namespace, which this pass honours.
 
 // strayListPage is how many owners one list request of the pass returns.
 const strayListPage = 500
@@ -98,6 +105,7 @@ func (m *Manager) releaseStraysIn(ctx context.Context, c *controller, slots []in
 			return
 		}
 	}
+	c.log.Info("looked for owners that left the watch while bosun was down", zap.Int("found", len(strays)), zap.Int("children", children))
 	if len(strays) == 0 {
 		return
 	}
@@ -133,7 +141,10 @@ func (m *Manager) findStrays(ctx context.Context, c *controller, slots []int) ([
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 		ns = m.opts.Namespace
 	}
-	var strays []stray
+	var (
+		strays   []stray
+		unmarked []string
+	)
 	opts := metav1.ListOptions{Limit: strayListPage}
 	for {
 		list, err := c.opts.Metadata.Resource(mapping.Resource).Namespace(ns).List(ctx, opts)
@@ -145,14 +156,24 @@ func (m *Manager) findStrays(ctx context.Context, c *controller, slots []int) ([
 			if !slices.Contains(o.Finalizers, applier.Finalizer) || slots != nil && !slices.Contains(slots, shard.SlotOf(o.UID)) {
 				continue
 			}
-			if why := m.uncovered(c, o.Namespace, o.Labels); why != "" {
+			why := m.uncovered(c, o.Namespace, o.Labels)
+			switch inst := o.Annotations[applier.AnnotationInstance]; {
+			case why == "":
+			case inst == m.opts.Instance:
 				strays = append(strays, stray{key: cache.ObjectName{Namespace: o.Namespace, Name: o.Name}, owner: applier.OwnerFromMetadata(c.watch.GVK, o), why: why})
+			case inst == "":
+				unmarked = append(unmarked, o.Namespace+"/"+o.Name)
 			}
+			// Marked by another installation: its bosun covers it, or lets it go itself.
 		}
 		if list.Continue == "" {
 			break
 		}
 		opts.Continue = list.Continue
+	}
+	if len(unmarked) > 0 {
+		c.log.Warn("owners that no watch covers carry bosun's finalizer but no bosun.dev/instance (marked by a bosun before installations had names): not released, they may be another installation's; let them go with bosun uninstall, or mark them",
+			zap.Int("owners", len(unmarked)), zap.Strings("first", unmarked[:min(len(unmarked), 10)]), zap.String("instance", m.opts.Instance))
 	}
 	children := 0
 	for _, s := range strays {
@@ -163,6 +184,13 @@ func (m *Manager) findStrays(ctx context.Context, c *controller, slots []int) ([
 		children += len(kids)
 	}
 	return strays, children, nil
+}
+
+// marksMine reports whether an owner's annotations name this installation, or none (an owner
+// bosun has not reconciled since it had a name, or a watcher without one).
+func (c *controller) marksMine(ann map[string]string) bool {
+	inst := ann[applier.AnnotationInstance]
+	return inst == "" || inst == c.opts.Instance
 }
 
 // uncovered says why no watch of c's kind covers an owner in namespace ns with these labels

@@ -291,6 +291,15 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 	if c.covers(owner.GetNamespace(), labels.Set(owner.GetLabels())) {
 		return nil // the cache has not seen it yet; its own event will queue it again
 	}
+	if !c.marksMine(owner.GetAnnotations()) {
+		// It left this watch for another installation's, which has reconciled it already:
+		// its children and the finalizer are that bosun's now.
+		c.log.Info("owner left the watch for another bosun installation's; not releasing it",
+			zap.String("owner", key.String()), zap.String("instance", owner.GetAnnotations()[applier.AnnotationInstance]))
+		c.forgetOwner(key)
+		c.rollout.forget(key)
+		return nil
+	}
 	return c.finalize(ctx, owner)
 }
 

@@ -46,6 +46,8 @@ type RunOptions struct {
 	ShutdownTimeout time.Duration
 	// WatchDownThreshold is how long an owner or child watch may be down before /readyz fails.
 	WatchDownThreshold time.Duration
+	// Instance names this installation (see resolveInstance); empty: from the Lease's name.
+	Instance string
 	LeaderElection     LeaderElection
 	// Sharding makes every replica active, each on its share of the owners; the Leases are
 	// named and timed by LeaderElection's settings (its Enabled must be false).
@@ -92,6 +94,7 @@ func newRunCommand() *cobra.Command {
 	f.BoolVar(&o.Compression, "kube-api-compression", false, "ask the API server to gzip large responses (lists); off, bosun and the API server save the CPU, which costs more than the bytes unless the API server is far away")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight reconciles may finish after SIGINT/SIGTERM")
 	f.DurationVar(&o.WatchDownThreshold, "watch-down-threshold", watcher.DefaultWatchDownThreshold, "how long an owner or child watch may have no connection open before /readyz fails (bosun_watch_up shows it at once)")
+	f.StringVar(&o.Instance, "instance", "", "name of this bosun installation, written on every owner it reconciles (bosun.dev/instance); a bosun lets go only owners that carry its own (default: <leader-election-namespace>/<leader-election-id>)")
 	addLeaderElectionFlags(f, &o.LeaderElection)
 	f.BoolVar(&o.Sharding, "sharding", false, "run several active replicas, each reconciling its share of the owners; membership Leases are named by --leader-election-id in --leader-election-namespace and timed by the --leader-election-* durations")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty or 0: off)")
@@ -111,6 +114,10 @@ func Run(ctx context.Context, o RunOptions) error {
 		log = zap.NewNop()
 	}
 	watches, err := loadWatches(o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	instance, err := resolveInstance(o)
 	if err != nil {
 		return err
 	}
@@ -179,9 +186,10 @@ func Run(ctx context.Context, o RunOptions) error {
 		Protobuf:           writes,
 		Discovery:          dc,
 		Mapper:             mapper,
-		Applier:            applier.New(dyn, meta, mapper, applier.Options{}),
+		Applier:            applier.New(dyn, meta, mapper, applier.Options{Instance: instance}),
 		Events:             broadcaster.NewRecorder(scheme.Scheme, "bosun"),
 		Namespace:          o.Namespace,
+		Instance:           instance,
 		ShutdownTimeout:    o.ShutdownTimeout,
 		WatchDownThreshold: o.WatchDownThreshold,
 	}
@@ -223,7 +231,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		return err
 	}
 	defer stopHealth()
-	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host), zap.Bool("leaderElection", le.Enabled),
+	log.Info("starting", zap.Int("watches", len(watches)), zap.String("server", cfg.Host), zap.String("instance", instance), zap.Bool("leaderElection", le.Enabled),
 		zap.Bool("sharding", o.Sharding), zap.Float32("qps", cfg.QPS), zap.Int("burst", cfg.Burst))
 	switch {
 	case elected != nil:

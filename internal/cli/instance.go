@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// instancePattern is what --instance accepts: it is an annotation value that people read and
+// grep for, so letters, digits and . _ - / inside.
+var instancePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$`)
+
+// resolveInstance is the installation's name: --instance, or else the namespace and name of its
+// Lease (--leader-election-namespace, by default the pod's, and --leader-election-id), which
+// two installations in one cluster already keep apart. It is written on every owner bosun
+// reconciles (bosun.dev/instance), and bosun lets go only owners that carry its own.
+func resolveInstance(o RunOptions) (string, error) {
+	if o.Instance != "" {
+		if !instancePattern.MatchString(o.Instance) {
+			return "", fmt.Errorf("--instance %q: want 1 to 253 letters, digits, '.', '_', '-' or '/', starting and ending with a letter or digit", o.Instance)
+		}
+		return o.Instance, nil
+	}
+	ns, name := o.LeaderElection.Namespace, o.LeaderElection.Name
+	if ns == "" {
+		ns = podNamespace()
+	}
+	if name == "" {
+		name = "bosun"
+	}
+	return ns + "/" + name, nil
+}
