@@ -47,8 +47,8 @@ type RunOptions struct {
 	// WatchDownThreshold is how long an owner or child watch may be down before /readyz fails.
 	WatchDownThreshold time.Duration
 	// Instance names this installation (see resolveInstance); empty: from the Lease's name.
-	Instance string
-	LeaderElection     LeaderElection
+	Instance       string
+	LeaderElection LeaderElection
 	// Sharding makes every replica active, each on its share of the owners; the Leases are
 	// named and timed by LeaderElection's settings (its Enabled must be false).
 	Sharding bool
