@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,10 +13,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/zap"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/testenv"
 	"github.com/bosun-dev/bosun/watcher"
 )
@@ -590,5 +594,54 @@ func createWidgetsWithSecrets(t *testing.T, b *bosun, ns string, names []string)
 	for _, n := range names {
 		waitObject(t, secretGVR, ns, n+"-secret", nil)
 		b.waitReconciled(t, ns+"/"+n)
+	}
+}
+
+// TestAKindLeavingTheTemplatesWhileBosunWasDownIsStopped: 150 owners have a ServiceAccount;
+// bosun stops and starts again with templates that no longer render that kind. With the
+// default limits it takes the kind from at most 10% of the owners and refuses the rest
+// (PruneRefused), whatever its rollout does meanwhile.
+func TestAKindLeavingTheTemplatesWhileBosunWasDownIsStopped(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "kind-leaves")
+	b := startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	const owners = 150
+	var names []string
+	for i := range owners {
+		names = append(names, fmt.Sprintf("w%03d", i))
+		createWidget(t, ns, names[i], "app: demo")
+	}
+	for _, n := range names {
+		waitChildren(t, ns, n)
+		b.waitReconciled(t, ns+"/"+n)
+	}
+	b.stop()
+
+	only := t.TempDir()
+	if err := os.WriteFile(filepath.Join(only, "configmap.yaml"), []byte(readFile(t, "testdata/widget/templates-v1/configmap.yaml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b2 := startBosun(t, widgetWatch(t, only), ns)
+	limit := max(config.MinKindRemovals, config.DefaultMaxKindRemovalPercent*owners/100)
+	// The refusals count as the rollout's failures: it pauses, and the owners it has not
+	// reached keep their ServiceAccount as the previous templates left it.
+	b2.waitLogged(t, 0, "rollout paused")
+	pruned, refused := 0, 0
+	for _, n := range names {
+		if _, err := get(saGVR, ns, n+"-sa"); apierrors.IsNotFound(err) {
+			pruned++
+			continue
+		}
+		u, err := get(widgetGVR, ns, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, r, _ := condition(u, "Ready"); r == watcher.ReasonPruneRefused {
+			refused++
+		}
+	}
+	t.Logf("after the rollout paused: %d owners lost the kind, %d were refused, %d not reached (limit %d)", pruned, refused, owners-pruned-refused, limit)
+	if pruned > limit || refused == 0 {
+		t.Errorf("%d owners lost their ServiceAccount and %d were refused; want at most %d lost, and refusals", pruned, refused, limit)
 	}
 }
