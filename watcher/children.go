@@ -2,14 +2,16 @@ package watcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"k8s.io/client-go/rest"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	"go.uber.org/zap"
@@ -281,10 +284,55 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, childSyncTimeout)
 	defer cancel()
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return nil, fmt.Errorf("%s: the cache of children did not sync (can bosun list and watch it?): %w", gvr, context.Cause(ctx))
+	tick := time.NewTicker(syncPoll)
+	defer tick.Stop()
+	for !inf.HasSynced() {
+		if err := ci.health.refusal(); err != nil {
+			return nil, &listRefusedError{kind: gk, resource: gvr, err: err}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%s: the cache of children did not sync (can bosun list and watch it?): %w", gvr, context.Cause(ctx))
+		case <-tick.C:
+		}
 	}
 	return inf, nil
+}
+
+// syncPoll is how often a reconcile waiting for a new child informer looks whether it has
+// synced or been refused.
+const syncPoll = 20 * time.Millisecond
+
+// listRefusedError: the API server refused to list a kind of children for good (not served
+// any more, or not allowed), so the owner's children of that kind cannot be known.
+type listRefusedError struct {
+	kind     schema.GroupKind
+	resource schema.GroupVersionResource
+	err      error
+}
+
+func (e *listRefusedError) Error() string {
+	if apierrors.IsNotFound(e.err) {
+		return fmt.Sprintf("%s: the API server does not serve %s any more: %v", kindString(e.kind), e.resource.Resource, e.err)
+	}
+	return fmt.Sprintf("%s: bosun may not list %s, so the owner's children of that kind cannot be found (grant bosun's service account list and watch on %s): %v",
+		kindString(e.kind), e.resource.Resource, resourceString(e.resource), e.err)
+}
+
+func (e *listRefusedError) Unwrap() error { return e.err }
+
+func kindString(gk schema.GroupKind) string {
+	if gk.Group == "" {
+		return gk.Kind
+	}
+	return gk.Kind + "." + gk.Group
+}
+
+func resourceString(gvr schema.GroupVersionResource) string {
+	if gvr.Group == "" {
+		return gvr.Resource
+	}
+	return gvr.Resource + "." + gvr.Group
 }
 
 // list returns the children of owner among the given kinds, as the caches know them.
@@ -293,6 +341,11 @@ func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.Gro
 	slot := c.slotOf(owner)
 	err := c.eachResource(kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
 		inf, err := c.informer(ctx, slot, gk, gvr, namespaced)
+		if refused, ok := errors.AsType[*listRefusedError](err); ok && apierrors.IsNotFound(refused.err) {
+			// A kind whose resource is gone (its CRD was removed, the mapper had not
+			// noticed yet) has no children left: the API server deleted them with it.
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -302,6 +355,37 @@ func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.Gro
 		}
 		for _, o := range objs {
 			out = append(out, childOf(gk, gvr, o.(*metav1.PartialObjectMetadata)))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// listBeyondCollector reads from the API server, with label-selected requests, the children of
+// owner that the garbage collector will not delete with it — cluster-scoped ones, and those in
+// the namespaces of the inventory other than the owner's — so that deleting an owner does not
+// depend on caches that may have missed them (a child watch down when bosun created them).
+// Owners with all their children in their own namespace cost no request.
+func (c *children) listBeyondCollector(ctx context.Context, owner *unstructured.Unstructured, inv applier.Inventory) ([]applier.Child, error) {
+	var out []applier.Child
+	sel := metav1.ListOptions{LabelSelector: applier.LabelOwnerUID + "=" + string(owner.GetUID())}
+	err := c.eachResource(inv.Kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
+		namespaces := []string{metav1.NamespaceAll}
+		if namespaced {
+			// Also with --namespace, whose caches never see the children bosun put elsewhere.
+			namespaces = slices.DeleteFunc(slices.Clone(inv.Namespaces), func(ns string) bool { return ns == owner.GetNamespace() })
+		}
+		for _, ns := range namespaces {
+			list, err := c.client.Resource(gvr).Namespace(ns).List(ctx, sel)
+			switch {
+			case apierrors.IsNotFound(err):
+				return nil // the kind is gone, and its objects with it
+			case err != nil:
+				return fmt.Errorf("%s: list the owner's children: %w", gvr, err)
+			}
+			for i := range list.Items {
+				out = append(out, childOf(gk, gvr, &list.Items[i]))
+			}
 		}
 		return nil
 	})

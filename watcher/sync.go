@@ -43,7 +43,7 @@ func (c *controller) sync(ctx context.Context, key cache.ObjectName, tr trigger)
 		if released {
 			return nil // done before; the cache has not seen the finalizer go yet
 		}
-		return c.finalize(ctx, owner)
+		return c.finalizeDeleted(ctx, owner)
 	}
 	c.paused.set(key, isPaused(owner))
 	if isPaused(owner) {
@@ -303,6 +303,16 @@ func (c *controller) release(ctx context.Context, key cache.ObjectName) error {
 	return c.finalize(ctx, owner)
 }
 
+// finalizeDeleted finalizes an owner being deleted; a deletion that cannot finish says why on
+// the owner, as a failed reconcile does (condition and Event), and is retried with backoff.
+func (c *controller) finalizeDeleted(ctx context.Context, owner *unstructured.Unstructured) error {
+	err := c.finalize(ctx, owner)
+	if rq := (*requeueAfter)(nil); err == nil || errors.As(err, &rq) || ctx.Err() != nil {
+		return err
+	}
+	return errors.Join(err, c.report(ctx, owner, outcome{err: err, reason: reasonOf(err)}))
+}
+
 // finalize deletes every child of an owner that is being deleted, then drops bosun's
 // finalizer so the deletion can complete. The children come from the child caches: a child
 // created a moment ago that the cache has not seen yet is still caught — in the owner's
@@ -320,9 +330,19 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 			return &requeueAfter{delay: hookPollDelay, reason: waiting}
 		}
 	}
-	live, err := c.kids.list(ctx, owner.GetUID(), applier.InventoryOf(owner).Kinds)
+	inv := applier.InventoryOf(owner)
+	live, err := c.kids.list(ctx, owner.GetUID(), inv.Kinds)
 	if err != nil {
 		return fmt.Errorf("%s: cleanup: %w", ref, err)
+	}
+	beyond, err := c.kids.listBeyondCollector(ctx, owner, inv)
+	if err != nil {
+		return fmt.Errorf("%s: cleanup: %w", ref, err)
+	}
+	for _, ch := range beyond {
+		if !slices.ContainsFunc(live, func(l applier.Child) bool { return l.UID == ch.UID }) {
+			live = append(live, ch)
+		}
 	}
 	// Post-delete hooks run after the other children are gone; they go with the owner
 	// (ownerReference) unless they delete themselves.

@@ -249,6 +249,21 @@ func (s *watchState) event() {
 	s.mu.Unlock()
 }
 
+// refusal is the error of an informer whose first list the API server refused for good — the
+// resource is not served (its CRD was removed) or bosun may not list it — so that a reconcile
+// waiting for its sync need not wait out childSyncTimeout; nil otherwise.
+func (s *watchState) refusal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.synced || s.lastErr == nil {
+		return nil
+	}
+	if err := s.lastErr; apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
+		return err
+	}
+	return nil
+}
+
 // down reports how long no watch has been open (zero while one is), and the last error.
 func (s *watchState) down(now time.Time) (time.Duration, error) {
 	s.mu.Lock()

@@ -7,11 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/bosun-dev/bosun/internal/testenv"
@@ -133,4 +137,84 @@ func waitReady(t *testing.T, addr string, ready bool, want string) {
 		}
 		return nil
 	})
+}
+
+var clusterRoleGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
+
+// clusterRoleOrConfigMapWatch matches bosun's ConfigMap and ClusterRole watches.
+func clusterRoleOrConfigMapWatch(r *http.Request) bool {
+	w := r.URL.Query().Get("watch")
+	return (strings.HasSuffix(r.URL.Path, "/configmaps") || strings.HasSuffix(r.URL.Path, "/clusterroles")) && (w == "true" || w == "1")
+}
+
+// TestOwnerDeletedWhileItsChildWatchesWereHeld: an owner whose children bosun created while
+// their watches were held — one in the owner's namespace, one in another, one cluster-scoped —
+// is deleted before the watches come back. The garbage collector takes the first; bosun finds
+// the other two with label-selected requests (its caches never saw them) and deletes them, so
+// the owner goes without waiting for the watches or leaving anything to the orphan sweep.
+func TestOwnerDeletedWhileItsChildWatchesWereHeld(t *testing.T) {
+	installWidgetCRD(t)
+	ns := env.CreateNamespace(t, "beyond")
+	far := env.CreateNamespace(t, "beyond-far")
+	templates, err := filepath.Abs("testdata/far-children")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "watch.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(`
+name: widgets
+watch: {group: e2e.bosun.dev, version: v1, kind: Widget}
+templates: %s
+values: {far: %s}
+children: {namespaces: [%s], clusterScoped: true}
+resync: 0s
+`, templates, far, far)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	proxy := startAPIProxy(t)
+	b := startProcess(t, "bosun", bosunArgs(path, ns, "--kubeconfig", proxy.kubeconfig))
+	clusterRoles := env.Dynamic.Resource(clusterRoleGVR)
+	ctx := context.Background()
+
+	// A first owner gets every child watch open and synced.
+	createOwners(t, ns, []string{"seed"})
+	testenv.Eventually(t, waitTimeout, func() error {
+		_, err := clusterRoles.Get(ctx, ns+"-seed", metav1.GetOptions{})
+		return err
+	})
+	proxy.hold(clusterRoleOrConfigMapWatch)
+	defer proxy.release()
+
+	createOwners(t, ns, []string{"blind"})
+	children := []struct {
+		get  func() error
+		what string
+	}{
+		{func() error {
+			_, err := env.Dynamic.Resource(configMapGVR).Namespace(far).Get(ctx, "blind-far", metav1.GetOptions{})
+			return err
+		}, "ConfigMap " + far + "/blind-far"},
+		{func() error { _, err := clusterRoles.Get(ctx, ns+"-blind", metav1.GetOptions{}); return err }, "ClusterRole " + ns + "-blind"},
+	}
+	for _, c := range children {
+		testenv.Eventually(t, waitTimeout, c.get)
+	}
+	if err := env.Dynamic.Resource(widgetGVR).Namespace(ns).Delete(ctx, "blind", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range children {
+		testenv.Eventually(t, waitTimeout, func() error {
+			if err := c.get(); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%s still there while the watches are held (err %v)", c.what, err)
+			}
+			return nil
+		})
+	}
+	testenv.Eventually(t, waitTimeout, func() error {
+		if _, err := env.Dynamic.Resource(widgetGVR).Namespace(ns).Get(ctx, "blind", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("owner blind still there (err %v)", err)
+		}
+		return nil
+	})
+	b.CheckRunning(t)
 }
