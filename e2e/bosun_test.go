@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,9 +69,13 @@ func startBosunWith(t *testing.T, config, namespace string, set func(*cli.RunOpt
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &bosun{t: t, cancel: cancel, done: make(chan error, 1), logs: logs}
 	o := cli.RunOptions{
-		ConfigPath:      config,
-		Namespace:       namespace,
-		RESTConfig:      env.RESTConfig(),
+		ConfigPath: config,
+		Namespace:  namespace,
+		RESTConfig: env.RESTConfig(),
+		// Each test is an installation of its own: a bosun without --namespace lets go, at
+		// start, only owners of its own installation that its watches do not cover — not
+		// those earlier tests left behind with their finalizers.
+		Instance:        testInstance(t),
 		Log:             log,
 		ShutdownTimeout: 10 * time.Second,
 	}
@@ -78,6 +83,17 @@ func startBosunWith(t *testing.T, config, namespace string, set func(*cli.RunOpt
 	go func() { b.done <- cli.Run(ctx, o) }()
 	t.Cleanup(b.stop)
 	return b
+}
+
+// testInstance names the test's bosun installation after the test.
+func testInstance(t *testing.T) string {
+	name := []byte("e2e-" + t.Name())
+	for i, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			name[i] = '-'
+		}
+	}
+	return strings.TrimRight(string(name[:min(len(name), 200)]), "-")
 }
 
 // stop sends the stop signal and waits for a clean exit.
