@@ -191,15 +191,7 @@ func (l stringLimits) checkIndent(fn string, spaces int, s string) error {
 }
 
 // objectLimit resolves Options.MaxObjects: 0 means DefaultMaxObjects.
-func objectLimit(n int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, fmt.Errorf("max objects %d is negative", n)
-	case n == 0:
-		return DefaultMaxObjects, nil
-	}
-	return n, nil
-}
+func objectLimit(n int) (int, error) { return limitOr("max objects", n, DefaultMaxObjects) }
 
 // checkObjects fails a render that has produced more than max objects so far.
 func checkObjects(n, max int) error {
@@ -210,12 +202,15 @@ func checkObjects(n, max int) error {
 }
 
 // outputLimit resolves Options.MaxOutputBytes: 0 means DefaultMaxOutputBytes.
-func outputLimit(n int) (int, error) {
+func outputLimit(n int) (int, error) { return limitOr("max output bytes", n, DefaultMaxOutputBytes) }
+
+// limitOr resolves a limit option: 0 means def, a negative one is an error.
+func limitOr(what string, n, def int) (int, error) {
 	switch {
 	case n < 0:
-		return 0, fmt.Errorf("max output bytes %d is negative", n)
+		return 0, fmt.Errorf("%s %d is negative", what, n)
 	case n == 0:
-		return DefaultMaxOutputBytes, nil
+		return def, nil
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -88,6 +89,7 @@ type options struct {
 	keep            bool
 	note            string
 	summarize       bool
+	soak            time.Duration
 }
 
 func (o options) has(phase string) bool { return slices.Contains(o.phases, phase) }
@@ -136,6 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.proxy, "proxy", true, "count bosun's requests with a proxy in front of the API server (the raw generator goes through it too)")
 	fs.BoolVar(&o.profile, "profile", false, "run bosun with --profiling and record, for each of its phases, a CPU profile of the whole phase and heap profiles at its end and at its peak RSS, beside -out (<out>-n<N>-<phase>.cpu.pb.gz, -heap.pb.gz, -peakheap.pb.gz)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' state directories (logs) after the run")
+	fs.DurationVar(&o.soak, "soak", 0, "run the fault soak for this long instead of the phases, with the first -n (e.g. -soak 10m -n 5000 -workload light): see soak.go")
 	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory")
 	fs.StringVar(&o.note, "note", "", "a remark stored with the results and shown in the summary (e.g. what else ran on the machine)")
 	if err := fs.Parse(args); err != nil {
@@ -249,6 +252,17 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer b.close()
 	if b.results.Out, err = resultsPath(o.out, root, b.results.Machine); err != nil {
 		return err
+	}
+	if o.soak > 0 {
+		res, err := b.runSoak(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, soakSummary(res))
+		if !res.Passed {
+			return errors.New("soak: the cluster did not match its owners, or bosun wrote while idle")
+		}
+		return nil
 	}
 	b.logf("results go to %s; fsync %s; work dir %s", b.results.Out, onOff(o.fsync), b.work)
 sizes:
