@@ -4,6 +4,7 @@
 //	                    [-replica-cpus 0] [-workload site|light] [-config examples/site/watch.yaml] [-profile]
 //	                    [-out hack/bench/results/<date>-<cores>c-<mem>g.json]
 //	                    [-phases raw,cold,idle,restart,takeover,handoff,update,latency,latency-rollout,delete,create]
+//	go run ./hack/bench -soak 10m -n 5000 -workload light    (the fault soak: soak.go)
 //
 // For every N it starts two fresh local control planes (internal/localcluster: etcd,
 // kube-apiserver, kube-controller-manager, kube-scheduler and kwok, so Deployments become
