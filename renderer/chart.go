@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"text/template"
 
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
@@ -77,6 +78,7 @@ type Chart struct {
 	maxBytes int
 	maxObjs  int
 	hash     string
+	funcs    *funcCache // shared by the copies With* makes
 }
 
 // LoadChart loads a chart directory or packaged .tgz, checks that every dependency of
@@ -119,7 +121,7 @@ func LoadChart(path string, opts ChartOptions) (*Chart, error) {
 		return nil, fmt.Errorf("override %w", err)
 	}
 	opts.Override = override
-	c := &Chart{path: path, chart: ch, opts: opts, maxBytes: maxBytes, maxObjs: maxObjs}
+	c := &Chart{path: path, chart: ch, opts: opts, maxBytes: maxBytes, maxObjs: maxObjs, funcs: &funcCache{}}
 	if c.caps, err = capabilities(opts); err != nil {
 		return nil, err
 	}
@@ -394,7 +396,8 @@ func (c *Chart) engine(ctx context.Context, owner *unstructured.Unstructured) he
 	funcs["lookup"] = c.lookupFor(ctx, owner)
 	return helmengine.Engine{
 		CustomTemplateFuncs: funcs,
-		Limits:              helmengine.Limits{MaxBytes: c.maxBytes, MaxDepth: MaxIncludeDepth, PrepareTree: guardLoops},
+		Limits: helmengine.Limits{MaxBytes: c.maxBytes, MaxDepth: MaxIncludeDepth, PrepareTree: guardLoops,
+			Funcs: func(f template.FuncMap) template.FuncMap { return c.funcs.bound(f, c.maxBytes) }},
 	}
 }
 

@@ -103,6 +103,10 @@
 //     2000) objects.
 //   - A chart render holds at most ChartOptions.MaxOutputBytes at once: the files rendered so far
 //     and the include and tpl calls under way.
+//   - Functions whose result may outgrow their arguments (print, cat, concat, toYaml, replace,
+//     printf, ...) fail on a string result over the output budget or a list over MaxListLength,
+//     and serializers measure their arguments first (funcbounds.go), so that a value built
+//     without being written cannot exhaust memory either.
 //   - The context is checked on every write, every include and tpl call, at the start of every
 //     template (so on every {{template}} call) and whenever a range starts: New adds these checks
 //     to the parsed templates. A cancelled or expired context stops a runaway template promptly.

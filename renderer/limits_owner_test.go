@@ -29,6 +29,13 @@ var hostileValues = []struct {
 	{name: "nested loops writing past the budget", value: `{{range until 100000}}{{range until 100000}}xxxxxxxxxx{{end}}{{end}}`, wantIs: errOutputLimit},
 	{name: "nested loops writing nothing, for ever", value: `{{range until 100000}}{{range until 100000}}{{range until 100000}}{{end}}{{end}}{{end}}`, wantIs: context.DeadlineExceeded, ctxErr: true},
 	{name: "a template that includes itself", value: `{{define "loop"}}{{include "loop" .}}{{end}}{{include "loop" .}}`, wantErr: "loop"},
+	// Values built without being written.
+	{name: "a string doubled by print", value: `{{$s := "x"}}{{range until 64}}{{$s = print $s $s}}{{end}}{{$s}}`, wantErr: "print: "},
+	{name: "a string doubled by cat and b64enc", value: `{{$s := "x"}}{{range until 64}}{{$s = b64enc (cat $s $s)}}{{end}}{{$s}}`, wantErr: "exceed the limit"},
+	{name: "a list doubled by concat", value: `{{$l := list 1}}{{range until 64}}{{$l = concat $l $l}}{{end}}{{len $l}}`, wantErr: "concat: a list of"},
+	{name: "a shared map serialized", value: `{{$d := dict}}{{range until 40}}{{$d = dict "a" $d "b" $d}}{{end}}{{toYaml $d}}`, wantErr: "toYaml: its arguments exceed the limit"},
+	{name: "a replace that squares its input", value: `{{$s := repeat 1000000 "x"}}{{replace "x" $s $s}}`, wantErr: "replace: a result of"},
+	{name: "a printf width", value: `{{printf "%900000000d" 1}}`, wantErr: "printf: a width of 900000000"},
 }
 
 // chartOwnerRunning makes an owner of the grafana chart whose extraObjects (which the chart

@@ -67,7 +67,7 @@ func New(paths []string, opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	funcs := funcMap(maxBytes)
+	funcs := boundFuncs(funcMap(maxBytes), maxBytes)
 	r := &Renderer{
 		set:      template.New("").Funcs(funcs).Option("missingkey=zero"),
 		parser:   template.New("").Funcs(funcs),

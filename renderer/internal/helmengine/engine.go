@@ -260,6 +260,11 @@ func (e Engine) initFunMap(t *template.Template, lim *limiter) {
 	// Set custom template funcs
 	maps.Copy(funcMap, e.CustomTemplateFuncs)
 
+	// bosun: the caller bounds the functions.
+	if e.Limits.Funcs != nil {
+		funcMap = e.Limits.Funcs(funcMap)
+	}
+
 	t.Funcs(funcMap)
 }
 

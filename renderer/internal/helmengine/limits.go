@@ -27,6 +27,10 @@ type Limits struct {
 	// before it runs: the caller adds its guards there (their functions go in
 	// CustomTemplateFuncs).
 	PrepareTree func(*parse.Tree)
+	// Funcs, when set, is given the render's functions (Helm's, then CustomTemplateFuncs) and
+	// returns those the render runs with: the caller bounds there the functions whose results
+	// may outgrow their arguments.
+	Funcs func(template.FuncMap) template.FuncMap
 }
 
 // limiter is the state of Limits for one render. A render runs on one goroutine.
