@@ -144,6 +144,7 @@ func (m *Manager) findStrays(ctx context.Context, c *controller, slots []int) ([
 	var (
 		strays   []stray
 		unmarked []string
+		others   = map[string]int{}
 	)
 	opts := metav1.ListOptions{Limit: strayListPage}
 	for {
@@ -163,8 +164,10 @@ func (m *Manager) findStrays(ctx context.Context, c *controller, slots []int) ([
 				strays = append(strays, stray{key: cache.ObjectName{Namespace: o.Namespace, Name: o.Name}, owner: applier.OwnerFromMetadata(c.watch.GVK, o), why: why})
 			case inst == "":
 				unmarked = append(unmarked, o.Namespace+"/"+o.Name)
+			default:
+				// Another installation's: its bosun covers it, or lets it go itself.
+				others[inst]++
 			}
-			// Marked by another installation: its bosun covers it, or lets it go itself.
 		}
 		if list.Continue == "" {
 			break
@@ -174,6 +177,11 @@ func (m *Manager) findStrays(ctx context.Context, c *controller, slots []int) ([
 	if len(unmarked) > 0 {
 		c.log.Warn("owners that no watch covers carry bosun's finalizer but no bosun.dev/instance (marked by a bosun before installations had names): not released, they may be another installation's; let them go with bosun uninstall, or mark them",
 			zap.Int("owners", len(unmarked)), zap.Strings("first", unmarked[:min(len(unmarked), 10)]), zap.String("instance", m.opts.Instance))
+	}
+	if len(others) > 0 {
+		// Named by another installation — or by this one under an earlier name (--instance,
+		// or the config's path out of a cluster): say which, as they are not let go here.
+		c.log.Info("owners that no watch covers belong to other bosun installations; left to them", zap.Any("installations", others), zap.String("instance", m.opts.Instance))
 	}
 	children := 0
 	for _, s := range strays {

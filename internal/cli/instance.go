@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"regexp"
 )
 
@@ -11,8 +14,10 @@ var instancePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-
 
 // resolveInstance is the installation's name: --instance, or else the namespace and name of its
 // Lease (--leader-election-namespace, by default the pod's, and --leader-election-id), which
-// two installations in one cluster already keep apart. It is written on every owner bosun
-// reconciles (bosun.dev/instance), and bosun lets go only owners that carry its own.
+// two installations in one cluster already keep apart. Out of a cluster (no service account)
+// every bosun would get default/bosun, so the config's path is added: two bosuns a team runs
+// from two config files on one machine are two installations. It is written on every owner
+// bosun reconciles (bosun.dev/instance), and bosun lets go only owners that carry its own.
 func resolveInstance(o RunOptions) (string, error) {
 	if o.Instance != "" {
 		if !instancePattern.MatchString(o.Instance) {
@@ -20,12 +25,21 @@ func resolveInstance(o RunOptions) (string, error) {
 		}
 		return o.Instance, nil
 	}
-	ns, name := o.LeaderElection.Namespace, o.LeaderElection.Name
-	if ns == "" {
-		ns = podNamespace()
+	ns, inCluster := serviceAccountNamespace()
+	if o.LeaderElection.Namespace != "" {
+		ns = o.LeaderElection.Namespace
 	}
+	name := o.LeaderElection.Name
 	if name == "" {
 		name = "bosun"
 	}
-	return ns + "/" + name, nil
+	if inCluster {
+		return ns + "/" + name, nil
+	}
+	path, err := filepath.Abs(o.ConfigPath)
+	if err != nil {
+		return "", fmt.Errorf("--config %s: %w", o.ConfigPath, err)
+	}
+	sum := sha256.Sum256([]byte(path))
+	return ns + "/" + name + "@" + hex.EncodeToString(sum[:4]), nil
 }

@@ -142,12 +142,19 @@ func (e *election) run(ctx context.Context, fn func(context.Context) error) erro
 
 // podNamespace is the namespace bosun runs in, from its service account, or "default".
 func podNamespace() string {
+	ns, _ := serviceAccountNamespace()
+	return ns
+}
+
+// serviceAccountNamespace is the namespace of bosun's service account and true in a pod, or
+// "default" and false.
+func serviceAccountNamespace() (string, bool) {
 	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
 		if ns := strings.TrimSpace(string(b)); ns != "" {
-			return ns
+			return ns, true
 		}
 	}
-	return "default"
+	return "default", false
 }
 
 func metaName(namespace, name string) metav1.ObjectMeta {
