@@ -15,6 +15,10 @@ type Options struct {
 	FieldManager string
 	// Instance goes on every owner bosun reconciles (AnnotationInstance); empty: none.
 	Instance string
+	// OwnerLabels are the caller's own labels on every child, each a function of the owner's
+	// UID (bosun puts the owner's shard bucket there, so that a sharded replica caches only its
+	// own slots' children). Letting a child go removes them with bosun's.
+	OwnerLabels map[string]func(owner types.UID) string
 }
 
 // Manager applies, prunes and deletes children. It is safe for concurrent use by many workers,

@@ -12,8 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // Object is one rendered child, ready to apply.
@@ -127,8 +125,9 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy Pol
 	}
 	labels[LabelManagedBy] = ManagedByValue
 	labels[LabelOwnerUID] = string(owner.GetUID())
-	// The owner's bucket, so that a sharded replica caches only its own slots' children.
-	labels[shard.Label] = shard.BucketLabel(owner.GetUID())
+	for key, value := range m.opts.OwnerLabels {
+		labels[key] = value(owner.GetUID())
+	}
 	labels[LabelApplySetPartOf] = ApplySetID(owner)
 	obj.SetLabels(labels)
 	annotations := obj.GetAnnotations()

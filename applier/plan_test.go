@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // permissive allows every child, to test planning apart from the policy.
@@ -46,7 +47,8 @@ func testOwner() *unstructured.Unstructured {
 }
 
 func TestPlanPreparesChildren(t *testing.T) {
-	m := New(nil, nil, testMapper(), Options{})
+	bucket := func(uid types.UID) string { return "b-" + string(uid) }
+	m := New(nil, nil, testMapper(), Options{OwnerLabels: map[string]func(types.UID) string{"example.dev/bucket": bucket}})
 	owner := testOwner()
 	p, err := m.Plan(owner, []*unstructured.Unstructured{
 		obj("example.bosun.dev/v1", "Widget", "", "w"),
@@ -83,7 +85,7 @@ func TestPlanPreparesChildren(t *testing.T) {
 	for _, o := range p.Objects {
 		byName[o.Name] = o.Object
 	}
-	wantLabels := map[string]string{LabelManagedBy: "bosun", LabelOwnerUID: "0000-1111", "bosun.dev/shard": "78", LabelApplySetPartOf: ApplySetID(owner)}
+	wantLabels := map[string]string{LabelManagedBy: "bosun", LabelOwnerUID: "0000-1111", "example.dev/bucket": "b-0000-1111", LabelApplySetPartOf: ApplySetID(owner)}
 	for name, o := range byName {
 		if d := cmp.Diff(wantLabels, o.GetLabels()); d != "" {
 			t.Errorf("%s labels (-want +got):\n%s", name, d)

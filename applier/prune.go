@@ -10,8 +10,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // Prune deletes the stale children (Stale of the plan: what it no longer renders), which the
@@ -86,14 +84,18 @@ func (m *Manager) LetGoAll(ctx context.Context, children []Child) (ChangeSet, er
 	return cs, joinUnique(errs)
 }
 
-// letGo removes what makes a child bosun's — its labels (managed-by, owner, shard, ApplySet) and
+// letGo removes what makes a child bosun's — its labels (managed-by, owner, ApplySet, OwnerLabels) and
 // ownerReferences, so that neither bosun nor the garbage collector deletes it — and leaves the
 // rest of it as it is. The uid in the patch makes it fail on another object of the same name.
 func (m *Manager) letGo(ctx context.Context, c Child) error {
+	remove := map[string]any{LabelManagedBy: nil, LabelOwnerUID: nil, LabelApplySetPartOf: nil}
+	for key := range m.opts.OwnerLabels {
+		remove[key] = nil
+	}
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		"uid":             string(c.UID),
 		"ownerReferences": nil,
-		"labels":          map[string]any{LabelManagedBy: nil, LabelOwnerUID: nil, shard.Label: nil, LabelApplySetPartOf: nil},
+		"labels":          remove,
 	}})
 	if err != nil {
 		return err

@@ -18,7 +18,9 @@
 //
 // Each behaviour lives in one file named after it: controller.go (queue and workers), owners.go
 // (the owner cache and what counts as an owner change), children.go (the child caches),
-// protobuf.go (built-in children listed and watched as protobuf), sync.go (one owner's reconcile),
+// protobuf.go (built-in children listed and watched as protobuf), sync.go (one owner's turn:
+// deletion, pause, rollout admission, the report), reconcile.go (one pass over an owner: render →
+// plan → claim → pre-hooks → apply → prune → health → post-hooks, a method per step over one value),
 // retry.go (the retry policy), health.go (child health, computed as children arrive and checked
 // after an apply), status.go and events.go (what is reported), hooks.go and hooks_delete.go (Helm
 // hooks), budget.go (delete limits), rollout.go (template rollouts), sweep.go (orphans), strays.go

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"slices"
 	"strings"
 	"time"
@@ -14,10 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/applier"
-	"github.com/bosun-dev/bosun/config"
 )
 
 // sync brings the children of one owner to the state its templates render, reading the owner
@@ -86,143 +85,6 @@ const hookPollDelay = 2 * time.Second
 
 // rolloutHoldDelay is how long an owner held back by the rollout waits before it asks again.
 const rolloutHoldDelay = 2 * time.Second
-
-// reconcile renders, applies and prunes; the outcome says how far it got. It returns the owner
-// as it is after bosun's own writes to it.
-func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstructured, tr trigger) (outcome, *unstructured.Unstructured) {
-	ref := applier.OwnerRef(owner)
-	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()), zap.Int64("generation", owner.GetGeneration()),
-		zap.String("trigger", tr.kind))
-	out := outcome{templateHash: c.rollout.hash}
-	fail := func(reason string, err error) (outcome, *unstructured.Unstructured) {
-		out.err, out.reason = err, reason
-		if reason == "" {
-			out.reason = reasonOf(err)
-		}
-		return out, owner
-	}
-
-	rctx, cancel := context.WithTimeout(ctx, c.watch.RenderTimeout)
-	start := time.Now()
-	rendered, err := c.watch.Renderer.Render(rctx, owner)
-	c.metrics.RenderDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds())
-	cancel()
-	switch {
-	case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
-		return fail(ReasonRenderFailed, fmt.Errorf("%s: render: took longer than renderTimeout (%s)", ref, c.watch.RenderTimeout))
-	case err != nil:
-		return fail("", fmt.Errorf("%s: render: %w", ref, err))
-	}
-	hooks := planHooks(c.hookRecord(owner), rendered)
-	plan, err := c.opts.Applier.Plan(owner, hooks.objects(), c.policy)
-	if err != nil {
-		return fail("", fmt.Errorf("%s: %w", ref, err))
-	}
-	resolveHooks(plan, &hooks)
-	for _, o := range plan.Objects {
-		out.children = append(out.children, o.Ref)
-	}
-	if out.children == nil {
-		out.children = []applier.Ref{}
-	}
-
-	// The children to compare against are those of every kind the owner may have: the kinds
-	// rendered now and the kinds recorded before (which may have left the templates).
-	recorded := applier.InventoryOf(owner)
-	all := recorded.Union(plan.Inventory)
-	live, err := c.kids.list(ctx, owner.GetUID(), all.Kinds)
-	if err != nil {
-		return fail("", fmt.Errorf("%s: %w", ref, err))
-	}
-	// Finalizer and inventory go on the owner before any child is applied, so neither a
-	// deletion nor a new kind can slip past a crash between the two.
-	got, err := c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, all, out.templateHash)
-	if err != nil {
-		return fail("", err)
-	}
-	owner = got
-	start = time.Now()
-	defer func() { c.metrics.ApplyDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds()) }()
-	if len(hooks.pre) > 0 {
-		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.pre, "pre")
-		if owner, err = c.recordHooks(ctx, owner, hooks, tokens(ran, "pre"), false, err); err != nil {
-			return fail("", fmt.Errorf("%s: %w", ref, err))
-		}
-		if waiting != "" {
-			out.waiting = waiting
-			return out, owner
-		}
-		if live, err = c.kids.list(ctx, owner.GetUID(), all.Kinds); err != nil {
-			return fail("", fmt.Errorf("%s: %w", ref, err))
-		}
-	}
-	main := without(plan, append(slices.Clone(hooks.pre), hooks.post...))
-	changes, err := c.opts.Applier.Apply(ctx, main, byRef(live))
-	c.logChanges(log, owner, changes)
-	c.reportDrift(owner, tr, changes)
-	if err != nil {
-		return fail("", err)
-	}
-	answered := answeredHealth(changes)
-	stale := applier.Stale(plan, live)
-	removed := removedKinds(plan, stale)
-	if err := c.budget.take(len(stale), removed, c.safety(), c.childCount, c.ownersWithKind); err != nil {
-		return fail(ReasonPruneRefused, fmt.Errorf("%s: prune: %w", ref, err))
-	}
-	if len(stale) > 0 {
-		// Recorded before anything is deleted, so that a restart still counts it.
-		got, err := c.opts.Applier.AnnotateOwner(ctx, owner, c.gvr, AnnotationPruned, pruneRecord{at: c.budget.now(), n: len(stale), kinds: removed}.String())
-		if err != nil {
-			return fail("", err)
-		}
-		owner = got
-	}
-	changes, err = c.opts.Applier.Prune(ctx, stale)
-	c.logChanges(log, owner, changes)
-	if err != nil {
-		return fail("", err)
-	}
-	if !all.Equal(plan.Inventory) {
-		got, err := c.opts.Applier.EnsureOwner(ctx, owner, c.gvr, plan.Inventory, out.templateHash)
-		if err != nil {
-			return fail("", err)
-		}
-		owner = got
-	}
-
-	out.ready = true
-	if c.watch.Status.Ready == config.ReadyHealthy {
-		// Read the cache again: it may have seen the children just created.
-		if live, err = c.kids.list(ctx, owner.GetUID(), plan.Inventory.Kinds); err != nil {
-			return fail("", fmt.Errorf("%s: %w", ref, err))
-		}
-		out.ready, out.waiting = checkHealth(main, byRef(live), answered)
-	}
-	if out.ready && hooks.hasHooks {
-		ran, waiting, err := c.runHooks(ctx, log, plan, hooks.post, "post")
-		runs := append(tokens(hooks.pre, "pre"), tokens(ran, "post")...)
-		if owner, err = c.recordHooks(ctx, owner, hooks, runs, waiting == "" && err == nil, err); err != nil {
-			return fail("", fmt.Errorf("%s: %w", ref, err))
-		}
-		out.ready, out.waiting = waiting == "", waiting
-	}
-	return out, owner
-}
-
-// recordHooks records on the owner the hooks that ran, and that its install completed; runErr
-// is passed through (what ran before a failure is still recorded).
-func (c *controller) recordHooks(ctx context.Context, owner *unstructured.Unstructured, hp hookPlan, runs []string, completed bool, runErr error) (*unstructured.Unstructured, error) {
-	want := hp.record(runs, hp.installed || completed)
-	if want == owner.GetAnnotations()[AnnotationHooks] {
-		return owner, runErr
-	}
-	got, err := c.opts.Applier.AnnotateOwner(ctx, owner, c.gvr, AnnotationHooks, want)
-	if err != nil {
-		return owner, errors.Join(runErr, err)
-	}
-	c.hooks.set(owner.GetUID(), want)
-	return got, runErr
-}
 
 // report writes the outcome to the owner's status (when enabled) and records an Event when
 // the owner's state changed — a failure with a new message, or becoming ready — so a failing

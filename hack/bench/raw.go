@@ -16,6 +16,7 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/internal/restmap"
+	"github.com/bosun-dev/bosun/internal/shard"
 	"github.com/bosun-dev/bosun/watcher"
 )
 
@@ -166,7 +167,7 @@ func newGenerator(b *bench, e *env) (*generator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &generator{b: b, dyn: dyn, planner: applier.New(dyn, nil, restmap.New(dc, 0), applier.Options{})}, nil
+	return &generator{b: b, dyn: dyn, planner: applier.New(dyn, nil, restmap.New(dc, 0), applier.Options{OwnerLabels: shard.ChildLabels()})}, nil
 }
 
 // calibrate tries every concurrency on its own sample of owners, then deletes each sample's

@@ -19,6 +19,7 @@ import (
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/restmap"
+	"github.com/bosun-dev/bosun/internal/shard"
 	"github.com/bosun-dev/bosun/watcher"
 )
 
@@ -138,7 +139,7 @@ func runDiff(ctx context.Context, o diffOptions, stdin io.Reader, stdout, stderr
 	d := differ{
 		watch:      w,
 		renderer:   r,
-		applier:    applier.New(dyn, md, mapper, applier.Options{}),
+		applier:    applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}),
 		owners:     dyn.Resource(mapping.Resource),
 		namespaced: mapping.Scope.Name() == meta.RESTScopeNameNamespace,
 		namespace:  ns,

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // The commands that work without a cluster (render, check, rbac) cannot ask discovery what
@@ -85,5 +86,5 @@ func offlinePlan(owner *unstructured.Unstructured, rendered []*unstructured.Unst
 		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(resource), singular, scope)
 	}
 	// Plan reads nothing from the cluster: it only needs the mapper.
-	return applier.New(nil, nil, mapper, applier.Options{}).Plan(owner, rendered, policy)
+	return applier.New(nil, nil, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}).Plan(owner, rendered, policy)
 }

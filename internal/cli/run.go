@@ -28,6 +28,7 @@ import (
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/metrics"
 	"github.com/bosun-dev/bosun/internal/restmap"
+	"github.com/bosun-dev/bosun/internal/shard"
 	"github.com/bosun-dev/bosun/renderer"
 	"github.com/bosun-dev/bosun/watcher"
 )
@@ -186,7 +187,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		Protobuf:           writes,
 		Discovery:          dc,
 		Mapper:             mapper,
-		Applier:            applier.New(dyn, meta, mapper, applier.Options{Instance: instance}),
+		Applier:            applier.New(dyn, meta, mapper, applier.Options{Instance: instance, OwnerLabels: shard.ChildLabels()}),
 		Events:             broadcaster.NewRecorder(scheme.Scheme, "bosun"),
 		Namespace:          o.Namespace,
 		Instance:           instance,

@@ -20,6 +20,7 @@ import (
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/restmap"
+	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // uninstallOptions are the flags of uninstall.
@@ -113,7 +114,7 @@ func runUninstall(ctx context.Context, o uninstallOptions, out io.Writer) error 
 		return fmt.Errorf("metadata client: %w", err)
 	}
 	mapper := restmap.New(dc, 0)
-	u := &uninstaller{o: o, meta: md, mapper: mapper, applier: applier.New(dyn, md, mapper, applier.Options{}), out: out, seen: map[types.UID]bool{}}
+	u := &uninstaller{o: o, meta: md, mapper: mapper, applier: applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}), out: out, seen: map[types.UID]bool{}}
 	var (
 		errs  []error
 		total uninstallCounts

@@ -88,3 +88,9 @@ func bound(slot int) string {
 	}
 	return fmt.Sprintf("0x%016x", uint64(slot)<<(64-slotBits))
 }
+
+// ChildLabels are the labels bosun's applier puts on every child for sharding
+// (applier.Options.OwnerLabels): Label, the owner's bucket.
+func ChildLabels() map[string]func(types.UID) string {
+	return map[string]func(types.UID) string{Label: BucketLabel}
+}
