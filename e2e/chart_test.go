@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/internal/shard"
 	"github.com/bosun-dev/bosun/watcher"
 )
 
@@ -158,7 +159,8 @@ spec: {message: "hi from the owner", replicas: 2}
 	}
 	// helm.sh/resource-policy: keep — let go, not deleted, and no longer owned (no GC).
 	kept := waitObject(t, configMapGVR, ns, "web-keep", func(u *unstructured.Unstructured) error {
-		if len(u.GetOwnerReferences()) > 0 || u.GetLabels()[applier.LabelOwnerUID] != "" {
+		// The shard label goes too: it is applier.Options.OwnerLabels, removed on let-go.
+		if l := u.GetLabels(); len(u.GetOwnerReferences()) > 0 || l[applier.LabelOwnerUID] != "" || l[shard.Label] != "" {
 			return fmt.Errorf("still owned: %v %v", u.GetOwnerReferences(), u.GetLabels())
 		}
 		return nil

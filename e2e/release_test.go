@@ -17,6 +17,7 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/internal/cli"
+	"github.com/bosun-dev/bosun/internal/shard"
 )
 
 // released accepts an owner that no longer carries bosun's finalizer.
@@ -211,7 +212,7 @@ resync: 0s
 			continue
 		}
 		if refs, l := child.GetOwnerReferences(), child.GetLabels(); len(refs) > 0 ||
-			l[applier.LabelOwnerUID] != "" || l[applier.LabelManagedBy] != "" || l[applier.LabelApplySetPartOf] != "" {
+			l[applier.LabelOwnerUID] != "" || l[applier.LabelManagedBy] != "" || l[applier.LabelApplySetPartOf] != "" || l[shard.Label] != "" {
 			t.Errorf("%s %s/%s is still owned: ownerReferences %v, labels %v", gvr.Resource, bns, name, refs, l)
 		}
 	}
