@@ -80,6 +80,9 @@ type Watch struct {
 	Rollout Rollout
 	// Lookup limits what a chart's lookup reads outside the owner's namespace.
 	Lookup LookupPolicy
+	// Clusters says which cluster (or clusters) get each owner's children: by
+	// default the one bosun runs against (LocalCluster).
+	Clusters ClusterPolicy
 	// RenderTimeout limits one render, so that a runaway template cannot hold
 	// a worker; 10s by default.
 	RenderTimeout time.Duration

@@ -49,6 +49,7 @@ type rawConfig struct {
 	Safety   rawSafety   `mapstructure:"safety"`
 	Rollout  rawRollout  `mapstructure:"rollout"`
 	Lookup   rawLookup   `mapstructure:"lookup"`
+	Clusters rawClusters `mapstructure:"clusters"`
 
 	// hasWatch tells a missing watch, one error, from a watch missing its
 	// fields, an error per field.
@@ -92,6 +93,15 @@ type rawSafety struct {
 
 type rawLookup struct {
 	Kinds []string `mapstructure:"kinds"`
+}
+
+type rawClusters struct {
+	Default            string         `mapstructure:"default"`
+	Selector           string         `mapstructure:"selector"`
+	Field              string         `mapstructure:"field"`
+	Allowed            []string       `mapstructure:"allowed"`
+	AllowedSelector    string         `mapstructure:"allowedselector"`
+	UnreachableTimeout *time.Duration `mapstructure:"unreachabletimeout"`
 }
 
 type rawRollout struct {

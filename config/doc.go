@@ -61,6 +61,13 @@
 //	renderTimeout: 10s            # 100ms..5m
 //	lookup:                       # a chart's lookup outside the owner's namespace
 //	  kinds: []                   # only these kinds (as children.kinds); empty = all but Secret
+//	clusters:                     # where the children go (default: the cluster bosun runs against)
+//	  default: local              # the cluster of owners naming none: local, or a workload cluster
+//	  selector: ""                # or: every workload cluster with these labels (fan-out)
+//	  field: ""                   # owner field naming its cluster(s), e.g. spec.cluster
+//	  allowed: []                 # name patterns owners may name, e.g. ["eu-*"]
+//	  allowedSelector: ""         # or: clusters by label owners may name
+//	  unreachableTimeout: 10m     # deleting/moving: wait for a cluster that does not answer
 //
 // The children settings are a tenant boundary: whoever may create an owner
 // gets bosun's privileges for whatever the templates render from it, so by

@@ -24,6 +24,10 @@ func validatePolicies(w *Watch, raw *rawConfig, ok func(field string) bool) []er
 		errs = append(errs, kerrs...)
 	}
 
+	clusters, clerrs := validateClusters(raw.Clusters, ok)
+	w.Clusters = clusters
+	errs = append(errs, clerrs...)
+
 	status, serrs := validateStatus(raw.Status, ok)
 	w.Status = status
 	errs = append(errs, serrs...)

@@ -71,14 +71,16 @@ type LookupFunc func(ctx context.Context, owner *unstructured.Unstructured, apiV
 // --skip-tests` would for a release named after the owner. It is immutable after LoadChart and
 // safe for concurrent use.
 type Chart struct {
-	path     string
-	chart    *chart.Chart // as loaded: never passed to Helm's mutating helpers, only clones
-	opts     ChartOptions
-	caps     *common.Capabilities
-	maxBytes int
-	maxObjs  int
-	hash     string
-	funcs    *funcCache // shared by the copies With* makes
+	path  string
+	chart *chart.Chart // as loaded: never passed to Helm's mutating helpers, only clones
+	opts  ChartOptions
+	caps  *common.Capabilities
+	// perCluster holds caps per workload cluster (cluster.go); shared by copies of c.
+	perCluster *clusterCaps
+	maxBytes   int
+	maxObjs    int
+	hash       string
+	funcs      *funcCache // shared by the copies With* makes
 }
 
 // LoadChart loads a chart directory or packaged .tgz, checks that every dependency of
@@ -121,7 +123,7 @@ func LoadChart(path string, opts ChartOptions) (*Chart, error) {
 		return nil, fmt.Errorf("override %w", err)
 	}
 	opts.Override = override
-	c := &Chart{path: path, chart: ch, opts: opts, maxBytes: maxBytes, maxObjs: maxObjs, funcs: &funcCache{}}
+	c := &Chart{path: path, chart: ch, opts: opts, maxBytes: maxBytes, maxObjs: maxObjs, funcs: &funcCache{}, perCluster: &clusterCaps{}}
 	if c.caps, err = capabilities(opts); err != nil {
 		return nil, err
 	}
@@ -313,10 +315,15 @@ func (c *Chart) Render(ctx context.Context, owner *unstructured.Unstructured) ([
 	}
 	upgrade := c.opts.IsUpgrade != nil && c.opts.IsUpgrade(owner)
 	rel := common.ReleaseOptions{Name: owner.GetName(), Namespace: owner.GetNamespace(), Revision: 1, IsInstall: !upgrade, IsUpgrade: upgrade}
-	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, rel, c.caps, false)
+	caps, err := c.capsFor(ctx)
 	if err != nil {
 		return nil, &Error{Err: err}
 	}
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, rel, caps, false)
+	if err != nil {
+		return nil, &Error{Err: err}
+	}
+	top["Cluster"] = clusterOf(ctx).value()
 	files, err := c.engine(ctx, owner).RenderWithContext(ctx, ch, top)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -403,10 +410,11 @@ func (c *Chart) engine(ctx context.Context, owner *unstructured.Unstructured) he
 
 func (c *Chart) lookupFor(ctx context.Context, owner *unstructured.Unstructured) func(apiVersion, kind, namespace, name string) (map[string]any, error) {
 	return func(apiVersion, kind, namespace, name string) (map[string]any, error) {
-		if c.opts.Lookup == nil || owner == nil {
+		lookup := c.lookupOf(ctx)
+		if lookup == nil || owner == nil {
 			return map[string]any{}, nil
 		}
-		return c.opts.Lookup(ctx, owner, apiVersion, kind, namespace, name)
+		return lookup(ctx, owner, apiVersion, kind, namespace, name)
 	}
 }
 

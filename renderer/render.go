@@ -22,6 +22,9 @@ func (r *Renderer) Render(ctx context.Context, owner *unstructured.Unstructured)
 		return nil, err
 	}
 	data, err := templateData(owner.Object, r.values)
+	if err == nil {
+		data["Cluster"] = clusterOf(ctx).value()
+	}
 	if err != nil {
 		return nil, &Error{Err: fmt.Errorf("owner: %w", err)}
 	}

@@ -563,8 +563,10 @@ func recAllTpls(c ci.Charter, templates map[string]renderable, values common.Val
 		"Files":        newFiles(accessor.Files()),
 		"Release":      vals["Release"],
 		"Capabilities": vals["Capabilities"],
-		"Values":       make(common.Values),
-		"Subcharts":    subCharts,
+		// bosun: the cluster the children go to (renderer.Cluster), beside Capabilities.
+		"Cluster":   vals["Cluster"],
+		"Values":    make(common.Values),
+		"Subcharts": subCharts,
 	}
 
 	// If there is a {{.Values.ThisChart}} in the parent metadata,
