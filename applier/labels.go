@@ -31,6 +31,12 @@ const (
 	// --instance), written with the finalizer: a bosun lets go, at start, only the owners that
 	// it marked and no watch of its own covers any more, never another installation's.
 	AnnotationInstance = "bosun.dev/instance"
+	// AnnotationClusters records on the owner the clusters its children may be in, when they
+	// are not (only) in the owner's own: there is no ownerReference across clusters, so this
+	// and the kinds are what deleting the owner and moving its children rely on.
+	AnnotationClusters = "bosun.dev/clusters"
+	// LocalCluster names the cluster of the owner among an inventory's Clusters.
+	LocalCluster = "local"
 
 	LabelApplySetID                = "applyset.kubernetes.io/id"
 	LabelApplySetPartOf            = "applyset.kubernetes.io/part-of"
@@ -48,11 +54,14 @@ func ApplySetID(owner *unstructured.Unstructured) string {
 	return "applyset-" + base64.RawURLEncoding.EncodeToString(sum[:]) + "-v1"
 }
 
-// Inventory is what an owner records about its children: the group-kinds they may have and the
-// namespaces other than the owner's own that they may live in.
+// Inventory is what an owner records about its children: the group-kinds they may have, the
+// namespaces other than the owner's own that they may live in, and the clusters they may be in.
 type Inventory struct {
 	Kinds      []schema.GroupKind
 	Namespaces []string
+	// Clusters, sorted, name LocalCluster and the workload clusters; an owner that records
+	// kinds but no clusters has its children in its own cluster (as before clusters existed).
+	Clusters []string
 }
 
 // InventoryOf reads the inventory recorded on owner.
@@ -63,6 +72,10 @@ func InventoryOf(owner *unstructured.Unstructured) Inventory {
 		inv.Kinds = append(inv.Kinds, schema.ParseGroupKind(s))
 	}
 	inv.Namespaces = SplitList(ann[AnnotationAdditionalNamespaces])
+	inv.Clusters = SplitList(ann[AnnotationClusters])
+	if len(inv.Clusters) == 0 && len(inv.Kinds) > 0 {
+		inv.Clusters = []string{LocalCluster}
+	}
 	return inv.normalized()
 }
 
@@ -71,12 +84,33 @@ func (i Inventory) Union(o Inventory) Inventory {
 	return Inventory{
 		Kinds:      append(append([]schema.GroupKind{}, i.Kinds...), o.Kinds...),
 		Namespaces: append(append([]string{}, i.Namespaces...), o.Namespaces...),
+		Clusters:   append(append([]string{}, i.Clusters...), o.Clusters...),
 	}.normalized()
 }
 
 // Equal reports whether both inventories name the same kinds and namespaces.
 func (i Inventory) Equal(o Inventory) bool {
-	return i.kindsText() == o.kindsText() && strings.Join(i.Namespaces, ",") == strings.Join(o.Namespaces, ",")
+	return i.kindsText() == o.kindsText() && strings.Join(i.Namespaces, ",") == strings.Join(o.Namespaces, ",") &&
+		i.clustersText() == o.clustersText()
+}
+
+// clustersText is the AnnotationClusters value: none while the children are all in the
+// owner's own cluster.
+func (i Inventory) clustersText() string {
+	if len(i.Clusters) == 1 && i.Clusters[0] == LocalCluster {
+		return ""
+	}
+	return strings.Join(i.Clusters, ",")
+}
+
+// In reports whether the inventory names the cluster.
+func (i Inventory) In(cluster string) bool {
+	for _, c := range i.Clusters {
+		if c == cluster {
+			return true
+		}
+	}
+	return false
 }
 
 func (i Inventory) kindsText() string {
@@ -98,7 +132,7 @@ func (i Inventory) normalized() Inventory {
 		}
 	}
 	sort.Slice(kinds, func(a, b int) bool { return kinds[a].String() < kinds[b].String() })
-	return Inventory{Kinds: kinds, Namespaces: sortedUnique(i.Namespaces)}
+	return Inventory{Kinds: kinds, Namespaces: sortedUnique(i.Namespaces), Clusters: sortedUnique(i.Clusters)}
 }
 
 // SplitList splits a comma-separated annotation value, dropping blanks.

@@ -19,6 +19,10 @@ type Options struct {
 	// UID (bosun puts the owner's shard bucket there, so that a sharded replica caches only its
 	// own slots' children). Letting a child go removes them with bosun's.
 	OwnerLabels map[string]func(owner types.UID) string
+	// Remote says the children go to another cluster than their owners': no ownerReference
+	// can point across clusters, so children get none and only bosun's finalizer deletes
+	// them.
+	Remote bool
 }
 
 // Manager applies, prunes and deletes children. It is safe for concurrent use by many workers,

@@ -38,6 +38,7 @@ func (m *Manager) EnsureOwner(ctx context.Context, owner *unstructured.Unstructu
 	setAnnotation(ann, have, AnnotationApplySetTooling, ToolingValue)
 	setAnnotation(ann, have, AnnotationContainsGroupKinds, inv.kindsText())
 	setAnnotation(ann, have, AnnotationAdditionalNamespaces, strings.Join(inv.Namespaces, ","))
+	setAnnotation(ann, have, AnnotationClusters, inv.clustersText())
 	if templateHash != "" {
 		setAnnotation(ann, have, AnnotationTemplateHash, templateHash)
 	}

@@ -140,7 +140,7 @@ func (m *Manager) planOne(owner, rendered *unstructured.Unstructured, policy Pol
 	// Kubernetes garbage collection follows an ownerReference only from the owner's own
 	// namespace, or from anywhere to a cluster-scoped owner; elsewhere the finalizer alone
 	// cleans up.
-	if owner.GetNamespace() == "" || owner.GetNamespace() == obj.GetNamespace() {
+	if !m.opts.Remote && (owner.GetNamespace() == "" || owner.GetNamespace() == obj.GetNamespace()) {
 		refs := obj.GetOwnerReferences()
 		refs = append(refs, metav1.OwnerReference{
 			APIVersion:         owner.GetAPIVersion(),

@@ -103,7 +103,7 @@ func TestMetricsAndProbesServeWhatTheREADMESays(t *testing.T) {
 		if len(missing) > 0 {
 			return fmt.Errorf("metrics documented in the README but not served: %v", missing)
 		}
-		if !strings.Contains(body, `bosun_child_actions_total{action="created",kind="ConfigMap",watch="watch"} 1`) {
+		if !strings.Contains(body, `bosun_child_actions_total{action="created",cluster="local",kind="ConfigMap",watch="watch"} 1`) {
 			return fmt.Errorf("no created ConfigMap counted")
 		}
 		return nil

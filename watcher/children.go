@@ -69,6 +69,11 @@ type children struct {
 
 	// sharded: children are cached per slot of their owners, only for the slots held.
 	sharded bool
+	// remote: the children are in a workload cluster, where no ownerReference leads the
+	// garbage collector to them; down, when set, fails a wait for a cache to sync at once when
+	// that cluster is known not to answer.
+	remote bool
+	down   func() error
 
 	mu        sync.Mutex
 	informers map[childKey]*childInformer
@@ -157,6 +162,16 @@ func (c *children) drop(slots []int) {
 			c.gone(uid)
 		}
 	}
+}
+
+// holdLike holds the slots o holds: a workload cluster's caches serve the same owners as the
+// local ones.
+func (c *children) holdLike(o *children) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.Copy(c.held, o.held)
 }
 
 // holds reports whether the children of the owner UID may be cached here.
@@ -290,6 +305,11 @@ func (c *children) informer(ctx context.Context, slot int, gk schema.GroupKind, 
 		if err := ci.health.refusal(); err != nil {
 			return nil, &listRefusedError{kind: gk, resource: gvr, err: err}
 		}
+		if c.down != nil {
+			if err := c.down(); err != nil {
+				return nil, err
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%s: the cache of children did not sync (can bosun list and watch it?): %w", gvr, context.Cause(ctx))
@@ -371,7 +391,7 @@ func (c *children) listBeyondCollector(ctx context.Context, owner *unstructured.
 	sel := metav1.ListOptions{LabelSelector: applier.LabelOwnerUID + "=" + string(owner.GetUID())}
 	err := c.eachResource(inv.Kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
 		namespaces := []string{metav1.NamespaceAll}
-		if namespaced {
+		if namespaced && !c.remote {
 			// Also with --namespace, whose caches never see the children bosun put elsewhere.
 			namespaces = slices.DeleteFunc(slices.Clone(inv.Namespaces), func(ns string) bool { return ns == owner.GetNamespace() })
 		}

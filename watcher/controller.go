@@ -48,6 +48,8 @@ type controller struct {
 
 	metrics  *metrics.Metrics
 	progress *initialSync
+	// targets are the clusters the owners' children go to (clusters.go).
+	targets *targets
 	// health tracks the owner informers' lists and watches (watchhealth.go).
 	health *watchHealth
 

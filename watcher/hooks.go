@@ -161,7 +161,7 @@ func hookHash(obj *unstructured.Unstructured) string {
 // weight is Ready, the hooks with hook-succeeded are deleted and all count as ran; until then
 // it returns a message saying what it waits for. A failed hook is an error (and deleted with
 // hook-failed).
-func (c *controller) runHooks(ctx context.Context, log *zap.Logger, full *applier.Plan, hooks []hook, phase string) (ran []hook, waiting string, err error) {
+func (c *controller) runHooks(ctx context.Context, t *target, log *zap.Logger, full *applier.Plan, hooks []hook, phase string) (ran []hook, waiting string, err error) {
 	all := hooks
 	for len(hooks) > 0 {
 		w := hooks[0].weight
@@ -171,12 +171,12 @@ func (c *controller) runHooks(ctx context.Context, log *zap.Logger, full *applie
 		}
 		group := hooks[:n]
 		hooks = hooks[n:]
-		if waiting, err := c.runWeight(ctx, log, full, group, phase); waiting != "" || err != nil {
+		if waiting, err := c.runWeight(ctx, t, log, full, group, phase); waiting != "" || err != nil {
 			return nil, waiting, err
 		}
 	}
 	sub := subPlan(full, all)
-	live, err := c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds)
+	live, err := t.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds)
 	if err != nil {
 		return nil, "", err
 	}
@@ -188,8 +188,8 @@ func (c *controller) runHooks(ctx context.Context, log *zap.Logger, full *applie
 		}
 	}
 	if len(del) > 0 {
-		changes, err := c.opts.Applier.DeleteAll(ctx, del)
-		c.logChanges(log, full.Owner, changes)
+		changes, err := t.applier.DeleteAll(ctx, del)
+		c.logChanges(log, t, full.Owner, changes)
 		if err != nil {
 			return nil, "", err
 		}
@@ -198,9 +198,9 @@ func (c *controller) runHooks(ctx context.Context, log *zap.Logger, full *applie
 }
 
 // runWeight applies the hooks of one weight and says what it waits for, if anything.
-func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *applier.Plan, group []hook, phase string) (waiting string, err error) {
+func (c *controller) runWeight(ctx context.Context, t *target, log *zap.Logger, full *applier.Plan, group []hook, phase string) (waiting string, err error) {
 	sub := subPlan(full, group)
-	live, err := c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds)
+	live, err := t.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds)
 	if err != nil {
 		return "", err
 	}
@@ -215,8 +215,8 @@ func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *appli
 		}
 	}
 	if len(old) > 0 {
-		changes, err := c.opts.Applier.DeleteAll(ctx, old)
-		c.logChanges(log, full.Owner, changes)
+		changes, err := t.applier.DeleteAll(ctx, old)
+		c.logChanges(log, t, full.Owner, changes)
 		if err != nil {
 			return "", err
 		}
@@ -235,12 +235,12 @@ func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *appli
 		cp.Objects = slices.DeleteFunc(slices.Clone(sub.Objects), func(o applier.Object) bool { return gone[o.Ref] })
 		apply = &cp
 	}
-	changes, err := c.opts.Applier.Apply(ctx, apply, liveBy)
-	c.logChanges(log, full.Owner, changes)
+	changes, err := t.applier.Apply(ctx, apply, liveBy)
+	c.logChanges(log, t, full.Owner, changes)
 	if err != nil {
 		return "", fmt.Errorf("%s hook: %w", phase, err)
 	}
-	if live, err = c.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds); err != nil {
+	if live, err = t.kids.list(ctx, full.Owner.GetUID(), sub.Inventory.Kinds); err != nil {
 		return "", err
 	}
 	liveBy = byRef(live)
@@ -252,8 +252,8 @@ func (c *controller) runWeight(ctx context.Context, log *zap.Logger, full *appli
 			}
 		}
 		if len(del) > 0 {
-			changes, _ := c.opts.Applier.DeleteAll(ctx, del) // the failure is what gets reported
-			c.logChanges(log, full.Owner, changes)
+			changes, _ := t.applier.DeleteAll(ctx, del) // the failure is what gets reported
+			c.logChanges(log, t, full.Owner, changes)
 		}
 		return "", &hookError{phase: phase, refs: failed}
 	}

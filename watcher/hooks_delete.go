@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/renderer"
 )
 
 // deleteHookTimeout bounds how long an owner's deletion waits for its pre-delete or
@@ -22,12 +23,12 @@ const deleteHookTimeout = 5 * time.Minute
 // message while it waits; "" once they ran, or when there are none, or when they cannot run
 // (render failed, a hook failed, the deadline passed: then an Event says so and the deletion
 // goes on).
-func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner *unstructured.Unstructured, event string) (*unstructured.Unstructured, string) {
+func (c *controller) runDeleteHooks(ctx context.Context, t *target, log *zap.Logger, owner *unstructured.Unstructured, event string) (*unstructured.Unstructured, string) {
 	if r, ok := c.watch.Renderer.(interface{ MayRenderDeleteHooks() bool }); c.watch.Renderer == nil || ok && !r.MayRenderDeleteHooks() {
 		return owner, "" // no render on the delete path of watches that cannot have delete hooks
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.watch.RenderTimeout)
-	rendered, err := c.watch.Renderer.Render(rctx, owner)
+	rendered, err := c.watch.Renderer.Render(renderer.WithCluster(rctx, t.renderFor(c.watch.Watch)), owner)
 	cancel()
 	if err != nil {
 		c.event(owner, ReasonHookFailed, "Delete", fmt.Sprintf("%s hooks not run: render: %v", event, err))
@@ -35,7 +36,7 @@ func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner 
 	}
 	var hooks []hook
 	var objs []*unstructured.Unstructured
-	record := c.hookRecord(owner)
+	record := hookView(c.hookRecord(owner), t)
 	for _, obj := range rendered {
 		if !slices.Contains(applier.SplitList(obj.GetAnnotations()[annotationHook]), event) {
 			continue
@@ -54,8 +55,9 @@ func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner 
 		c.event(owner, ReasonHookFailed, "Delete", fmt.Sprintf("%s hooks did not complete within %s: deleting the children anyway", event, deleteHookTimeout))
 		return owner, ""
 	}
-	plan, err := c.opts.Applier.Plan(owner, objs, c.policy)
+	plan, err := t.applier.Plan(owner, objs, c.policy)
 	if err == nil {
+		plan.Inventory.Clusters = []string{t.name}
 		hp := hookPlan{pre: hooks}
 		resolveHooks(plan, &hp)
 		hooks = hp.pre
@@ -66,7 +68,7 @@ func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner 
 	var waiting string
 	if err == nil {
 		sortByWeight(hooks)
-		ran, waiting, err = c.runHooks(ctx, log, plan, hooks, event)
+		ran, waiting, err = c.runHooks(ctx, t, log, plan, hooks, event)
 	}
 	switch {
 	case err != nil && (ctx.Err() != nil || transient(err)):
@@ -78,7 +80,7 @@ func (c *controller) runDeleteHooks(ctx context.Context, log *zap.Logger, owner 
 	if waiting != "" {
 		return owner, waiting
 	}
-	want := hookPlan{done: applier.SplitList(record)}.record(tokens(ran, event), false)
+	want := hookMerge(c.hookRecord(owner), t, hookPlan{done: applier.SplitList(record)}.record(tokens(ran, event), false))
 	if got, err := c.opts.Applier.AnnotateOwner(ctx, owner, c.gvr, AnnotationHooks, want); err == nil {
 		owner = got
 	}

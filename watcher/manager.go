@@ -22,6 +22,7 @@ import (
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/metrics"
+	"github.com/bosun-dev/bosun/renderer"
 )
 
 // Renderer turns one owner into its child manifests.
@@ -104,6 +105,9 @@ type Options struct {
 	// WatchDownThreshold is how long an owner or child watch may be down before Ready
 	// fails; default 60 seconds.
 	WatchDownThreshold time.Duration
+	// Clusters are the workload clusters children may go to (config.ClusterPolicy); nil:
+	// only this one.
+	Clusters Clusters
 }
 
 // Manager runs one controller per watch over shared clients and a shared child cache.
@@ -111,6 +115,7 @@ type Manager struct {
 	opts        Options
 	controllers []*controller
 	kids        *children
+	targets     *targets
 	health      *watchHealth
 	// childStop ends the child informers when Run returns.
 	childStop chan struct{}
@@ -154,6 +159,12 @@ func New(opts Options, watches []Watch) (*Manager, error) {
 	m.kids.completedGone = m.childCompletedGone
 	m.kids.health = m.health
 	m.kids.relisted = m.childRelisted
+	m.targets = &targets{m: m, clusters: opts.Clusters, remote: map[string]*target{}, downs: map[string]*clusterDown{},
+		local: &target{name: config.LocalCluster, applier: opts.Applier, kids: m.kids, md: opts.Metadata, disc: opts.Discovery,
+			render: &renderer.Cluster{Name: config.LocalCluster}}}
+	for _, c := range m.controllers {
+		c.targets = m.targets
+	}
 	return m, nil
 }
 
@@ -207,6 +218,23 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// ClusterChanged tells the watches that a workload cluster appeared, changed (its labels, or
+// its credentials rotated) or went: its clients and caches are rebuilt on next use, and the
+// owners of watches that send children to other clusters are reconciled again.
+func (m *Manager) ClusterChanged(name string) {
+	m.targets.forget(name)
+	m.clusterChanged(name, "cluster "+name+" changed")
+}
+
+// clusterChanged requeues the owners of every watch whose children may go to other clusters.
+func (m *Manager) clusterChanged(name, why string) {
+	for _, c := range m.controllers {
+		if c.watch.Clusters.Remote() {
+			c.requeueAll(triggerRelist, why)
+		}
+	}
 }
 
 // childChanged requeues the owner of a child that changed, whichever watch it belongs to.
@@ -283,12 +311,17 @@ func (m *Manager) WatchesDown(threshold time.Duration) []WatchDown {
 // whose inventory names the kind is reconciled (from the caches: no request when nothing
 // changed) once the relisted objects are in the cache.
 func (m *Manager) childRelisted(gk schema.GroupKind, began time.Time) {
-	m.opts.Applier.ForgetCreated(gk, began)
+	m.childRelistedIn(m.targets.local, gk, began)
+}
+
+// childRelistedIn is childRelisted for the children of one cluster.
+func (m *Manager) childRelistedIn(t *target, gk schema.GroupKind, began time.Time) {
+	t.applier.ForgetCreated(gk, began)
 	time.AfterFunc(relistGrace, func() {
 		n := 0
 		for _, c := range m.controllers {
 			n += c.requeueWithKind(gk, triggerRelist, gk.String()+" relisted")
 		}
-		m.opts.Log.Info("child watch relisted; owners with children of its kind requeued", zap.String("kind", gk.String()), zap.Int("owners", n))
+		m.opts.Log.Info("child watch relisted; owners with children of its kind requeued", zap.String("cluster", t.name), zap.String("kind", gk.String()), zap.Int("owners", n))
 	})
 }

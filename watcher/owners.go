@@ -336,6 +336,24 @@ func (c *controller) recordedPrunes() []pruneRecord {
 	return out
 }
 
+// requeueAll queues every owner of the watch again, saying why.
+func (c *controller) requeueAll(why, note string) {
+	var keys []cache.ObjectName
+	c.mu.RLock()
+	c.eachOwnerStore(func(idx cache.Indexer) {
+		for _, o := range idx.List() {
+			if m, err := meta.Accessor(o); err == nil {
+				keys = append(keys, cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()})
+			}
+		}
+	})
+	c.mu.RUnlock()
+	for _, key := range keys {
+		c.triggers.note(key, trigger{kind: why, child: note})
+		c.queue.Add(key)
+	}
+}
+
 // requeueWithKind queues every owner of this watch that records children of kind gk, for the
 // reason given; it returns how many.
 func (c *controller) requeueWithKind(gk schema.GroupKind, why, child string) int {

@@ -30,6 +30,12 @@ const (
 	ReasonHookFailed    = "HookFailed"
 	ReasonKept          = "Kept"
 	ReasonDriftRepaired = "DriftRepaired"
+	// ReasonClusterUnreachable: a workload cluster of the owner did not answer or refused
+	// bosun's credentials; ReasonClusterNotAllowed: the owner names a cluster its watch does
+	// not let it use; ReasonClusterUnknown: it names one that is not configured.
+	ReasonClusterUnreachable = "ClusterUnreachable"
+	ReasonClusterNotAllowed  = "ClusterNotAllowed"
+	ReasonClusterUnknown     = "ClusterUnknown"
 )
 
 // reasonOf classifies a reconcile error for the owner's condition and Event.
@@ -42,7 +48,12 @@ func reasonOf(err error) string {
 		immut    *applier.ImmutableError
 		statusEr apierrors.APIStatus
 	)
+	var cerr *clusterError
 	switch {
+	case errors.As(err, &cerr):
+		return cerr.reason
+	case errors.As(err, new(*ClusterUnreachableError)), errors.As(err, new(*clusterGoneError)):
+		return ReasonClusterUnreachable
 	case errors.As(err, &re):
 		if re.Document > 0 {
 			return ReasonInvalidOutput

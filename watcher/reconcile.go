@@ -13,6 +13,7 @@ import (
 
 	"github.com/bosun-dev/bosun/applier"
 	"github.com/bosun-dev/bosun/config"
+	"github.com/bosun-dev/bosun/renderer"
 )
 
 // pass is one reconcile of one owner. Its steps run in order over the one value, each reading
@@ -20,6 +21,7 @@ import (
 // bosun last wrote it, so no step works on a stale copy.
 type pass struct {
 	c   *controller
+	t   *target // the cluster the children go to
 	log *zap.Logger
 	ref string
 	tr  trigger
@@ -35,6 +37,8 @@ type pass struct {
 	live     []applier.Child
 	answered map[applier.Ref]childHealth
 	applying time.Time
+	// pruned: the pass got past prune, so the plan's inventory is all the owner needs here.
+	pruned bool
 
 	out outcome
 }
@@ -52,13 +56,16 @@ type reasoned struct {
 func (r *reasoned) Error() string { return r.err.Error() }
 func (r *reasoned) Unwrap() error { return r.err }
 
-// reconcile runs one pass: render → plan → claim → pre-hooks → apply → prune → health →
-// post-hooks. The outcome says how far it got; the owner is returned as it is after bosun's own
-// writes to it.
-func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstructured, tr trigger) (outcome, *unstructured.Unstructured) {
-	p := &pass{c: c, tr: tr, owner: owner, ref: applier.OwnerRef(owner),
-		log: c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()), zap.Int64("generation", owner.GetGeneration()),
-			zap.String("trigger", tr.kind)),
+// runPass runs one pass of the owner's children in one cluster: render → plan → claim → pre-hooks →
+// apply → prune → health → post-hooks. Its outcome says how far it got; its owner is as it is
+// after bosun's own writes to it.
+func (c *controller) runPass(ctx context.Context, owner *unstructured.Unstructured, tr trigger, t *target) *pass {
+	log := c.log.With(zap.String("owner", cache.MetaObjectToName(owner).String()), zap.Int64("generation", owner.GetGeneration()),
+		zap.String("trigger", tr.kind))
+	if t.remote {
+		log = log.With(zap.String("cluster", t.name))
+	}
+	p := &pass{c: c, t: t, tr: tr, owner: owner, ref: applier.OwnerRef(owner), log: log,
 		out: outcome{templateHash: c.rollout.hash}}
 	for _, s := range []step{p.render, p.planned, p.claim, p.preHooks, p.apply, p.prune, p.health, p.postHooks} {
 		more, err := s(ctx)
@@ -75,7 +82,7 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	if !p.applying.IsZero() {
 		c.metrics.ApplyDuration.WithLabelValues(c.watch.Name).Observe(time.Since(p.applying).Seconds())
 	}
-	return p.out, p.owner
+	return p
 }
 
 // render runs the templates or chart, bounded by renderTimeout.
@@ -84,7 +91,7 @@ func (p *pass) render(ctx context.Context) (bool, error) {
 	rctx, cancel := context.WithTimeout(ctx, c.watch.RenderTimeout)
 	defer cancel()
 	start := time.Now()
-	rendered, err := c.watch.Renderer.Render(rctx, p.owner)
+	rendered, err := c.watch.Renderer.Render(renderer.WithCluster(rctx, p.t.renderFor(c.watch.Watch)), p.owner)
 	c.metrics.RenderDuration.WithLabelValues(c.watch.Name).Observe(time.Since(start).Seconds())
 	switch {
 	case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
@@ -100,17 +107,18 @@ func (p *pass) render(ctx context.Context) (bool, error) {
 // child policy) and sorts the Helm hooks out of it.
 func (p *pass) planned(context.Context) (bool, error) {
 	c := p.c
-	p.hooks = planHooks(c.hookRecord(p.owner), p.rendered)
-	plan, err := c.opts.Applier.Plan(p.owner, p.hooks.objects(), c.policy)
+	p.hooks = planHooks(hookView(c.hookRecord(p.owner), p.t), p.rendered)
+	plan, err := p.t.applier.Plan(p.owner, p.hooks.objects(), c.policy)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", p.ref, err)
 	}
+	plan.Inventory.Clusters = []string{p.t.name}
 	resolveHooks(plan, &p.hooks)
 	p.plan = plan
 	p.main = without(plan, append(slices.Clone(p.hooks.pre), p.hooks.post...))
-	p.out.children = []applier.Ref{}
+	p.out.children = []placed{}
 	for _, o := range plan.Objects {
-		p.out.children = append(p.out.children, o.Ref)
+		p.out.children = append(p.out.children, placed{Ref: o.Ref, cluster: p.t.name})
 	}
 	return true, nil
 }
@@ -137,7 +145,7 @@ func (p *pass) preHooks(ctx context.Context) (bool, error) {
 	if len(p.hooks.pre) == 0 {
 		return true, nil
 	}
-	ran, waiting, err := p.c.runHooks(ctx, p.log, p.plan, p.hooks.pre, "pre")
+	ran, waiting, err := p.c.runHooks(ctx, p.t, p.log, p.plan, p.hooks.pre, "pre")
 	if err := p.recordHooks(ctx, tokens(ran, "pre"), false, err); err != nil {
 		return false, fmt.Errorf("%s: %w", p.ref, err)
 	}
@@ -152,16 +160,16 @@ func (p *pass) preHooks(ctx context.Context) (bool, error) {
 // apply server-side applies every child that is not up to date.
 func (p *pass) apply(ctx context.Context) (bool, error) {
 	c := p.c
-	changes, err := c.opts.Applier.Apply(ctx, p.main, byRef(p.live))
-	c.logChanges(p.log, p.owner, changes)
-	c.reportDrift(p.owner, p.tr, changes)
+	changes, err := p.t.applier.Apply(ctx, p.main, byRef(p.live))
+	c.logChanges(p.log, p.t, p.owner, changes)
+	c.reportDrift(p.owner, p.t, p.tr, changes)
 	p.answered = answeredHealth(changes)
 	return err == nil, err
 }
 
 // prune deletes the children no longer rendered, within the safety limits, recording the
-// prune on the owner first so that a restart still counts it; then the inventory shrinks to
-// what is rendered.
+// prune on the owner first so that a restart still counts it. The inventory shrinks to what is
+// rendered once every cluster of the owner got this far (clusters.go).
 func (p *pass) prune(ctx context.Context) (bool, error) {
 	c := p.c
 	stale := applier.Stale(p.plan, p.live)
@@ -176,18 +184,12 @@ func (p *pass) prune(ctx context.Context) (bool, error) {
 		}
 		p.owner = got
 	}
-	changes, err := c.opts.Applier.Prune(ctx, stale)
-	c.logChanges(p.log, p.owner, changes)
+	changes, err := p.t.applier.Prune(ctx, stale)
+	c.logChanges(p.log, p.t, p.owner, changes)
 	if err != nil {
 		return false, err
 	}
-	if !p.all.Equal(p.plan.Inventory) {
-		got, err := c.opts.Applier.EnsureOwner(ctx, p.owner, c.gvr, p.plan.Inventory, p.out.templateHash)
-		if err != nil {
-			return false, err
-		}
-		p.owner = got
-	}
+	p.pruned = true
 	return true, nil
 }
 
@@ -211,7 +213,7 @@ func (p *pass) postHooks(ctx context.Context) (bool, error) {
 	if !p.out.ready || !p.hooks.hasHooks {
 		return true, nil
 	}
-	ran, waiting, err := p.c.runHooks(ctx, p.log, p.plan, p.hooks.post, "post")
+	ran, waiting, err := p.c.runHooks(ctx, p.t, p.log, p.plan, p.hooks.post, "post")
 	runs := append(tokens(p.hooks.pre, "pre"), tokens(ran, "post")...)
 	if err := p.recordHooks(ctx, runs, waiting == "" && err == nil, err); err != nil {
 		return false, fmt.Errorf("%s: %w", p.ref, err)
@@ -222,7 +224,7 @@ func (p *pass) postHooks(ctx context.Context) (bool, error) {
 
 // relist reads the owner's children of these kinds from the caches.
 func (p *pass) relist(ctx context.Context, inv applier.Inventory) error {
-	live, err := p.c.kids.list(ctx, p.owner.GetUID(), inv.Kinds)
+	live, err := p.t.kids.list(ctx, p.owner.GetUID(), inv.Kinds)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.ref, err)
 	}
@@ -233,7 +235,7 @@ func (p *pass) relist(ctx context.Context, inv applier.Inventory) error {
 // recordHooks records on the owner the hooks that ran, and that its install completed; runErr
 // is passed through (what ran before a failure is still recorded).
 func (p *pass) recordHooks(ctx context.Context, runs []string, completed bool, runErr error) error {
-	want := p.hooks.record(runs, p.hooks.installed || completed)
+	want := hookMerge(p.c.hookRecord(p.owner), p.t, p.hooks.record(runs, p.hooks.installed || completed))
 	if want == p.owner.GetAnnotations()[AnnotationHooks] {
 		return runErr
 	}

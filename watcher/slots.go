@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"go.uber.org/zap"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/internal/shard"
@@ -28,7 +27,7 @@ var _ shard.Worker = (*Manager)(nil)
 // them, children are cached for them, and once their caches synced, the slots' orphans and
 // strays are looked for (as at the start of a replica that does not shard).
 func (m *Manager) Acquire(ctx context.Context, slots []int) error {
-	m.kids.hold(slots)
+	m.targets.each(func(t *target) { t.kids.hold(slots) })
 	for _, c := range m.controllers {
 		c.acquire(ctx, slots)
 	}
@@ -45,7 +44,7 @@ func (m *Manager) Release(ctx context.Context, slots []int) error {
 	for _, c := range m.controllers {
 		c.releaseSlots(slots, m.opts.ShutdownTimeout)
 	}
-	m.kids.drop(slots)
+	m.targets.each(func(t *target) { t.kids.drop(slots) })
 	return nil
 }
 
@@ -62,9 +61,7 @@ func (m *Manager) lookAfter(ctx context.Context, slots []int) {
 			m.releaseStraysIn(ctx, c, slots)
 		}
 	}
-	if err := m.sweepAll(ctx, m.kids, slots); err != nil && ctx.Err() == nil {
-		m.opts.Log.Warn("orphan sweep of acquired slots failed; the periodic sweep covers the cached kinds", zap.Error(err))
-	}
+	m.sweepClusters(ctx, slots)
 }
 
 // acquire starts the owner caches of the slots, or, before the watched kind is resolved,

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
 )
 
 // StatusFieldManager owns the status bosun writes, apart from the manager of the children so
@@ -28,9 +29,11 @@ const (
 // outcome is what one reconcile found, for the owner's status and Events.
 type outcome struct {
 	// children rendered for the owner; nil when rendering failed (the last known list stays).
-	children []applier.Ref
-	// err is the reconcile failure, if any, and reason its classification.
+	children []placed
+	// err is the reconcile failure, if any, and reason its classification (of first, the
+	// first failure, when there are several: one per cluster).
 	err    error
+	first  error
 	reason string
 	// ready and waiting: Ready, or what it is waiting for.
 	ready   bool
@@ -95,6 +98,9 @@ func desiredStatus(owner *unstructured.Unstructured, o outcome, now time.Time) m
 			}
 			if r.Namespace != "" {
 				kid["namespace"] = r.Namespace
+			}
+			if r.cluster != "" && r.cluster != config.LocalCluster {
+				kid["cluster"] = r.cluster
 			}
 			kids = append(kids, kid)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,8 +59,9 @@ func (m *Manager) sweepLoop(ctx context.Context, kids *children, period time.Dur
 		return
 	}
 	// The first sweep needs discovery; while the API server is away, try again.
+	m.sweepRemote(ctx, nil)
 	for {
-		err := m.sweepAll(ctx, kids, nil)
+		err := m.sweepAll(ctx, m.targets.local, nil)
 		if err == nil {
 			break
 		}
@@ -79,7 +81,9 @@ func (m *Manager) sweepEvery(ctx context.Context, kids *children, period time.Du
 		<-ctx.Done()
 		return
 	}
-	every(ctx, period, func() { m.sweep(ctx, kids.all()) })
+	every(ctx, period, func() {
+		m.targets.each(func(t *target) { m.sweep(ctx, t, t.kids.all()) })
+	})
 }
 
 // sweepAll sweeps bosun's children of every resource type discovery offers that can be listed
@@ -89,11 +93,12 @@ func (m *Manager) sweepEvery(ctx context.Context, kids *children, period time.Du
 //
 // A sharded replica sweeps the children of the slots given (those it just acquired), by
 // their bosun.dev/shard label; with no slot there is nothing to sweep.
-func (m *Manager) sweepAll(ctx context.Context, kids *children, slots []int) error {
+func (m *Manager) sweepAll(ctx context.Context, t *target, slots []int) error {
+	kids := t.kids
 	if kids.sharded && len(slots) == 0 {
 		return nil
 	}
-	_, lists, err := m.opts.Discovery.ServerGroupsAndResources()
+	_, lists, err := t.disc.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
 		return err
 	}
@@ -109,14 +114,14 @@ func (m *Manager) sweepAll(ctx context.Context, kids *children, slots []int) err
 			gvr := gv.WithResource(r.Name)
 			gk := schema.GroupKind{Group: gv.Group, Kind: r.Kind}
 			if cached, ok := kids.cached(gk, gvr, slots); ok {
-				m.sweep(ctx, cached)
+				m.sweep(ctx, t, cached)
 				continue
 			}
 			ns := metav1.NamespaceAll
 			if r.Namespaced {
 				ns = m.childNamespace()
 			}
-			items, err := m.opts.Metadata.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{
+			items, err := t.md.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{
 				LabelSelector:   kids.selector(slots),
 				ResourceVersion: "0", // from the API server's cache: a sweep needs no quorum read
 			})
@@ -128,7 +133,7 @@ func (m *Manager) sweepAll(ctx context.Context, kids *children, slots []int) err
 				items.Items[i].ManagedFields = nil // a sweep needs no field shapes
 				found = append(found, childOf(gk, gvr, &items.Items[i]))
 			}
-			m.sweep(ctx, found)
+			m.sweep(ctx, t, found)
 		}
 	}
 	return nil
@@ -148,7 +153,7 @@ func hasVerbs(r metav1.APIResource, verbs ...string) bool {
 }
 
 // sweep deletes the orphans among children, within each watch's delete budget.
-func (m *Manager) sweep(ctx context.Context, children []applier.Child) {
+func (m *Manager) sweep(ctx context.Context, t *target, children []applier.Child) {
 	orphans := map[*controller][]applier.Child{}
 	for _, ch := range children {
 		if c := m.orphanedBy(ch); c != nil {
@@ -171,9 +176,9 @@ func (m *Manager) sweep(ctx context.Context, children []applier.Child) {
 			c.log.Error("orphan sweep refused", zap.Int("orphans", len(confirmed)), zap.Error(err))
 			continue
 		}
-		changes, err := m.opts.Applier.DeleteAll(ctx, confirmed)
+		changes, err := t.applier.DeleteAll(ctx, confirmed)
 		for _, ch := range changes {
-			c.log.Info("orphan swept", zap.String("child", ch.Ref.String()), zap.String("action", string(ch.Action)))
+			c.log.Info("orphan swept", zap.String("cluster", t.name), zap.String("child", ch.Ref.String()), zap.String("action", string(ch.Action)))
 		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			c.log.Error("orphan sweep", zap.Error(err))
@@ -280,4 +285,32 @@ func (c *children) kindOf(gvr schema.GroupVersionResource) schema.GroupKind {
 		return gvk.GroupKind()
 	}
 	return schema.GroupKind{Group: gvr.Group, Kind: gvr.Resource}
+}
+
+// sweepClusters sweeps every cluster of newly acquired slots: the local one and the
+// workload clusters.
+func (m *Manager) sweepClusters(ctx context.Context, slots []int) {
+	if err := m.sweepAll(ctx, m.targets.local, slots); err != nil && ctx.Err() == nil {
+		m.opts.Log.Warn("orphan sweep of acquired slots failed; the periodic sweep covers the cached kinds", zap.Error(err))
+	}
+	m.sweepRemote(ctx, slots)
+}
+
+// sweepRemote sweeps, once, every workload cluster configured when a watch may send children
+// to one: their children have no ownerReference, so only bosun deletes what an owner left
+// there (its finalizer removed by hand while bosun was down). A cluster that does not answer
+// is left to the periodic sweep of the cached kinds.
+func (m *Manager) sweepRemote(ctx context.Context, slots []int) {
+	if m.targets.clusters == nil || !slices.ContainsFunc(m.controllers, func(c *controller) bool { return c.watch.Clusters.Remote() }) {
+		return
+	}
+	for _, name := range m.targets.clusters.Names() {
+		t, err := m.targets.get(ctx, name)
+		if err == nil {
+			err = m.sweepAll(ctx, t, slots)
+		}
+		if err != nil && ctx.Err() == nil {
+			m.opts.Log.Warn("orphan sweep of a workload cluster failed; the periodic sweep covers its cached kinds", zap.String("cluster", name), zap.Error(err))
+		}
+	}
 }

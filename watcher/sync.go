@@ -188,40 +188,37 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	deleting := owner.GetDeletionTimestamp() != nil
 	if deleting {
 		var waiting string
-		if owner, waiting = c.runDeleteHooks(ctx, log, owner, "pre-delete"); waiting != "" {
+		if owner, waiting = c.runDeleteHooksEverywhere(ctx, log, owner, "pre-delete"); waiting != "" {
 			return &requeueAfter{delay: hookPollDelay, reason: waiting}
 		}
 	}
 	inv := applier.InventoryOf(owner)
-	live, err := c.kids.list(ctx, owner.GetUID(), inv.Kinds)
-	if err != nil {
-		return fmt.Errorf("%s: cleanup: %w", ref, err)
-	}
-	beyond, err := c.kids.listBeyondCollector(ctx, owner, inv)
-	if err != nil {
-		return fmt.Errorf("%s: cleanup: %w", ref, err)
-	}
-	for _, ch := range beyond {
-		if !slices.ContainsFunc(live, func(l applier.Child) bool { return l.UID == ch.UID }) {
-			live = append(live, ch)
+	var deleted applier.ChangeSet
+	var left []string
+	for _, name := range inv.Clusters {
+		changes, err := c.deleteIn(ctx, log, owner, inv, name)
+		deleted = append(deleted, changes...)
+		if gone, ok := errors.AsType[*clusterGoneError](err); ok {
+			left = append(left, gone.Error())
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: cleanup: %w", ref, err)
 		}
 	}
-	// Post-delete hooks run after the other children are gone; they go with the owner
-	// (ownerReference) unless they delete themselves.
-	live = slices.DeleteFunc(live, pendingPostDelete)
-	changes, err := c.opts.Applier.DeleteAll(ctx, live)
-	c.logChanges(log, owner, changes)
-	if err != nil {
-		return fmt.Errorf("%s: cleanup: %w", ref, err)
-	}
-	if len(changes) > 0 {
+	if len(deleted) > 0 {
 		// One Event for all of them: the owner is on its way out, and an Event per child
 		// would multiply the writes of deleting many owners.
-		c.event(owner, ReasonDeleted, "Delete", fmt.Sprintf("deleted %d children with the owner: %s", len(changes), changeList(changes)))
+		c.event(owner, ReasonDeleted, "Delete", fmt.Sprintf("deleted %d children with the owner: %s", len(deleted), changeList(deleted)))
+	}
+	if len(left) > 0 {
+		msg := "deleted without the children in clusters that did not answer: " + strings.Join(left, "; ")
+		c.event(owner, ReasonClusterUnreachable, "Delete", msg)
+		log.Warn("owner released; children left behind in clusters that did not answer", zap.Strings("left", left))
 	}
 	if deleting {
 		var waiting string
-		if owner, waiting = c.runDeleteHooks(ctx, log, owner, "post-delete"); waiting != "" {
+		if owner, waiting = c.runDeleteHooksEverywhere(ctx, log, owner, "post-delete"); waiting != "" {
 			return &requeueAfter{delay: hookPollDelay, reason: waiting}
 		}
 	}
@@ -234,28 +231,29 @@ func (c *controller) finalize(ctx context.Context, owner *unstructured.Unstructu
 	c.settle.wait(owner, false)
 	c.hooks.forget(owner.GetUID())
 	c.completedGone.forget(owner.GetUID())
-	log.Info("owner released; children deleted", zap.Int("children", len(live)))
+	log.Info("owner released; children deleted", zap.Int("children", len(deleted)))
 	return nil
 }
 
 // logChanges logs one line per child that changed, and no-ops at debug level; prunes,
 // deletes and re-creates also get an Event on the owner.
-func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructured, changes applier.ChangeSet) {
+func (c *controller) logChanges(log *zap.Logger, t *target, owner *unstructured.Unstructured, changes applier.ChangeSet) {
 	for _, ch := range changes {
-		c.metrics.ChildActions.WithLabelValues(c.watch.Name, ch.Ref.GroupKind().String(), string(ch.Action)).Inc()
+		c.metrics.ChildActions.WithLabelValues(c.watch.Name, t.name, ch.Ref.GroupKind().String(), string(ch.Action)).Inc()
 		fields := []zap.Field{zap.String("child", ch.Ref.String()), zap.String("action", string(ch.Action))}
+		child := t.childRef(ch.Ref.String())
 		switch ch.Action {
 		case applier.Unchanged, applier.Skipped:
 			log.Debug("child "+string(ch.Action), fields...)
 			continue
 		case applier.Kept:
-			c.event(owner, ReasonKept, "Keep", ch.Ref.String()+" has helm.sh/resource-policy: keep: let go, not deleted")
+			c.event(owner, ReasonKept, "Keep", child+" has helm.sh/resource-policy: keep: let go, not deleted")
 		case applier.Pruned:
-			c.event(owner, ReasonPruned, "Prune", ch.Ref.String()+" is no longer rendered: deleted")
+			c.event(owner, ReasonPruned, "Prune", child+" is no longer rendered: deleted")
 		case applier.Deleted:
 			// finalize records one Event for all of them.
 		case applier.Recreated:
-			c.event(owner, ReasonRecreated, "Recreate", ch.Ref.String()+" re-created: an immutable field changed")
+			c.event(owner, ReasonRecreated, "Recreate", child+" re-created: an immutable field changed")
 		}
 		log.Info("child "+string(ch.Action), fields...)
 	}
@@ -263,7 +261,7 @@ func (c *controller) logChanges(log *zap.Logger, owner *unstructured.Unstructure
 
 // reportDrift records an Event when a reconcile that a child's change triggered had to
 // restore that child: someone changed or deleted what bosun renders.
-func (c *controller) reportDrift(owner *unstructured.Unstructured, tr trigger, changes applier.ChangeSet) {
+func (c *controller) reportDrift(owner *unstructured.Unstructured, t *target, tr trigger, changes applier.ChangeSet) {
 	if tr.kind != triggerChild {
 		return
 	}
@@ -271,7 +269,7 @@ func (c *controller) reportDrift(owner *unstructured.Unstructured, tr trigger, c
 		if ch.Action != applier.Configured && ch.Action != applier.Created && ch.Action != applier.Recreated {
 			continue
 		}
-		if child, what, _ := strings.Cut(tr.child, " "); child == ch.Ref.String() {
+		if child, what, _ := strings.Cut(tr.child, " "); child == t.childRef(ch.Ref.String()) {
 			// Events are folded into a series by reason and action, not by note: restoring
 			// and re-creating get actions of their own so that neither hides the other.
 			action, done := "Restore", "restored"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,6 +54,8 @@ type RunOptions struct {
 	// Sharding makes every replica active, each on its share of the owners; the Leases are
 	// named and timed by LeaderElection's settings (its Enabled must be false).
 	Sharding bool
+	// Clusters says where the workload clusters' credentials come from.
+	Clusters ClusterSources
 	// MetricsAddr and HealthAddr are where /metrics and /healthz, /readyz are served; empty
 	// serves nothing.
 	MetricsAddr string
@@ -97,6 +100,7 @@ func newRunCommand() *cobra.Command {
 	f.DurationVar(&o.WatchDownThreshold, "watch-down-threshold", watcher.DefaultWatchDownThreshold, "how long an owner or child watch may have no connection open before /readyz fails (bosun_watch_up shows it at once)")
 	f.StringVar(&o.Instance, "instance", "", "name of this bosun installation, written on every owner it reconciles (bosun.dev/instance); a bosun lets go only owners that carry its own (default: <leader-election-namespace>/<leader-election-id>)")
 	addLeaderElectionFlags(f, &o.LeaderElection)
+	addClusterFlags(f, &o.Clusters)
 	f.BoolVar(&o.Sharding, "sharding", false, "run several active replicas, each reconciling its share of the owners; membership Leases are named by --leader-election-id in --leader-election-namespace and timed by the --leader-election-* durations")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint (empty or 0: off)")
 	f.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of the /healthz and /readyz endpoints (empty or 0: off)")
@@ -218,10 +222,33 @@ func Run(ctx context.Context, o RunOptions) error {
 	default:
 		m.Leader.Set(1)
 	}
+	var changed atomic.Pointer[watcher.Manager]
+	reg, err := o.Clusters.start(ctx, watches, cfg, func(name string) {
+		if mgr := changed.Load(); mgr != nil {
+			mgr.ClusterChanged(name)
+		}
+	}, func(c *rest.Config) (*rest.Config, error) {
+		if err := tuneRateLimit(c, o.QPS, o.Burst); err != nil {
+			return nil, err
+		}
+		if fenced == nil {
+			return c, nil
+		}
+		w := rest.CopyConfig(c)
+		w.Wrap(fenced.wrap)
+		return w, nil
+	}, instance, log)
+	if err != nil {
+		return err
+	}
+	if reg != nil {
+		wopts.Clusters = reg
+	}
 	mgr, err := watcher.New(wopts, watches)
 	if err != nil {
 		return err
 	}
+	changed.Store(mgr)
 	stopMetrics, err := serve(ctx, "metrics", o.MetricsAddr, metricsHandler(m, o.Profiling), log)
 	if err != nil {
 		return err

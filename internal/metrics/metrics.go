@@ -33,6 +33,9 @@ type Metrics struct {
 	// PausedOwners is the number of owners paused with the bosun.dev/paused annotation, by
 	// watch.
 	PausedOwners *prometheus.GaugeVec
+	// ClusterUp is 1 while a workload cluster in use answers and 0 while it does not, by
+	// cluster (the clusters configured: bounded).
+	ClusterUp *prometheus.GaugeVec
 }
 
 // New makes a Registry with bosun's metrics, the Go and process collectors, build info,
@@ -57,8 +60,8 @@ func New(version, commit string) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}, []string{"watch"}),
 		ChildActions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bosun_child_actions_total", Help: "What happened to children, by watch, kind and action.",
-		}, []string{"watch", "kind", "action"}),
+			Name: "bosun_child_actions_total", Help: "What happened to children, by watch, cluster (local: bosun's own), kind and action.",
+		}, []string{"watch", "cluster", "kind", "action"}),
 		Leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bosun_leader", Help: "1 while this replica leads (always 1 without leader election).",
 		}),
@@ -71,12 +74,15 @@ func New(version, commit string) *Metrics {
 		PausedOwners: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bosun_paused_owners", Help: "Owners whose reconciles are paused (bosun.dev/paused), by watch.",
 		}, []string{"watch"}),
+		ClusterUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bosun_cluster_up", Help: "1 while a workload cluster that children go to answers, 0 while it does not, by cluster.",
+		}, []string{"cluster"}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "bosun_build_info", Help: "Build information; the value is 1.",
 	}, []string{"version", "commit", "goversion"})
 	build.WithLabelValues(version, commit, runtime.Version()).Set(1)
-	reg.MustRegister(m.Reconciles, m.ReconcileDuration, m.RenderDuration, m.ApplyDuration, m.ChildActions, m.Leader, m.ShardSlots, m.ShardMembers, m.PausedOwners, build,
+	reg.MustRegister(m.Reconciles, m.ReconcileDuration, m.RenderDuration, m.ApplyDuration, m.ChildActions, m.Leader, m.ShardSlots, m.ShardMembers, m.PausedOwners, m.ClusterUp, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerClientGo(reg)
 	return m
