@@ -20,7 +20,7 @@ func (f fakeClusters) Cluster(context.Context, string) (*Cluster, error) {
 	return nil, errors.New("not in unit tests")
 }
 func (f fakeClusters) Labels(name string) (map[string]string, bool) { l, ok := f[name]; return l, ok }
-func (f fakeClusters) Names() []string                             { return f.Select(labels.Everything()) }
+func (f fakeClusters) Names() []string                              { return f.Select(labels.Everything()) }
 func (f fakeClusters) Select(sel labels.Selector) []string {
 	var out []string
 	for _, n := range []string{"eu-1", "eu-2", "us-1"} {

@@ -84,7 +84,7 @@ func checkExample(ctx context.Context, w *config.Watch, r source, file string, o
 		defaultNamespace(o.Object, "")
 		children, err := render(ctx, w, r, o.Object)
 		if err == nil {
-			_, err = planned(o.Object, children, watcher.ApplierPolicy(w.Children))
+			_, err = planned(o.Object, children, watcher.ApplierPolicy(w.Children), false)
 		}
 		if err != nil {
 			fail(out, prefix+o.Source+": ", err)

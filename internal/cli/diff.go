@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bosun-dev/bosun/renderer"
+	"go.uber.org/zap"
 	"io"
+	"k8s.io/client-go/rest"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +35,10 @@ type diffOptions struct {
 	Watch      string
 	Files      []string
 	Namespace  string
+	// Cluster is the workload cluster whose children are compared (clusters:), by its cluster
+	// Secret or ClusterProfile in the hub; default the hub itself.
+	Cluster string
+	ClusterSources
 	kubeFlags
 }
 
@@ -75,6 +82,8 @@ Exit status, as kubectl diff: 0 no differences, 1 differences, 2 an error.`,
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of owners that have none (default: the kubeconfig context's)")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster config)")
 	f.StringVar(&o.Context, "context", "", "kubeconfig context to use (default: the current context)")
+	f.StringVar(&o.Cluster, "cluster", config.LocalCluster, "compare the children in this workload cluster (clusters:), known to the hub by its cluster Secret or ClusterProfile; the owners stay the hub's")
+	addClusterFlags(f, &o.ClusterSources)
 	_ = cmd.MarkFlagRequired("config")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -90,6 +99,8 @@ type differ struct {
 	namespace  string // for owners without one
 	stdout     io.Writer
 	stderr     io.Writer
+	// cluster is what the templates see of the cluster the children are compared in.
+	cluster *renderer.Cluster
 }
 
 // runDiff diffs every owner of o.Files; differs reports whether any child would change.
@@ -136,10 +147,15 @@ func runDiff(ctx context.Context, o diffOptions, stdin io.Reader, stdout, stderr
 	if r, err = withCluster(r, w, caps, dyn, mapper); err != nil {
 		return false, err
 	}
+	children, cluster, err := o.childrenCluster(ctx, w, cfg, applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}))
+	if err != nil {
+		return false, err
+	}
 	d := differ{
 		watch:      w,
 		renderer:   r,
-		applier:    applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}),
+		cluster:    cluster,
+		applier:    children,
 		owners:     dyn.Resource(mapping.Resource),
 		namespaced: mapping.Scope.Name() == meta.RESTScopeNameNamespace,
 		namespace:  ns,
@@ -178,7 +194,7 @@ func (d *differ) diff(ctx context.Context, ow owner) (bool, error) {
 		fmt.Fprintf(d.stderr, "note: %s: %s does not exist in the cluster: rendered with a placeholder UID\n", ow.Source, ref)
 		recorded = &applier.Inventory{}
 	}
-	rendered, err := render(ctx, d.watch, d.renderer, obj)
+	rendered, err := render(renderer.WithCluster(ctx, d.cluster), d.watch, d.renderer, obj)
 	if err != nil {
 		return false, err
 	}
@@ -251,4 +267,25 @@ func summary(counts map[applier.Action]int) string {
 		return "no children"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// childrenCluster is the applier of the cluster whose children are compared, and what the
+// templates see of it: the hub's own, or a workload cluster's from the hub's cluster Secret or
+// ClusterProfile, read as bosun run reads it.
+func (o diffOptions) childrenCluster(ctx context.Context, w *config.Watch, hub *rest.Config, local *applier.Manager) (*applier.Manager, *renderer.Cluster, error) {
+	if o.Cluster == "" || o.Cluster == config.LocalCluster {
+		return local, &renderer.Cluster{Name: config.LocalCluster}, nil
+	}
+	wc, err := o.ClusterSources.start(ctx, []watcher.Watch{{Watch: &config.Watch{Clusters: config.ClusterPolicy{Allowed: []string{"*"}}}}}, hub, func(string) {},
+		func(c *rest.Config) (*rest.Config, error) { return c, nil }, "", zap.NewNop())
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := wc.Cluster(ctx, o.Cluster)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--cluster %s: %w", o.Cluster, err)
+	}
+	rc := &renderer.Cluster{Name: cl.Name, Labels: cl.Labels, Key: cl.Name + "@" + cl.Revision, KubeVersion: cl.KubeVersion, APIVersions: cl.APIVersions,
+		Lookup: cl.Lookup(w)}
+	return applier.New(cl.Dynamic, cl.Metadata, cl.Mapper, applier.Options{OwnerLabels: shard.ChildLabels(), Remote: true}), rc, nil
 }

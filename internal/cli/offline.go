@@ -73,7 +73,7 @@ func pluralize(kind string) string {
 // offlinePlan is applier.Plan with the kinds resolved offline: the children exactly as bosun
 // would apply them (namespace defaulted, child policy checked, ignored fields dropped, labels,
 // annotations and ownerReference added), except that a custom kind is taken to be namespaced.
-func offlinePlan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy applier.Policy) (*applier.Plan, error) {
+func offlinePlan(owner *unstructured.Unstructured, rendered []*unstructured.Unstructured, policy applier.Policy, remote bool) (*applier.Plan, error) {
 	mapper := meta.NewDefaultRESTMapper(nil)
 	for _, r := range rendered {
 		gvk := r.GroupVersionKind()
@@ -86,5 +86,5 @@ func offlinePlan(owner *unstructured.Unstructured, rendered []*unstructured.Unst
 		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(resource), singular, scope)
 	}
 	// Plan reads nothing from the cluster: it only needs the mapper.
-	return applier.New(nil, nil, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}).Plan(owner, rendered, policy)
+	return applier.New(nil, nil, mapper, applier.Options{OwnerLabels: shard.ChildLabels(), Remote: remote}).Plan(owner, rendered, policy)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -29,6 +30,10 @@ type rbacOptions struct {
 	// Sharding grants what bosun run --sharding needs on its Leases instead of leader
 	// election's.
 	Sharding bool
+	// Workload prints what bosun needs in a workload cluster (clusters:) instead of the hub:
+	// the children's rules, bound to the ServiceAccount named by Name and
+	// ServiceAccountNamespace there.
+	Workload bool
 	kubeFlags
 }
 
@@ -68,6 +73,7 @@ namespace instead of cluster-wide rules (cluster-scoped kinds still need a Clust
 	f.StringVar(&o.ServiceAccountNamespace, "service-account-namespace", "bosun", "namespace of bosun's ServiceAccount and Lease (default: --namespace if given)")
 	f.StringVar(&o.LeaseName, "leader-election-id", "bosun", "name of the leader-election Lease (bosun run --leader-election-id)")
 	f.BoolVar(&o.Sharding, "sharding", false, "grant what bosun run --sharding needs on its Leases (membership Leases named after --leader-election-id, so list, watch and delete on leases in the ServiceAccount's namespace) instead of leader election's")
+	f.BoolVar(&o.Workload, "workload-cluster", false, "print what bosun needs in a workload cluster that gets children (clusters:) instead of in the hub: the children's rules, bound to --name in --service-account-namespace there (the identity of the cluster Secret's kubeconfig)")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "resolve kinds through this cluster's discovery instead of guessing")
 	f.StringVar(&o.Context, "context", "", "kubeconfig context to resolve kinds with")
 	_ = cmd.MarkFlagRequired("config")
@@ -220,6 +226,10 @@ type rbacSet struct {
 // deriveRBAC derives the rules for the watches.
 func deriveRBAC(watches []*config.Watch, o rbacOptions, resolve resolver) (*rbacSet, error) {
 	rs := &rbacSet{}
+	remote := slices.ContainsFunc(watches, func(w *config.Watch) bool { return w.Clusters.Remote() })
+	if o.Workload {
+		return deriveWorkloadRBAC(watches, o, resolve)
+	}
 	place := func(namespaced bool, r rule) {
 		if namespaced && o.Namespace != "" {
 			rs.Local = append(rs.Local, r)
@@ -297,6 +307,14 @@ func deriveRBAC(watches []*config.Watch, o rbacOptions, resolve resolver) (*rbac
 			Group: "coordination.k8s.io", Resources: []string{"leases"}, Verbs: []string{"get", "list", "watch", "create", "update", "delete"}}}
 	}
 
+	if remote {
+		rs.Lease = append(rs.Lease,
+			rule{Comment: "Workload cluster Secrets (clusters:, label bosun.dev/secret-type: cluster) in bosun's namespace (bosun run --clusters-namespace).",
+				Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}})
+		rs.Cluster = append(rs.Cluster, rule{Comment: "ClusterProfiles (bosun run --cluster-access-providers); not needed without them.",
+			Group: "multicluster.x-k8s.io", Resources: []string{"clusterprofiles"}, Verbs: []string{"get", "list", "watch"}})
+		rs.Notes = append(rs.Notes, "Watches send children to workload clusters: the rules above are the hub's. Print what bosun\nneeds in each workload cluster with: bosun rbac --workload-cluster")
+	}
 	if len(guessed) > 0 {
 		sort.Strings(guessed)
 		rs.Notes = append(rs.Notes, "Resources and scopes guessed (lower-case plural, namespaced), as no cluster was asked:\n  "+
@@ -373,4 +391,42 @@ func groupRules(rs []resolved, namespaced bool, verbs []string) []rule {
 		rules = append(rules, rule{Group: g, Resources: slices.Compact(res), Verbs: verbs})
 	}
 	return rules
+}
+
+// deriveWorkloadRBAC derives the rules bosun needs in a workload cluster: it applies, reads,
+// watches and deletes the children of the watches that send children to other clusters there,
+// and reads discovery (every authenticated identity may). No owners, Events or Leases live
+// there.
+func deriveWorkloadRBAC(watches []*config.Watch, o rbacOptions, resolve resolver) (*rbacSet, error) {
+	var remote []*config.Watch
+	for _, w := range watches {
+		if w.Clusters.Remote() {
+			remote = append(remote, w)
+		}
+	}
+	if len(remote) == 0 {
+		return nil, errors.New("--workload-cluster: no watch sends children to other clusters (clusters: in a watch config)")
+	}
+	rs := &rbacSet{}
+	children, anyKind, err := childResources(remote, resolve)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range remote {
+		rs.Watches = append(rs.Watches, w.String())
+	}
+	comment := "Children in this workload cluster: apply (create, patch), read, watch, and delete."
+	if len(anyKind) > 0 {
+		comment += fmt.Sprintf("\nWatch %s lists no children.kinds, so its templates may render any kind: these are\ncommon kinds. List children.kinds in the watch config for exact, tighter rules.", strings.Join(anyKind, ", "))
+	}
+	for _, namespaced := range []bool{true, false} {
+		for i, r := range groupRules(children, namespaced, childVerbs) {
+			if i == 0 {
+				r.Comment = comment
+			}
+			rs.Cluster = append(rs.Cluster, r)
+		}
+	}
+	rs.Notes = append(rs.Notes, fmt.Sprintf("For a workload cluster: bind these to the identity of its cluster Secret's kubeconfig (here the\nServiceAccount %s/%s). The children's namespaces must exist there, or be rendered.", o.ServiceAccountNamespace, o.Name))
+	return rs, nil
 }

@@ -45,6 +45,16 @@ func TestRBACDerivesRulesFromTheWatches(t *testing.T) {
 			args:   []string{"rbac", "-c", "testdata/rbac/no-cluster-scoped.yaml"},
 			golden: "testdata/rbac/no-cluster-scoped.golden.yaml",
 		},
+		{
+			name:   "a watch with workload clusters: the hub reads their Secrets and ClusterProfiles",
+			args:   []string{"rbac", "-c", "testdata/rbac/workload.yaml"},
+			golden: "testdata/rbac/workload-hub.golden.yaml",
+		},
+		{
+			name:   "--workload-cluster prints the children's rules for a workload cluster",
+			args:   []string{"rbac", "-c", "testdata/rbac/workload.yaml", "--workload-cluster", "--service-account-namespace", "bosun-system"},
+			golden: "testdata/rbac/workload-cluster.golden.yaml",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

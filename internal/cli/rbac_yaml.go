@@ -27,8 +27,10 @@ func (rs *rbacSet) yaml(o rbacOptions) string {
 		role(&b, "Role", o.Name, o.Namespace, rs.Local)
 		binding(&b, "RoleBinding", "Role", o.Name, o.Namespace, o)
 	}
-	role(&b, "Role", leaseRole, o.ServiceAccountNamespace, rs.Lease)
-	binding(&b, "RoleBinding", "Role", leaseRole, o.ServiceAccountNamespace, o)
+	if len(rs.Lease) > 0 {
+		role(&b, "Role", leaseRole, o.ServiceAccountNamespace, rs.Lease)
+		binding(&b, "RoleBinding", "Role", leaseRole, o.ServiceAccountNamespace, o)
+	}
 	return b.String()
 }
 

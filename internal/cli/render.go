@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bosun-dev/bosun/renderer"
 	"io"
 	"strings"
 
@@ -25,6 +26,10 @@ type renderOptions struct {
 	WithLabels bool
 	// Capabilities are what charts see as .Capabilities.
 	Capabilities capabilities
+	// Cluster and ClusterLabels are what templates see as .Cluster: the workload cluster the
+	// children would go to (clusters:); default local.
+	Cluster       string
+	ClusterLabels map[string]string
 }
 
 func newRenderCommand() *cobra.Command {
@@ -59,6 +64,8 @@ gives one, so .UID renders empty.`,
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of owners that have none (default \"default\")")
 	f.BoolVar(&o.WithLabels, "with-labels", false, "print the children as bosun would apply them: with its labels, annotations and ownerReference")
 	capabilityFlags(cmd, &o.Capabilities)
+	f.StringVar(&o.Cluster, "cluster", config.LocalCluster, "render for this cluster (.Cluster.Name): a workload cluster the watch's clusters: sends children to")
+	f.StringToStringVar(&o.ClusterLabels, "cluster-label", nil, "labels of --cluster (.Cluster.Labels), as key=value; repeatable")
 	_ = cmd.MarkFlagRequired("config")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -81,9 +88,10 @@ func runRender(ctx context.Context, o renderOptions, stdin io.Reader, stdout, st
 		for _, note := range watchNotes(w, ow) {
 			fmt.Fprintln(stderr, "note:", note)
 		}
-		children, err := render(ctx, w, r, ow.Object)
+		cl := &renderer.Cluster{Name: o.Cluster, Labels: o.ClusterLabels}
+		children, err := render(renderer.WithCluster(ctx, cl), w, r, ow.Object)
 		if err == nil && o.WithLabels {
-			children, err = planned(ow.Object, children, watcher.ApplierPolicy(w.Children))
+			children, err = planned(ow.Object, children, watcher.ApplierPolicy(w.Children), o.Cluster != config.LocalCluster)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", ow.Source, err))
@@ -97,8 +105,8 @@ func runRender(ctx context.Context, o renderOptions, stdin io.Reader, stdout, st
 }
 
 // planned returns the children as bosun would apply them, in apply order.
-func planned(owner *unstructured.Unstructured, children []*unstructured.Unstructured, policy applier.Policy) ([]*unstructured.Unstructured, error) {
-	p, err := offlinePlan(owner, children, policy)
+func planned(owner *unstructured.Unstructured, children []*unstructured.Unstructured, policy applier.Policy, remote bool) ([]*unstructured.Unstructured, error) {
+	p, err := offlinePlan(owner, children, policy, remote)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", applier.OwnerRef(owner), err)
 	}
