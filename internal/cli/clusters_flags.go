@@ -12,7 +12,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/clusters"
+	"github.com/bosun-dev/bosun/internal/shard"
 	"github.com/bosun-dev/bosun/watcher"
 )
 
@@ -78,4 +81,28 @@ func (c ClusterSources) start(ctx context.Context, watches []watcher.Watch, cfg 
 	}
 	log.Info("workload clusters", zap.String("secretsNamespace", ns), zap.Strings("clusters", reg.Names()), zap.Bool("clusterProfiles", reg.ProfilesWatched()))
 	return wc, nil
+}
+
+// workload reads one workload cluster from the hub's Secrets and profiles, as bosun run does,
+// for a command that works on it once (diff, uninstall).
+func (c ClusterSources) workload(ctx context.Context, hub *rest.Config, name string) (*watcher.Cluster, error) {
+	wc, err := c.start(ctx, []watcher.Watch{{Watch: &config.Watch{Clusters: config.ClusterPolicy{Allowed: []string{"*"}}}}}, hub, func(string) {},
+		func(c *rest.Config) (*rest.Config, error) { return c, nil }, "", zap.NewNop())
+	if err != nil {
+		return nil, err
+	}
+	cl, err := wc.Cluster(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", name, err)
+	}
+	return cl, nil
+}
+
+// workloadApplier is an applier of the children in one workload cluster.
+func (c ClusterSources) workloadApplier(ctx context.Context, hub *rest.Config, name string) (*applier.Manager, error) {
+	cl, err := c.workload(ctx, hub, name)
+	if err != nil {
+		return nil, err
+	}
+	return applier.New(cl.Dynamic, cl.Metadata, cl.Mapper, applier.Options{OwnerLabels: shard.ChildLabels(), Remote: true}), nil
 }

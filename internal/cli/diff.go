@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/bosun-dev/bosun/renderer"
-	"go.uber.org/zap"
 	"io"
 	"k8s.io/client-go/rest"
 	"strings"
@@ -276,14 +275,9 @@ func (o diffOptions) childrenCluster(ctx context.Context, w *config.Watch, hub *
 	if o.Cluster == "" || o.Cluster == config.LocalCluster {
 		return local, &renderer.Cluster{Name: config.LocalCluster}, nil
 	}
-	wc, err := o.ClusterSources.start(ctx, []watcher.Watch{{Watch: &config.Watch{Clusters: config.ClusterPolicy{Allowed: []string{"*"}}}}}, hub, func(string) {},
-		func(c *rest.Config) (*rest.Config, error) { return c, nil }, "", zap.NewNop())
+	cl, err := o.ClusterSources.workload(ctx, hub, o.Cluster)
 	if err != nil {
 		return nil, nil, err
-	}
-	cl, err := wc.Cluster(ctx, o.Cluster)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--cluster %s: %w", o.Cluster, err)
 	}
 	rc := &renderer.Cluster{Name: cl.Name, Labels: cl.Labels, Key: cl.Name + "@" + cl.Revision, KubeVersion: cl.KubeVersion, APIVersions: cl.APIVersions,
 		Lookup: cl.Lookup(w)}

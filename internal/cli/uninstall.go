@@ -28,6 +28,8 @@ type uninstallOptions struct {
 	ConfigPath   string
 	Namespace    string
 	KeepChildren bool
+	// ClusterSources find the workload clusters owners recorded (bosun.dev/clusters).
+	ClusterSources
 	kubeFlags
 }
 
@@ -65,6 +67,7 @@ Prints one line per child deleted or kept and one per owner; exits 1 if anything
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "release only the owners in this namespace (default: all namespaces)")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster config)")
 	f.StringVar(&o.Context, "context", "", "kubeconfig context to use (default: the current context)")
+	addClusterFlags(f, &o.ClusterSources)
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
@@ -79,6 +82,9 @@ type uninstaller struct {
 	// seen holds the owners released (or found with nothing to do) so far: two watches of
 	// one kind find the same owners.
 	seen map[types.UID]bool
+	// workloads builds the applier of a workload cluster; remote holds those built.
+	workloads func(ctx context.Context, name string) (*applier.Manager, error)
+	remote    map[string]*applier.Manager
 }
 
 // uninstallCounts sums up what uninstall did.
@@ -114,7 +120,10 @@ func runUninstall(ctx context.Context, o uninstallOptions, out io.Writer) error 
 		return fmt.Errorf("metadata client: %w", err)
 	}
 	mapper := restmap.New(dc, 0)
-	u := &uninstaller{o: o, meta: md, mapper: mapper, applier: applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}), out: out, seen: map[types.UID]bool{}}
+	u := &uninstaller{o: o, meta: md, mapper: mapper, applier: applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}), out: out, seen: map[types.UID]bool{},
+		workloads: func(ctx context.Context, name string) (*applier.Manager, error) {
+			return o.ClusterSources.workloadApplier(ctx, cfg, name)
+		}}
 	var (
 		errs  []error
 		total uninstallCounts
@@ -182,16 +191,17 @@ func (u *uninstaller) kind(ctx context.Context, w *config.Watch) (uninstallCount
 // it; the finalizer stays when a child could not be deleted, as a running bosun would keep it.
 func (u *uninstaller) release(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, n *uninstallCounts) error {
 	ref := applier.OwnerRef(owner)
-	children, err := u.applier.Children(ctx, owner.GetUID(), applier.InventoryOf(owner).Kinds)
-	if err != nil {
-		return fmt.Errorf("%s: %w", ref, err)
-	}
+	inv := applier.InventoryOf(owner)
 	var changes applier.ChangeSet
-	if u.o.KeepChildren {
-		changes, err = u.applier.LetGoAll(ctx, children)
-	} else {
-		changes, err = u.applier.DeleteAll(ctx, children)
+	var errs []error
+	for _, cluster := range inv.Clusters {
+		got, err := u.releaseIn(ctx, owner, inv, cluster)
+		changes = append(changes, got...)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ref, err))
+		}
 	}
+	err := errors.Join(errs...)
 	deleted, kept := 0, 0
 	for _, ch := range changes {
 		fmt.Fprintf(u.out, "%s %s\n", ch.Ref, ch.Action)
@@ -222,6 +232,41 @@ func (u *uninstaller) release(ctx context.Context, owner *unstructured.Unstructu
 	}
 	fmt.Fprintf(u.out, "%s released: %s\n", ref, done)
 	return nil
+}
+
+// releaseIn deletes (or lets go) the owner's children in one cluster it recorded.
+func (u *uninstaller) releaseIn(ctx context.Context, owner *unstructured.Unstructured, inv applier.Inventory, cluster string) (applier.ChangeSet, error) {
+	ap := u.applier
+	if cluster != config.LocalCluster {
+		var err error
+		if ap, err = u.workloadApplier(ctx, cluster); err != nil {
+			return nil, err
+		}
+	}
+	children, err := ap.Children(ctx, owner.GetUID(), inv.Kinds)
+	if err != nil {
+		return nil, err
+	}
+	if u.o.KeepChildren {
+		return ap.LetGoAll(ctx, children)
+	}
+	return ap.DeleteAll(ctx, children)
+}
+
+// workloadApplier is the applier of a workload cluster, built once.
+func (u *uninstaller) workloadApplier(ctx context.Context, name string) (*applier.Manager, error) {
+	if ap, ok := u.remote[name]; ok {
+		return ap, nil
+	}
+	ap, err := u.workloads(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", name, err)
+	}
+	if u.remote == nil {
+		u.remote = map[string]*applier.Manager{}
+	}
+	u.remote[name] = ap
+	return ap, nil
 }
 
 // bosunOwner reports whether bosun ever took the object as an owner: it carries bosun's

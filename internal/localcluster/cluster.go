@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // defaultStartTimeout bounds Start when ctx has no deadline: a cold kube-apiserver on a busy
@@ -97,25 +95,6 @@ func (c *Cluster) prepare() error {
 	return c.writeKubeconfig()
 }
 
-func (c *Cluster) writeKubeconfig() error {
-	const name = "bosun-local"
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters[name] = &clientcmdapi.Cluster{
-		Server:                   c.restConfig.Host,
-		CertificateAuthorityData: c.pki.caPEM,
-	}
-	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{
-		ClientCertificateData: c.pki.adminCertPEM,
-		ClientKeyData:         c.pki.adminKeyPEM,
-	}
-	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
-	cfg.CurrentContext = name
-	if err := clientcmd.WriteToFile(*cfg, c.kubeconfig); err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", c.kubeconfig, err)
-	}
-	return nil
-}
-
 func (c *Cluster) startAll(ctx context.Context) error {
 	begin := time.Now()
 	if err := c.StartEtcd(ctx); err != nil {
@@ -163,9 +142,10 @@ func (c *Cluster) startComponents(ctx context.Context) error {
 		}
 		c.logf("%s healthy after %s", p.name, since(begin))
 	}
-	if c.opts.ControllerManager {
+	if c.opts.ControllerManager && !c.opts.MinimalControllers {
 		// The token and service-account controllers are the first to run; once "default"
 		// exists in "default", pods can be created and the other controllers are started.
+		// The minimal set has no service-account controller, so there is nothing to wait for.
 		begin := time.Now()
 		if err := waitFor(ctx, c.controllerManager, "default service account", c.defaultServiceAccount); err != nil {
 			return err
@@ -240,9 +220,6 @@ func (c *Cluster) Stop() error {
 
 // RESTConfig returns a copy of the admin (system:masters) client config.
 func (c *Cluster) RESTConfig() *rest.Config { return rest.CopyConfig(c.restConfig) }
-
-// KubeconfigPath is the admin kubeconfig, <Dir>/kubeconfig.
-func (c *Cluster) KubeconfigPath() string { return c.kubeconfig }
 
 // Dir is the absolute state dir; the components' logs are <Dir>/<binary>.log.
 func (c *Cluster) Dir() string { return c.dir }

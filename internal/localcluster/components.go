@@ -37,6 +37,13 @@ var controllers = []string{
 	"clusterrole-aggregation-controller",
 }
 
+// minimalControllers are what a cluster that holds objects but runs no pods needs: deleting a
+// namespace deletes what is in it, and dependents go after their owners.
+var minimalControllers = []string{
+	"namespace-controller",
+	"garbage-collector-controller",
+}
+
 // Annotation and value that mark the fake Node kwok manages.
 const (
 	KwokNodeAnnotation = "kwok.x-k8s.io/node"
@@ -128,6 +135,11 @@ func (c *Cluster) apiServerArgs() []string {
 		"--allow-privileged=true",
 		"--cert-dir=" + filepath.Join(c.dir, "apiserver-certs"),
 		"--profiling=false",
+		// Without a grace period for watches, a SIGTERM leaves kube-apiserver waiting on the
+		// open watches of kube-controller-manager (and of any controller under test) until
+		// stopGrace runs out and it is killed; with one it closes them and exits in about a
+		// second, which is what a test that restarts it wants.
+		"--shutdown-watch-termination-grace-period=1s",
 	}
 }
 
@@ -152,13 +164,20 @@ func (c *Cluster) componentArgs(name string, port int) []string {
 
 func (c *Cluster) controllerManagerArgs() []string {
 	return append(c.componentArgs(KubeControllerManager, c.ports.controllerManager),
-		"--controllers="+strings.Join(controllers, ","),
+		"--controllers="+strings.Join(c.controllers(), ","),
 		"--service-account-private-key-file="+c.pki.saKey(),
 		"--root-ca-file="+c.pki.caCert(),
 		"--use-service-account-credentials=false",
 		"--concurrent-deployment-syncs=20",
 		"--concurrent-replicaset-syncs=20",
 	)
+}
+
+func (c *Cluster) controllers() []string {
+	if c.opts.MinimalControllers {
+		return minimalControllers
+	}
+	return controllers
 }
 
 func (c *Cluster) schedulerArgs() []string {

@@ -3,6 +3,12 @@
 // Node, so Deployments get (fake) running pods without a container runtime. Tests use it
 // through internal/testenv; humans through hack/local-cluster.
 //
+// Several clusters can run side by side, each in its own dir: a hub holding owners and
+// workload clusters holding their children. WorkloadOptions is the light preset for the
+// latter (etcd, kube-apiserver and a kube-controller-manager with only the namespace and
+// garbage-collector controllers); a hub addresses a workload cluster through a cluster Secret
+// (clustersecret.go) holding Cluster.Kubeconfig.
+//
 // Rules:
 //   - The binaries are built by hack/build-tools.sh into a versioned cache directory. A missing
 //     binary is an error that names it and the directory; nothing is downloaded and nothing is
@@ -17,5 +23,11 @@
 //     killed by the kernel when the process that started it dies (Linux), so a killed test
 //     leaves no servers behind. Stop sends SIGTERM, then SIGKILL after a grace period, because
 //     kube-apiserver can hang in shutdown.
+//   - Kubeconfigs carry their certificates inline, never file references, so the same bytes
+//     work as a file and as a Secret's value; ApplyClusterSecret refuses ones that refer to
+//     files.
+//   - kube-apiserver keeps its port across StopAPIServer and StartAPIServer, so clients built
+//     before a restart reconnect after it; it closes its watches on SIGTERM so a stop takes
+//     about a second, not the SIGKILL grace period.
 //   - The package does not log; progress lines go to Options.Log.
 package localcluster

@@ -51,6 +51,13 @@ type Options struct {
 	// ControllerManager also runs kube-controller-manager with the controllers a workload
 	// needs (namespace, garbage collector, deployment, replicaset, service accounts, ...).
 	ControllerManager bool
+	// MinimalControllers runs kube-controller-manager with only the namespace and
+	// garbage-collector controllers: enough for a cluster that holds objects but runs no pods
+	// (a workload cluster without nodes, see WorkloadOptions), and less for a busy machine to
+	// run. Nothing creates ServiceAccounts then, so pods need their namespace's "default"
+	// ServiceAccount created by hand. It requires ControllerManager and rules out Kwok, whose
+	// Deployments would never get pods.
+	MinimalControllers bool
 	// Scheduler also runs kube-scheduler.
 	Scheduler bool
 	// Kwok also runs kwok and creates one fake Node it manages, so scheduled pods become
@@ -74,6 +81,12 @@ func (o Options) validate() error {
 	}
 	if o.Kwok && !(o.ControllerManager && o.Scheduler) {
 		errs = append(errs, errors.New("Kwok requires ControllerManager and Scheduler"))
+	}
+	if o.MinimalControllers && !o.ControllerManager {
+		errs = append(errs, errors.New("MinimalControllers requires ControllerManager"))
+	}
+	if o.MinimalControllers && o.Kwok {
+		errs = append(errs, errors.New("Kwok requires the full controller set, not MinimalControllers"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("options: %w", err)

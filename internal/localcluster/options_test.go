@@ -87,6 +87,16 @@ func TestStartRefusesBadOptionsAndMissingBinaries(t *testing.T) {
 			opts:    localcluster.Options{Kwok: true},
 			wantErr: "options: Kwok requires ControllerManager and Scheduler",
 		},
+		{
+			name:    "minimal controllers without the controller manager are refused",
+			opts:    localcluster.Options{MinimalControllers: true},
+			wantErr: "options: MinimalControllers requires ControllerManager",
+		},
+		{
+			name:    "kwok with minimal controllers is refused",
+			opts:    localcluster.Options{ControllerManager: true, Scheduler: true, Kwok: true, MinimalControllers: true},
+			wantErr: "options: Kwok requires the full controller set, not MinimalControllers",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -83,21 +83,35 @@ func Main(m *testing.M, o localcluster.Options, env **Env) int {
 // defaults to a temporary dir, kept when the test fails.
 func Start(t *testing.T, o localcluster.Options) *Env {
 	t.Helper()
-	if o.Log == nil {
-		o.Log = prefixWriter{w: os.Stderr, prefix: "testenv: "}
+	return startForTest(t, "", o, true)
+}
+
+// startForTest starts a control plane that lives as long as t: the test's own if name is
+// empty, else the workload cluster name, whose progress lines are prefixed with it. An empty
+// Options.Dir is a new temporary dir. The dir is kept when the test fails and otherwise
+// removed if it is such a new one or removeGiven is true.
+func startForTest(t testing.TB, name string, o localcluster.Options, removeGiven bool) *Env {
+	t.Helper()
+	what, prefix, pattern := "control plane", "testenv: ", "bosun-testenv-"
+	if name != "" {
+		what, prefix, pattern = "workload cluster "+name, prefix+name+": ", pattern+name+"-"
 	}
+	if o.Log == nil {
+		o.Log = prefixWriter{w: os.Stderr, prefix: prefix}
+	}
+	remove := removeGiven
 	if o.Dir == "" {
-		dir, err := os.MkdirTemp("", "bosun-testenv-")
+		dir, err := os.MkdirTemp("", pattern)
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Dir = dir
+		o.Dir, remove = dir, true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	c, err := localcluster.Start(ctx, o)
 	if err != nil {
-		t.Fatalf("start control plane (state and logs in %s): %v", o.Dir, err)
+		t.Fatalf("start %s (state and logs in %s): %v", what, o.Dir, err)
 	}
 	e, err := newEnv(c, o)
 	if err != nil {
@@ -106,13 +120,15 @@ func Start(t *testing.T, o localcluster.Options) *Env {
 	}
 	t.Cleanup(func() {
 		if err := c.Stop(); err != nil {
-			t.Errorf("stop control plane: %v", err)
+			t.Errorf("stop %s: %v", what, err)
 		}
 		if t.Failed() {
-			t.Logf("control plane state and logs kept in %s", o.Dir)
+			t.Logf("%s state and logs kept in %s", what, o.Dir)
 			return
 		}
-		os.RemoveAll(o.Dir)
+		if remove {
+			os.RemoveAll(o.Dir)
+		}
 	})
 	return e
 }
