@@ -18,6 +18,13 @@ const (
 // badConfigs maps each fixture in testdata/bad to the exact error Load
 // returns for it.
 var badConfigs = map[string]string{
+	"clusters-invalid.yaml": `testdata/bad/clusters-invalid.yaml: clusters.unreachableTimeout: must be 1s or more, got 10ms
+testdata/bad/clusters-invalid.yaml: clusters.selector: unable to parse requirement: found '', expected: ',' or ')'
+testdata/bad/clusters-invalid.yaml: clusters: set default or selector, not both: owners that name no cluster go to the default one, or to every cluster the selector matches
+testdata/bad/clusters-invalid.yaml: clusters.allowedSelector: unable to parse requirement: found '', expected: ',', ')' or identifier
+testdata/bad/clusters-invalid.yaml: clusters.allowed[0]: "eu-[" is not a name pattern (path.Match, as eu-*)
+testdata/bad/clusters-invalid.yaml: clusters.allowed[1]: "" is not a name pattern (path.Match, as eu-*)
+testdata/bad/clusters-invalid.yaml: clusters.field: "spec..cluster" is not a field path (as spec.cluster)`,
 	"empty.yaml": `testdata/bad/empty.yaml: watch: required
 testdata/bad/empty.yaml: templates: required`,
 	"everything-wrong.yaml": `testdata/bad/everything-wrong.yaml: unknown key "watch.kidn"
