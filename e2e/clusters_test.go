@@ -31,6 +31,9 @@ func hubAndWorkloads(t *testing.T) (ns string, eu, us *testenv.Workload) {
 	t.Helper()
 	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
 	ns = env.CreateNamespace(t, "clusters")
+	// Owners left with the finalizer would outlive their workload clusters (stopped with the
+	// test): other tests that release every Widget of the hub must not find them.
+	t.Cleanup(func() { releaseWidgets(t, ns) })
 	eu = testenv.StartWorkload(t, "eu-1", localcluster.WorkloadOptions(""))
 	us = testenv.StartWorkload(t, "us-1", localcluster.WorkloadOptions(""))
 	for _, w := range []*testenv.Workload{eu, us} {
@@ -41,6 +44,25 @@ func hubAndWorkloads(t *testing.T) (ns string, eu, us *testenv.Workload) {
 	putCluster(t, ns, eu.Name, eu.Kubeconfig, "eu")
 	putCluster(t, ns, us.Name, us.Kubeconfig, "us")
 	return ns, eu, us
+}
+
+// releaseWidgets drops bosun's finalizer from the Widgets of ns and deletes them.
+func releaseWidgets(t *testing.T, ns string) {
+	ctx := context.Background()
+	list, err := env.Dynamic.Resource(widgetGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Errorf("list Widgets: %v", err)
+		return
+	}
+	for _, w := range list.Items {
+		_, err := env.Dynamic.Resource(widgetGVR).Namespace(ns).Patch(ctx, w.GetName(), "application/merge-patch+json", []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
+		if err == nil {
+			err = env.Dynamic.Resource(widgetGVR).Namespace(ns).Delete(ctx, w.GetName(), metav1.DeleteOptions{})
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("release Widget %s/%s: %v", ns, w.GetName(), err)
+		}
+	}
 }
 
 func putCluster(t *testing.T, ns, name string, kubeconfig []byte, region string) {

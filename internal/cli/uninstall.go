@@ -260,7 +260,8 @@ func (u *uninstaller) workloadApplier(ctx context.Context, name string) (*applie
 	}
 	ap, err := u.workloads(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: %w", name, err)
+		// The finalizer stays: its children there are still to be deleted.
+		return nil, fmt.Errorf("%w (is its Secret in --clusters-namespace, or its ClusterProfile in --cluster-profiles-namespace?)", err)
 	}
 	if u.remote == nil {
 		u.remote = map[string]*applier.Manager{}
