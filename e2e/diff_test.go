@@ -137,3 +137,33 @@ func TestDiffOnAChartWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffOverAWatchsOwners: without -f, diff compares every owner of the watch in the
+// cluster with what the watch's templates render now — a template change's preview — and
+// names only the owners that would change.
+func TestDiffOverAWatchsOwners(t *testing.T) {
+	installCRD(t, "testdata/widget/crd.yaml", "widgets.e2e.bosun.dev")
+	ns := env.CreateNamespace(t, "diff-all")
+	b := startBosun(t, widgetWatch(t, "testdata/widget/templates-v1"), ns)
+	for _, name := range []string{"a", "b", "c"} {
+		create(t, widgetGVR, ns, fmt.Sprintf("apiVersion: e2e.bosun.dev/v1\nkind: Widget\nmetadata: {name: %s, namespace: %s}\nspec: {color: red}\n", name, ns))
+		b.waitReconciled(t, ns+"/"+name)
+	}
+	b.stop()
+	diff := func(templates string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := cli.Execute(context.Background(), []string{"diff", "-c", widgetWatch(t, templates), "-n", ns,
+			"--kubeconfig", env.Cluster.KubeconfigPath()}, nil, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := diff("testdata/widget/templates-v1"); code != 0 || errOut != "diff: 0 of 3 owners of watch watch would change\n" {
+		t.Errorf("same templates: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	code, out, errOut := diff("testdata/widget/templates-v2")
+	if code != 1 || !strings.HasSuffix(errOut, "diff: 3 of 3 owners of watch watch would change\n") || strings.Count(errOut, "Widget/"+ns+"/") != 3 {
+		t.Errorf("new templates: exit %d, stderr %q; want 1 and a line per owner", code, errOut)
+	}
+	if !strings.Contains(out, "Widget") && !strings.Contains(out, ns) {
+		t.Errorf("new templates: no diff printed:\n%s", out)
+	}
+}

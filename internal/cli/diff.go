@@ -7,6 +7,7 @@ import (
 	"github.com/bosun-dev/bosun/renderer"
 	"io"
 	"k8s.io/client-go/rest"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,8 @@ type diffOptions struct {
 	Watch      string
 	Files      []string
 	Namespace  string
+	// AllNamespaces diffs the owners of every namespace when no file is given.
+	AllNamespaces bool
 	// Cluster is the workload cluster whose children are compared (clusters:), by its cluster
 	// Secret or ClusterProfile in the hub; default the hub itself.
 	Cluster string
@@ -77,14 +80,14 @@ Exit status, as kubectl diff: 0 no differences, 1 differences, 2 an error.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.ConfigPath, "config", "c", "", "watch config file, or a directory of them")
 	f.StringVar(&o.Watch, "watch", "", "the watch to use when --config holds several (its name)")
-	f.StringArrayVarP(&o.Files, "filename", "f", nil, `file of owners (multi-document YAML or JSON, a v1 List too); "-" reads stdin; repeatable`)
+	f.StringArrayVarP(&o.Files, "filename", "f", nil, `file of owners (multi-document YAML or JSON, a v1 List too); "-" reads stdin; repeatable. Without it: every owner of the watch in the cluster`)
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "without -f: the watch's owners in every namespace (default: --namespace, or the context's)")
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of owners that have none (default: the kubeconfig context's)")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster config)")
 	f.StringVar(&o.Context, "context", "", "kubeconfig context to use (default: the current context)")
 	f.StringVar(&o.Cluster, "cluster", config.LocalCluster, "compare the children in this workload cluster (clusters:), known to the hub by its cluster Secret or ClusterProfile; the owners stay the hub's")
 	addClusterFlags(f, &o.ClusterSources)
 	_ = cmd.MarkFlagRequired("config")
-	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
 
@@ -100,6 +103,10 @@ type differ struct {
 	stderr     io.Writer
 	// cluster is what the templates see of the cluster the children are compared in.
 	cluster *renderer.Cluster
+	// quiet: only owners whose children would change get a summary line (every owner of a
+	// watch is diffed); progress is cleared before any output.
+	quiet    bool
+	progress *progress
 }
 
 // runDiff diffs every owner of o.Files; differs reports whether any child would change.
@@ -108,9 +115,11 @@ func runDiff(ctx context.Context, o diffOptions, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return false, err
 	}
-	owners, err := readAllOwners(w, o.Files, stdin)
-	if err != nil {
-		return false, err
+	var owners []owner
+	if len(o.Files) > 0 {
+		if owners, err = readAllOwners(w, o.Files, stdin); err != nil {
+			return false, err
+		}
 	}
 	cfg, ns, err := o.clientConfig()
 	if err != nil {
@@ -161,15 +170,61 @@ func runDiff(ctx context.Context, o diffOptions, stdin io.Reader, stdout, stderr
 		stdout:     stdout,
 		stderr:     stderr,
 	}
+	if len(o.Files) == 0 {
+		// The watch's owners in the cluster: what a template change would do to them.
+		d.quiet = true
+		if !d.namespaced || o.AllNamespaces {
+			ns = metav1.NamespaceAll
+		}
+		if owners, err = liveOwners(ctx, w, d.owners, ns); err != nil {
+			return false, err
+		}
+	}
 	var errs []error
+	prog := newProgress(stderr, "diff", len(owners))
+	d.progress = prog
+	changedOwners := 0
 	for _, ow := range owners {
 		changed, err := d.diff(ctx, ow)
+		prog.step()
 		differs = differs || changed
+		if changed {
+			changedOwners++
+		}
 		if err != nil {
+			prog.clear()
 			errs = append(errs, fmt.Errorf("%s: %w", ow.Source, err))
 		}
 	}
+	prog.clear()
+	if d.quiet {
+		fmt.Fprintf(stderr, "diff: %d of %d owners of watch %s would change\n", changedOwners, len(owners), w.Name)
+	}
 	return differs, errors.Join(errs...)
+}
+
+// liveOwners are the owners of the watch in the cluster (in ns, "" for all), as its selector
+// and namespaces cover them.
+func liveOwners(ctx context.Context, w *config.Watch, ri dynamic.NamespaceableResourceInterface, ns string) ([]owner, error) {
+	var out []owner
+	opts := metav1.ListOptions{LabelSelector: w.SelectorText, Limit: 500}
+	for {
+		list, err := ri.Namespace(ns).List(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("watch %s: list %s: %w", w.Name, config.GVKString(w.GVK), err)
+		}
+		for i := range list.Items {
+			o := &list.Items[i]
+			if len(w.Namespaces) > 0 && !slices.Contains(w.Namespaces, o.GetNamespace()) {
+				continue
+			}
+			out = append(out, owner{Source: applier.OwnerRef(o), Object: o})
+		}
+		if list.GetContinue() == "" {
+			return out, nil
+		}
+		opts.Continue = list.GetContinue()
+	}
 }
 
 // diff prints the differences of one owner's children and a summary line on stderr.
@@ -208,15 +263,20 @@ func (d *differ) diff(ctx context.Context, ow owner) (bool, error) {
 		if df.Action == applier.Unchanged {
 			continue
 		}
+		d.progress.clear()
 		if err := writeDiff(d.stdout, df); err != nil {
 			return false, err
 		}
 	}
-	fmt.Fprintf(d.stderr, "%s: %s\n", ref, summary(counts))
+	changed := len(diffs) > counts[applier.Unchanged]
+	if changed || !d.quiet {
+		d.progress.clear()
+		fmt.Fprintf(d.stderr, "%s: %s\n", ref, summary(counts))
+	}
 	if diffErr != nil {
 		return false, fmt.Errorf("%s: %w", ref, diffErr)
 	}
-	return len(diffs) > counts[applier.Unchanged], nil
+	return changed, nil
 }
 
 // adoptLive gives obj the UID of the live owner of its name, and its status if obj has none,

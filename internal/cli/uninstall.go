@@ -58,7 +58,7 @@ Prints one line per child deleted or kept and one per owner; exits 1 if anything
   bosun uninstall -c examples/site/watch.yaml --keep-children --namespace team-a`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runUninstall(cmd.Context(), o, cmd.OutOrStdout())
+			return runUninstall(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -82,6 +82,8 @@ type uninstaller struct {
 	// seen holds the owners released (or found with nothing to do) so far: two watches of
 	// one kind find the same owners.
 	seen map[types.UID]bool
+	// prog counts the owners done, on a terminal.
+	prog *progress
 	// workloads builds the applier of a workload cluster; remote holds those built.
 	workloads func(ctx context.Context, name string) (*applier.Manager, error)
 	remote    map[string]*applier.Manager
@@ -93,7 +95,7 @@ type uninstallCounts struct {
 }
 
 // runUninstall releases the owners of every kind the configs watch.
-func runUninstall(ctx context.Context, o uninstallOptions, out io.Writer) error {
+func runUninstall(ctx context.Context, o uninstallOptions, out, stderr io.Writer) error {
 	watches, err := config.Load(o.ConfigPath)
 	if err != nil {
 		return err
@@ -120,7 +122,7 @@ func runUninstall(ctx context.Context, o uninstallOptions, out io.Writer) error 
 		return fmt.Errorf("metadata client: %w", err)
 	}
 	mapper := restmap.New(dc, 0)
-	u := &uninstaller{o: o, meta: md, mapper: mapper, applier: applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}), out: out, seen: map[types.UID]bool{},
+	u := &uninstaller{o: o, prog: newProgress(stderr, "uninstall", 0), meta: md, mapper: mapper, applier: applier.New(dyn, md, mapper, applier.Options{OwnerLabels: shard.ChildLabels()}), out: out, seen: map[types.UID]bool{},
 		workloads: func(ctx context.Context, name string) (*applier.Manager, error) {
 			return o.ClusterSources.workloadApplier(ctx, cfg, name)
 		}}
@@ -143,6 +145,7 @@ func runUninstall(ctx context.Context, o uninstallOptions, out io.Writer) error 
 			errs = append(errs, err)
 		}
 	}
+	u.prog.clear()
 	fmt.Fprintf(out, "uninstall: %d owners released (%d children deleted, %d kept), %d with nothing to do\n",
 		total.released, total.deleted, total.kept, total.untouched)
 	return errors.Join(errs...)
@@ -191,6 +194,8 @@ func (u *uninstaller) kind(ctx context.Context, w *config.Watch) (uninstallCount
 // it; the finalizer stays when a child could not be deleted, as a running bosun would keep it.
 func (u *uninstaller) release(ctx context.Context, owner *unstructured.Unstructured, gvr schema.GroupVersionResource, n *uninstallCounts) error {
 	ref := applier.OwnerRef(owner)
+	u.prog.clear()
+	defer u.prog.step()
 	inv := applier.InventoryOf(owner)
 	var changes applier.ChangeSet
 	var errs []error
