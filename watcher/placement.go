@@ -130,7 +130,8 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 	if err != nil {
 		return outcome{err: err, reason: reasonOf(err), templateHash: c.rollout.hash}, owner
 	}
-	out := outcome{templateHash: c.rollout.hash, ready: true, children: []placed{}}
+	// children stay nil unless a pass rendered: the status keeps the last known list.
+	out := outcome{templateHash: c.rollout.hash, ready: true}
 	var waits []string
 	var inv applier.Inventory
 	complete := true
@@ -154,6 +155,9 @@ func (c *controller) reconcile(ctx context.Context, owner *unstructured.Unstruct
 			c.targets.answered(name)
 		}
 		if p.out.children != nil {
+			if out.children == nil {
+				out.children = []placed{}
+			}
 			out.children = append(out.children, p.out.children...)
 		}
 		if err := p.out.err; err != nil {
