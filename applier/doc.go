@@ -8,7 +8,9 @@
 // Rules it keeps:
 //   - Every child is applied with one field manager ("bosun") and force on conflicts, carries
 //     app.kubernetes.io/managed-by=bosun, a label with its owner's UID and the ApplySet
-//     (KEP-3659) part-of label, and, where Kubernetes allows it, a controller ownerReference.
+//     (KEP-3659) part-of label, and, where Kubernetes allows it, a controller ownerReference:
+//     never in another cluster than the owner's (Options.Remote), where the inventory's
+//     Clusters (bosun.dev/clusters on the owner) and the finalizer alone find and delete it.
 //   - Children are applied in waves that follow Helm's install order (Namespaces and CRDs
 //     first, custom kinds last), the children of one wave at once; deletes go webhooks first,
 //     Namespaces and CRDs last, and all others at once.

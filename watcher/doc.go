@@ -14,6 +14,13 @@
 // with the kstatus health of kinds that have a status computed as each version arrives, so
 // a reconcile of an owner whose children are as bosun left them sends no request at all.
 //
+// Children may go to other clusters than their owner's (Options.Clusters): placement.go decides
+// per owner which clusters get them and runs one pass per cluster, then empties the clusters an
+// owner left once the new ones are ready; clusters.go holds, per cluster in use, its applier and
+// child caches, shared by every watch and built on first use, and the backoff and probe of a
+// cluster that does not answer. The owner's own writes (finalizer, inventory, status) always go
+// to the cluster bosun runs against.
+//
 // This package decides logging and retries; the renderer and the applier only return errors.
 //
 // Each behaviour lives in one file named after it: controller.go (queue and workers), owners.go
