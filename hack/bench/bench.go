@@ -21,12 +21,15 @@ type bench struct {
 	root       string
 	work       string // temp dir: the binary, bosun's logs, the clusters' state
 	configPath string
-	log        io.Writer
-	bin        *bosunBin
-	watch      *config.Watch
-	render     source
-	shape      shape
-	results    *Results
+	// bosunConfig is the config bosun runs with: configPath, or with -clusters > 1 the
+	// derived one with a clusters section (clusterConfig).
+	bosunConfig string
+	log         io.Writer
+	bin         *bosunBin
+	watch       *config.Watch
+	render      source
+	shape       shape
+	results     *Results
 }
 
 // shape is what every owner's children are, from rendering a sample owner: their kinds, in
@@ -80,6 +83,15 @@ func newBench(ctx context.Context, o options, root string, log io.Writer) (*benc
 	}
 	if b.shape, err = shapeOf(ctx, b.render); err != nil {
 		return nil, fmt.Errorf("%s: %w", b.configPath, err)
+	}
+	b.bosunConfig = b.configPath
+	if o.clusters > 1 {
+		if b.shape.deployment {
+			return nil, fmt.Errorf("%s: -clusters: the workload clusters run no pods, so a Deployment never becomes Available: use a workload without one (-workload %s)", b.configPath, workloadLight)
+		}
+		if b.bosunConfig, err = b.writeClusterConfig(); err != nil {
+			return nil, fmt.Errorf("-clusters: %w", err)
+		}
 	}
 	b.logf("building bosun (go build -trimpath) ...")
 	if b.bin, err = buildBosun(ctx, root, work); err != nil {

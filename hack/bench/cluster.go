@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/localcluster"
 )
 
@@ -53,6 +54,9 @@ type env struct {
 	keep    bool
 	// namespaces per batch
 	namespaces int
+	// siteCluster, when set (-clusters > 1), names the workload cluster of the i-th Site of
+	// a batch, which createSites puts in its bosun.dev/cluster annotation.
+	siteCluster func(i int) string
 }
 
 func (b *bench) startEnv(ctx context.Context, name string) (*env, error) {
@@ -210,16 +214,21 @@ func (e *env) addNode(ctx context.Context) error {
 // siteName names the i-th Site of a batch; prefix keeps calibration samples apart.
 func siteName(prefix string, i int) string { return fmt.Sprintf("%ssite-%05d", prefix, i) }
 
-// createSites creates n Sites of a batch, round-robin over its namespaces, and returns them as
-// the API server answered (with UID and resourceVersion), in order.
+// createSites creates n Sites of a batch, round-robin over its namespaces (and, with
+// siteCluster, naming its workload cluster), and returns them as the API server answered
+// (with UID and resourceVersion), in order.
 func (e *env) createSites(ctx context.Context, batch, prefix string, n, namespaces int) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, n)
 	failed, err := forEach(ctx, n, setupConcurrency, func(ctx context.Context, i int) error {
 		ns, name := namespaceOf(batch, i%namespaces), siteName(prefix, i)
+		meta := map[string]any{"name": name, "namespace": ns}
+		if e.siteCluster != nil {
+			meta["annotations"] = map[string]any{config.AnnotationCluster: e.siteCluster(i)}
+		}
 		site := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": siteGVR.GroupVersion().String(),
 			"kind":       "Site",
-			"metadata":   map[string]any{"name": name, "namespace": ns},
+			"metadata":   meta,
 			"spec":       map[string]any{"message": "hello from " + name},
 		}}
 		return retry(ctx, func() error {

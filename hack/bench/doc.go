@@ -1,9 +1,10 @@
 // Command bench measures bosun against the ceiling of the API server it runs on (issue 5).
 //
 //	go run ./hack/bench [-n 1000,5000,10000] [-runs 1] [-namespaces 10] [-fsync=true] [-replicas 1]
-//	                    [-replica-cpus 0] [-workload site|light] [-config examples/site/watch.yaml] [-profile]
+//	                    [-replica-cpus 0] [-clusters 1] [-workload site|light] [-config examples/site/watch.yaml] [-profile]
 //	                    [-out hack/bench/results/<date>-<cores>c-<mem>g.json]
 //	                    [-phases raw,cold,idle,restart,takeover,handoff,update,latency,latency-rollout,delete,create]
+//	go run ./hack/bench -n 3000 -workload light -clusters 3   (children in workload clusters: below)
 //	go run ./hack/bench -soak 10m -n 5000 -workload light    (the fault soak: soak.go)
 //
 // For every N it starts two fresh local control planes (internal/localcluster: etcd,
@@ -139,4 +140,30 @@
 // sets it. With a watch whose reconciles are CPU-bound — hack/bench/testdata/cpu-chart renders
 // a chart that costs ~45 ms of CPU per owner — and -replica-cpus 1, -replicas 1, 2 and 3 show
 // the cold converge time falling as replicas are added.
+//
+// -clusters K > 1 measures bosun applying the children into workload clusters (clusters.go):
+// the hub runs as above and holds the Sites; K workload clusters (localcluster.WorkloadOptions:
+// etcd with -fsync's setting, kube-apiserver, kube-controller-manager with the namespace and
+// garbage-collector controllers, no pods) start beside it, each with the bench's namespaces,
+// and are registered in the hub as cluster Secrets workload-1 ... workload-K in namespace
+// bosun-clusters (label bosun.dev/secret-type: cluster, the kubeconfig under value). Site i of
+// a batch names workload-<i mod K + 1> with the bosun.dev/cluster annotation, so every child
+// goes to its owner's namespace name in one workload cluster. bosun runs with the watch config
+// plus `clusters: {allowed: ["*"]}` (a derived file in the work dir, its paths made absolute;
+// a config with a clusters section of its own is refused) and --clusters-namespace
+// bosun-clusters. A counting proxy stands in front of each workload cluster too (the
+// kubeconfig in its Secret points at the proxy), so every phase has bosun's requests to each
+// (phases[].workloads) beside the hub's (requests), and idle and restart want 0 writes to
+// each as to the hub. The tracker watches the children in every workload cluster and looks a
+// Site's children up in the cluster it names: cold ends when every Site is Ready and its
+// children exist there, delete when the Sites and their children in every cluster are gone.
+// The workload needs children that are ready once applied (-workload light; a Deployment
+// would never become Available without pods). raw and the ideal controller (the ceiling of
+// one cluster), takeover and handoff (-replicas > 1 is refused with -clusters) and the latency
+// phases do not run, and asking for them is an error; the default -phases is cold, idle,
+// restart, update, delete, create. -clusters 1, the default, is the mode above, unchanged.
+// The summary's first section sets every multi-cluster run beside the one-cluster run of the
+// same N, workload and fsync closest in time: cold Ready and its seconds, bosun's CPU in cold
+// and per owner, peak RSS, idle and restart writes to the hub and to each workload cluster,
+// and delete.
 package main

@@ -72,6 +72,7 @@ type options struct {
 	namespaces      int
 	replicas        int
 	replicaCPUs     int
+	clusters        int
 	fsync           bool
 	out             string
 	phases          []string
@@ -119,10 +120,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.runs, "runs", 1, "times every N is measured, each from scratch on fresh clusters; the summary adds each figure's median over them and its range")
 	fs.IntVar(&o.namespaces, "namespaces", 10, "namespaces each batch of Sites is spread over")
 	fs.IntVar(&o.replicas, "replicas", 1, "bosun processes every phase runs; more than 1 runs them with --sharding (Leases "+shardGroup+" in namespace "+shardNamespace+")")
+	fs.IntVar(&o.clusters, "clusters", 1, "clusters the owners' children go to: 1 is the hub itself; K > 1 starts K workload clusters, registers them in the hub and spreads the owners over them round-robin (bosun.dev/cluster)")
 	fs.BoolVar(&o.fsync, "fsync", true, "run etcd with fsync (false: --unsafe-no-fsync, as the tests do)")
 	fs.StringVar(&o.out, "out", "", "JSON results file (default hack/bench/results/<date>-<cores>c-<mem>g.json)")
 	phases := fs.String("phases", "", "phases to run, comma-separated, of "+strings.Join(allPhases, ",")+
-		"; they run in this order, and cold whenever another of bosun's phases runs (default: all; "+strings.Join(shardPhases, " and ")+" only with -replicas > 1)")
+		"; they run in this order, and cold whenever another of bosun's phases runs (default: all; "+strings.Join(shardPhases, " and ")+" only with -replicas > 1; with -clusters > 1 all but "+strings.Join(oneClusterPhases, ",")+")")
 	fs.IntVar(&o.replicaCPUs, "replica-cpus", 0, "GOMAXPROCS of every bosun process, as a pod's CPU limit sets it (0: all the machine's cores); with a CPU-bound watch, shows the converge time falling with -replicas")
 	fs.StringVar(&o.workload, "workload", workloadSite, "owners' children: "+workloadSite+" (ConfigMap, Deployment, Service) or "+workloadLight+
 		" (ConfigMap, Service); picks the default -config")
@@ -167,13 +169,25 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.runs < 1 {
 		return o, fmt.Errorf("-runs: %d is less than 1", o.runs)
 	}
+	switch {
+	case o.clusters < 1:
+		return o, fmt.Errorf("-clusters: %d is less than 1", o.clusters)
+	case o.clusters > 1 && o.replicas > 1:
+		return o, fmt.Errorf("-clusters: workload clusters are measured with one replica, not -replicas %d", o.replicas)
+	}
 	if *phases == "" {
 		*phases = strings.Join(defaultPhases(o.replicas), ",")
+		if o.clusters > 1 {
+			*phases = strings.Join(multiClusterPhases(), ",")
+		}
 	}
 	for _, p := range strings.Split(*phases, ",") {
 		p = strings.TrimSpace(p)
 		if !slices.Contains(allPhases, p) {
 			return o, fmt.Errorf("-phases: unknown phase %q (want some of %s)", p, strings.Join(allPhases, ","))
+		}
+		if o.clusters > 1 && slices.Contains(oneClusterPhases, p) {
+			return o, fmt.Errorf("-phases: %s does not run with -clusters > 1 (only %s do)", p, strings.Join(multiClusterPhases(), ","))
 		}
 		if o.replicas == 1 && slices.Contains(shardPhases, p) {
 			return o, fmt.Errorf("-phases: %s stops one of several replicas: it needs -replicas > 1", p)
@@ -188,6 +202,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.latencyRate <= 0 {
 		return o, fmt.Errorf("-latency-rate: %g is not positive", o.latencyRate)
+	}
+	if o.clusters > 1 && o.soak > 0 {
+		return o, fmt.Errorf("-soak: the fault soak runs on one cluster, not with -clusters %d", o.clusters)
 	}
 	return o, nil
 }

@@ -127,15 +127,29 @@ func (p *countingProxy) restConfig() *rest.Config {
 }
 
 func (p *countingProxy) writeKubeconfig() error {
+	if err := clientcmd.WriteToFile(p.kubeconfigConfig(), p.kubeconfig); err != nil {
+		return fmt.Errorf("proxy: kubeconfig %s: %w", p.kubeconfig, err)
+	}
+	return nil
+}
+
+// kubeconfigData is the proxy's kubeconfig, the contents of the file it wrote: its CA inline
+// and no credentials (the proxy authenticates upstream), so it can go into a cluster Secret.
+func (p *countingProxy) kubeconfigData() ([]byte, error) {
+	data, err := clientcmd.Write(p.kubeconfigConfig())
+	if err != nil {
+		return nil, fmt.Errorf("proxy: kubeconfig: %w", err)
+	}
+	return data, nil
+}
+
+func (p *countingProxy) kubeconfigConfig() clientcmdapi.Config {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["bench"] = &clientcmdapi.Cluster{Server: p.url, CertificateAuthorityData: p.caPEM}
 	cfg.AuthInfos["bench"] = &clientcmdapi.AuthInfo{}
 	cfg.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
 	cfg.CurrentContext = "bench"
-	if err := clientcmd.WriteToFile(*cfg, p.kubeconfig); err != nil {
-		return fmt.Errorf("proxy: kubeconfig %s: %w", p.kubeconfig, err)
-	}
-	return nil
+	return *cfg
 }
 
 // codeWriter records the status code; Unwrap lets the reverse proxy flush watch events

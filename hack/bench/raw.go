@@ -84,7 +84,7 @@ func (b *bench) raw(ctx context.Context, n int, name string) (*RawResult, error)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := startTracker(ctx, e, b.shape)
+	tr, err := startTracker(ctx, e, b.shape, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,10 @@ func (r *replica) start(s *session) error {
 	if len(s.reps) > 1 {
 		extra = shardArgs()
 	}
-	p, err := s.b.bin.start(s.e.bosunKubeconfig(), s.b.configPath, r.logPath, extra, r.logs)
+	if len(s.wls) > 0 {
+		extra = append(extra, clusterArgs()...)
+	}
+	p, err := s.b.bin.start(s.e.bosunKubeconfig(), s.b.bosunConfig, r.logPath, extra, r.logs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.name, err)
 	}

@@ -76,7 +76,15 @@ type Settings struct {
 	RunsPerN int `json:"runsPerN,omitempty"`
 	// Profile: -profile, bosun ran with --profiling and its phases list their profiles.
 	Profile bool `json:"profile,omitempty"`
+	// Clusters is -clusters when more than 1: the children went to that many workload
+	// clusters (workload-1, ...), registered in the hub's ClustersNamespace, the owners
+	// spread over them round-robin; files without it kept the children in the hub.
+	Clusters          int    `json:"clusters,omitempty"`
+	ClustersNamespace string `json:"clustersNamespace,omitempty"`
 }
+
+// clusters is how many clusters the children went to: 1 (the hub) in files without it.
+func (s Settings) clusters() int { return max(s.Clusters, 1) }
 
 // replicas is how many bosun processes ran: 1 in files from before -replicas.
 func (s Settings) replicas() int { return max(s.Replicas, 1) }
@@ -165,6 +173,9 @@ type PhaseResult struct {
 	// results file: CPU over the phase (.cpu.pb.gz), the heap at its end (-heap.pb.gz) and
 	// at its highest RSS sample (-peakheap.pb.gz), those that could be fetched.
 	Profiles []string `json:"profiles,omitempty"`
+	// Workloads (-clusters > 1) are bosun's requests to each workload cluster, counted by a
+	// proxy in front of each; Requests (and RequestsPerOwner) above are the hub's alone.
+	Workloads []*ClusterRequests `json:"workloads,omitempty"`
 }
 
 // BosunTotals is what bosun cost over the whole session, from the kernel's accounting of
@@ -218,6 +229,10 @@ func newResults(o options, root string, bin *bosunBin, configPath string, sh sha
 	if bin.profiling {
 		r.Settings.Profile = true
 		r.Bosun.Args += " --profiling"
+	}
+	if o.clusters > 1 {
+		r.Bosun.Args = strings.Replace(r.Bosun.Args, " "+rel+" ", " "+rel+" (+ "+clusterConfigSection+") ", 1) + " " + strings.Join(clusterArgs(), " ")
+		r.Settings.Clusters, r.Settings.ClustersNamespace = o.clusters, clustersNamespace
 	}
 	if o.replicas > 1 {
 		r.Bosun.Args += " " + strings.Join(shardArgs(), " ")

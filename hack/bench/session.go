@@ -22,6 +22,7 @@ type session struct {
 	phase string         // the phase running
 	prof  *phaseProfiler // -profile: the phase's, from its mark to its end
 	e     *env
+	wls   []*workload // -clusters > 1: the workload clusters the children go to
 	tr    *tracker
 	reps  []*replica
 	begin time.Time
@@ -40,7 +41,17 @@ func (b *bench) bosunPhases(ctx context.Context, n int, name string, r *Run) {
 		return
 	}
 	defer e.close()
-	tr, err := startTracker(ctx, e, b.shape)
+	var wls []*workload
+	if b.o.clusters > 1 {
+		if wls, err = b.startWorkloads(ctx, e, "bosun-"+name); err != nil {
+			r.problem("bosun: %v", err)
+			return
+		}
+		defer closeWorkloads(wls)
+		e.siteCluster = func(i int) string { return siteCluster(i, len(wls)) }
+		b.logf("bosun: %d workload clusters registered in %s; Site i goes to workload-<i mod %d + 1>", len(wls), clustersNamespace, len(wls))
+	}
+	tr, err := startTracker(ctx, e, b.shape, workloadClients(wls))
 	if err != nil {
 		r.problem("bosun: %v", err)
 		return
@@ -51,7 +62,7 @@ func (b *bench) bosunPhases(ctx context.Context, n int, name string, r *Run) {
 		r.problem("bosun: %v", err)
 		return
 	}
-	s := &session{b: b, ctx: ctx, n: n, name: name, e: e, tr: tr, begin: time.Now()}
+	s := &session{b: b, ctx: ctx, n: n, name: name, e: e, wls: wls, tr: tr, begin: time.Now()}
 	for i := range b.o.replicas {
 		rname, log := fmt.Sprintf("r%d", i), fmt.Sprintf("bosun-%s-r%d.log", name, i)
 		if b.o.replicas == 1 {
@@ -181,6 +192,7 @@ func (s *session) finish() *BosunTotals {
 type mark struct {
 	reps    []replicaMark
 	req     map[reqKey]int
+	wreq    []map[reqKey]int // per workload cluster
 	changes [4]int64
 	errs    int
 }
@@ -189,7 +201,7 @@ type mark struct {
 // recording the phase's profiles (finishProfile ends it, after the phase).
 func (s *session) mark() mark {
 	s.startProfile()
-	m := mark{req: s.e.proxy.snapshot(), changes: s.tr.changeCounts(), errs: s.errorLogs()}
+	m := mark{req: s.e.proxy.snapshot(), wreq: workloadSnapshots(s.wls), changes: s.tr.changeCounts(), errs: s.errorLogs()}
 	for _, r := range s.reps {
 		m.reps = append(m.reps, r.mark())
 	}
@@ -231,6 +243,7 @@ func (s *session) measure(p *PhaseResult, m mark) {
 		p.Replicas, p.CPUMaxSeconds, p.PeakRSSSumMiB = reps, round(cpuMax, 2), round(peakSum, 1)
 	}
 	p.Requests = diffRequests(m.req, s.e.proxy.snapshot())
+	p.Workloads = workloadRequests(s.wls, m.wreq)
 	if p.Owners > 0 {
 		p.RequestsPerOwner = round(float64(p.Requests.Reads+p.Requests.Writes)/float64(p.Owners), 2)
 	}
@@ -246,7 +259,7 @@ func (s *session) measure(p *PhaseResult, m mark) {
 	if s.sharded() {
 		which = fmt.Sprintf(" (%d replicas: cpu summed, rss of the largest; owners %s)", len(reps), joinInts(reps, func(rp *ReplicaPhase) int { return rp.Owners }))
 	}
-	s.b.logf("%s: done in %.1fs; bosun cpu %.1fs, peak rss %.0f MiB%s, %s", p.Name, p.Seconds, p.CPUSeconds, p.PeakRSSMiB, which, p.Requests)
+	s.b.logf("%s: done in %.1fs; bosun cpu %.1fs, peak rss %.0f MiB%s, %s%s", p.Name, p.Seconds, p.CPUSeconds, p.PeakRSSMiB, which, p.Requests, workloadText(p.Workloads))
 }
 
 // sumCounters adds up the replicas' counters that moved; nil when none had any.
@@ -365,7 +378,8 @@ func (s *session) bosunLine() string {
 	}
 	req := diffRequests(nil, s.e.proxy.snapshot())
 	if !s.sharded() {
-		return fmt.Sprintf("bosun rss %.0f MiB, cpu %.1fs, %d error logs, total %s", mib(rss), cpu, s.errorLogs(), req)
+		return fmt.Sprintf("bosun rss %.0f MiB, cpu %.1fs, %d error logs, total %s%s", mib(rss), cpu, s.errorLogs(), req,
+			workloadText(workloadRequests(s.wls, make([]map[reqKey]int, len(s.wls)))))
 	}
 	return fmt.Sprintf("bosun %d of %d running: rss %.0f MiB, cpu %.1fs summed, slots %s, %d error logs, total %s",
 		running, len(s.reps), mib(rss), cpu, strings.Join(slots, "/"), s.errorLogs(), req)

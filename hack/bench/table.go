@@ -66,6 +66,7 @@ func summaryTable(res *Results) table {
 	}
 	idealSummaryColumns(&t, res)
 	shardSummaryColumns(&t, res)
+	clusterSummaryColumns(&t, res)
 	return t
 }
 
@@ -92,6 +93,7 @@ func phaseTable(r Run) table {
 			fmt.Sprint(p.ErrorLogs), result})
 	}
 	shardPhaseColumns(&t, r)
+	clusterPhaseColumns(&t, r)
 	return t
 }
 
@@ -195,6 +197,7 @@ func review(r *Run) {
 		}
 	}
 	reviewShard(r)
+	reviewClusters(r)
 	if r.Bosun != nil {
 		if r.Bosun.ExitError != "" {
 			r.problem("bosun exit: %s", r.Bosun.ExitError)
@@ -239,9 +242,13 @@ func topCounts(m map[string]int, n int) string {
 }
 
 func printTable(w io.Writer, res *Results) {
-	fmt.Fprintf(w, "\nbosun %s%s on %d cores, %.0f GiB (%s); etcd fsync %s; requests counted by proxy: %v; workload %s\n\n",
+	clusters := ""
+	if n := res.Settings.clusters(); n > 1 {
+		clusters = fmt.Sprintf("; children in %d workload clusters", n)
+	}
+	fmt.Fprintf(w, "\nbosun %s%s on %d cores, %.0f GiB (%s); etcd fsync %s; requests counted by proxy: %v; workload %s%s\n\n",
 		res.Bosun.Commit, dirtyMark(res.Bosun.Dirty), res.Machine.CPUs, res.Machine.MemoryGiB, res.Machine.CPUModel, onOff(res.Fsync), res.Proxy,
-		res.Settings.workloadText())
+		res.Settings.workloadText(), clusters)
 	summaryTable(res).text(w)
 	if repeated(res) {
 		fmt.Fprintf(w, "\nmedians over the runs of each N (min–max):\n")
@@ -345,6 +352,7 @@ func writeREADME(dir string) error {
 	sort.Slice(all, func(a, b int) bool { return all[a].Started.After(all[b].Started) })
 	var sb strings.Builder
 	sb.WriteString(readmeHeader)
+	sb.WriteString(clusterSection(all))
 	for _, r := range all {
 		writeRun(&sb, r)
 	}
@@ -420,6 +428,14 @@ How to read the figures:
   harness deletes the owners (32 in flight) and the controller, as each DELETE is answered,
   deletes the children and removes the finalizer, until every owner and child is gone;
   delete/ideal is bosun's delete phase (the same harness DELETEs) over it.
+- Runs with ` + "`-clusters K`" + ` (K > 1) kept the owners in the hub and sent their children to K
+  workload clusters (etcd, kube-apiserver and a kube-controller-manager with the namespace
+  and garbage-collector controllers; no pods), registered as cluster Secrets, the owners
+  spread over them round-robin with the bosun.dev/cluster annotation. A counting proxy stands
+  in front of each workload cluster too: "workload writes" are bosun's writes to each
+  (workload-1/workload-2/...), "writes" stay the hub's. raw, the ideal controller, takeover,
+  handoff and the latency phases do not run then; the section above sets each such run beside
+  the one-cluster run of the same N.
 - The machine may be shared, and its disk's fsync latency varies: T_raw in particular varies
   from run to run (41 to 68 s for N = 1,000 on 2026-11-27), and ratios with it by ±0.2.
 
@@ -432,6 +448,10 @@ func writeRun(sb *strings.Builder, r *Results) {
 	fmt.Fprintf(sb, "- etcd fsync: **%s**; requests counted by proxy: %v\n", onOff(r.Fsync), r.Proxy)
 	if r.Settings.Workload != "" {
 		fmt.Fprintf(sb, "- workload: **%s** per owner\n", r.Settings.workloadText())
+	}
+	if n := r.Settings.clusters(); n > 1 {
+		fmt.Fprintf(sb, "- clusters: the children went to **%d workload clusters** (cluster Secrets in the hub's namespace %s), the owners spread over them round-robin\n",
+			n, r.Settings.ClustersNamespace)
 	}
 	env := ""
 	if r.Settings.ReplicaCPUs > 0 {

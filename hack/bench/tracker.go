@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -16,17 +17,24 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/bosun-dev/bosun/applier"
+	"github.com/bosun-dev/bosun/config"
 )
 
 // tracker watches the Sites and bosun's children and answers "how far is batch X" from its
 // caches. Watches cost the API server far less than listing 10,000 Sites every second. Objects
 // are cut down to the few fields the checks read, so the harness stays small next to bosun.
+// With workload clusters (-clusters) it watches the children in each of them too, and looks a
+// Site's children up in the cluster its bosun.dev/cluster annotation names.
 type tracker struct {
-	sites, configMaps, deployments, services cache.SharedIndexInformer
-	stop                                     context.CancelFunc
+	sites cache.SharedIndexInformer
+	// kids are the children's caches by cluster: "" is the hub's, the others the workload
+	// clusters'.
+	kids map[string]*childCaches
+	stop context.CancelFunc
 
 	// changes counts add, update and delete events per kind, to tell whether a phase in which
 	// nobody else writes changed anything.
@@ -64,8 +72,14 @@ const (
 
 var kindNames = [4]string{"Site", "ConfigMap", "Deployment", "Service"}
 
+// childCaches are the caches of bosun's children in one cluster.
+type childCaches struct {
+	configMaps, deployments, services cache.SharedIndexInformer
+}
+
 type siteInfo struct {
 	metav1.ObjectMeta
+	cluster  string // the bosun.dev/cluster annotation: "" is the hub
 	observed int64
 	ready    bool
 	message  string
@@ -101,29 +115,46 @@ func (s *siteInfo) wantPort() int64 {
 	return s.port
 }
 
-func startTracker(ctx context.Context, e *env, sh shape) (*tracker, error) {
+// startTracker watches the Sites in the hub e and the children there and, by name, in the
+// workload clusters of remote (none without -clusters).
+func startTracker(ctx context.Context, e *env, sh shape, remote map[string]kubernetes.Interface) (*tracker, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &tracker{stop: cancel, deployment: sh.deployment, times: map[string]*ownerTimes{}}
+	t := &tracker{stop: cancel, deployment: sh.deployment, times: map[string]*ownerTimes{}, kids: map[string]*childCaches{}}
 	dynFactory := dynamicinformer.NewDynamicSharedInformerFactory(e.dyn, 0)
 	t.sites = dynFactory.ForResource(siteGVR).Informer()
-	factory := informers.NewSharedInformerFactoryWithOptions(e.cs, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-		o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue
-	}))
-	t.configMaps = factory.Core().V1().ConfigMaps().Informer()
-	t.deployments = factory.Apps().V1().Deployments().Informer()
-	t.services = factory.Core().V1().Services().Informer()
-	for i, inf := range []cache.SharedIndexInformer{t.sites, t.configMaps, t.deployments, t.services} {
-		_ = inf.SetTransform(compact)
-		_, _ = inf.AddEventHandler(t.handler(i))
-	}
+	_ = t.sites.SetTransform(compact)
+	_, _ = t.sites.AddEventHandler(t.handler(kindSite))
+	synced := []cache.InformerSynced{t.sites.HasSynced}
 	dynFactory.Start(ctx.Done())
-	factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), t.sites.HasSynced, t.configMaps.HasSynced, t.deployments.HasSynced, t.services.HasSynced) {
+	clients := map[string]kubernetes.Interface{"": e.cs}
+	maps.Copy(clients, remote)
+	for name, cs := range clients {
+		factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = applier.LabelManagedBy + "=" + applier.ManagedByValue
+		}))
+		k := &childCaches{
+			configMaps:  factory.Core().V1().ConfigMaps().Informer(),
+			deployments: factory.Apps().V1().Deployments().Informer(),
+			services:    factory.Core().V1().Services().Informer(),
+		}
+		for kind, inf := range map[int]cache.SharedIndexInformer{kindConfigMap: k.configMaps, kindDeployment: k.deployments, kindService: k.services} {
+			_ = inf.SetTransform(compact)
+			_, _ = inf.AddEventHandler(t.handler(kind))
+			synced = append(synced, inf.HasSynced)
+		}
+		factory.Start(ctx.Done())
+		t.kids[name] = k
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		cancel()
 		return nil, fmt.Errorf("tracker: caches did not sync: %w", ctx.Err())
 	}
 	return t, nil
 }
+
+// kidsOf are the caches of the cluster the Site's children go to; nil for a cluster the
+// tracker does not watch (then it has none).
+func (t *tracker) kidsOf(s *siteInfo) *childCaches { return t.kids[s.cluster] }
 
 func (t *tracker) close() { t.stop() }
 
@@ -205,7 +236,8 @@ func metaOf(obj any) *metav1.ObjectMeta {
 func compact(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *unstructured.Unstructured:
-		s := &siteInfo{ObjectMeta: slim(o.GetNamespace(), o.GetName(), string(o.GetUID()), o.GetResourceVersion(), o.GetGeneration())}
+		s := &siteInfo{ObjectMeta: slim(o.GetNamespace(), o.GetName(), string(o.GetUID()), o.GetResourceVersion(), o.GetGeneration()),
+			cluster: o.GetAnnotations()[config.AnnotationCluster]}
 		if spec, ok := o.Object["spec"].(map[string]any); ok {
 			s.message, _ = spec["message"].(string)
 			s.port = toInt64(spec["port"])
@@ -336,10 +368,10 @@ func (t *tracker) state(batch, msgPrefix string) batchState {
 // all reports on every Site there is, whatever its batch.
 func (t *tracker) all(msgPrefix string) batchState { return t.stateIn("bench-", msgPrefix) }
 
-// stateIn reports on the Sites in the namespaces that start with prefix.
+// stateIn reports on the Sites in the namespaces that start with prefix, each with its
+// children in its cluster; the children left are those in any cluster.
 func (t *tracker) stateIn(prefix, msgPrefix string) batchState {
 	var st batchState
-	cms, deps, svcs := t.configMaps.GetIndexer(), t.deployments.GetIndexer(), t.services.GetIndexer()
 	for _, obj := range t.sites.GetIndexer().List() {
 		s, ok := obj.(*siteInfo)
 		if !ok || !strings.HasPrefix(s.Namespace, prefix) {
@@ -356,25 +388,27 @@ func (t *tracker) stateIn(prefix, msgPrefix string) batchState {
 		}
 		key := s.Namespace + "/" + s.Name
 		content, deployment, service := false, false, false
-		if obj, ok, _ := cms.GetByKey(key + "-content"); ok {
-			st.ConfigMaps++
-			if cm, ok := obj.(*configMapInfo); ok && strings.Contains(cm.content, "<h1>"+s.message+"</h1>") {
-				st.ContentOK++
-				content = true
+		if k := t.kidsOf(s); k != nil {
+			if obj, ok, _ := k.configMaps.GetIndexer().GetByKey(key + "-content"); ok {
+				st.ConfigMaps++
+				if cm, ok := obj.(*configMapInfo); ok && strings.Contains(cm.content, "<h1>"+s.message+"</h1>") {
+					st.ContentOK++
+					content = true
+				}
 			}
-		}
-		if obj, ok, _ := deps.GetByKey(key); ok {
-			st.Deployments++
-			deployment = true
-			if d, ok := obj.(*deploymentInfo); ok && d.current {
-				st.DeploymentsCurrent++
+			if obj, ok, _ := k.deployments.GetIndexer().GetByKey(key); ok {
+				st.Deployments++
+				deployment = true
+				if d, ok := obj.(*deploymentInfo); ok && d.current {
+					st.DeploymentsCurrent++
+				}
 			}
-		}
-		if obj, ok, _ := svcs.GetByKey(key); ok {
-			st.Services++
-			if svc, ok := obj.(*serviceInfo); ok && svc.port == s.wantPort() {
-				st.PortOK++
-				service = true
+			if obj, ok, _ := k.services.GetIndexer().GetByKey(key); ok {
+				st.Services++
+				if svc, ok := obj.(*serviceInfo); ok && svc.port == s.wantPort() {
+					st.PortOK++
+					service = true
+				}
 			}
 		}
 		switch {
@@ -387,9 +421,11 @@ func (t *tracker) stateIn(prefix, msgPrefix string) batchState {
 			}
 		}
 	}
-	st.LeftConfigMaps = countPrefix(cms.ListKeys(), prefix)
-	st.LeftDeps = countPrefix(deps.ListKeys(), prefix)
-	st.LeftSvcs = countPrefix(svcs.ListKeys(), prefix)
+	for _, k := range t.kids {
+		st.LeftConfigMaps += countPrefix(k.configMaps.GetIndexer().ListKeys(), prefix)
+		st.LeftDeps += countPrefix(k.deployments.GetIndexer().ListKeys(), prefix)
+		st.LeftSvcs += countPrefix(k.services.GetIndexer().ListKeys(), prefix)
+	}
 	return st
 }
 
@@ -434,15 +470,24 @@ func (t *tracker) siteUIDs() map[string]types.UID {
 // portsShown counts the Sites, of those in want, whose Service shows the port wanted, and of
 // those the ones done: the Site has that spec.port and is Ready for its generation.
 func (t *tracker) portsShown(want map[string]int64) (shown, done int) {
-	sites, svcs := t.sites.GetIndexer(), t.services.GetIndexer()
+	sites := t.sites.GetIndexer()
 	for key, port := range want {
-		obj, ok, _ := svcs.GetByKey(key)
+		obj, ok, _ := sites.GetByKey(key)
+		s, isSite := obj.(*siteInfo)
+		isSite = ok && isSite
+		kids := t.kids[""]
+		if isSite {
+			kids = t.kidsOf(s)
+		}
+		if kids == nil {
+			continue
+		}
+		obj, ok, _ = kids.services.GetIndexer().GetByKey(key)
 		if svc, isSvc := obj.(*serviceInfo); !ok || !isSvc || svc.port != port {
 			continue
 		}
 		shown++
-		obj, ok, _ = sites.GetByKey(key)
-		if s, isSite := obj.(*siteInfo); ok && isSite && s.wantPort() == port && s.ready && s.observed == s.Generation {
+		if isSite && s.wantPort() == port && s.ready && s.observed == s.Generation {
 			done++
 		}
 	}
