@@ -385,13 +385,21 @@ func (c *children) list(ctx context.Context, owner types.UID, kinds []schema.Gro
 // owner that the garbage collector will not delete with it — cluster-scoped ones, and those in
 // the namespaces of the inventory other than the owner's — so that deleting an owner does not
 // depend on caches that may have missed them (a child watch down when bosun created them).
-// Owners with all their children in their own namespace cost no request.
+// Owners with all their children in their own namespace cost no request; in a workload cluster,
+// where no ownerReference leads the garbage collector, one per kind and namespace of the
+// inventory.
 func (c *children) listBeyondCollector(ctx context.Context, owner *unstructured.Unstructured, inv applier.Inventory) ([]applier.Child, error) {
 	var out []applier.Child
 	sel := metav1.ListOptions{LabelSelector: applier.LabelOwnerUID + "=" + string(owner.GetUID())}
 	err := c.eachResource(inv.Kinds, func(gk schema.GroupKind, gvr schema.GroupVersionResource, namespaced bool) error {
 		namespaces := []string{metav1.NamespaceAll}
-		if namespaced && !c.remote {
+		switch {
+		case namespaced && c.remote:
+			// No garbage collector follows the children in another cluster: the owner's
+			// namespace too, but only the namespaces the inventory names — a request per
+			// namespace rather than one over every namespace per owner.
+			namespaces = append([]string{owner.GetNamespace()}, slices.DeleteFunc(slices.Clone(inv.Namespaces), func(ns string) bool { return ns == owner.GetNamespace() })...)
+		case namespaced:
 			// Also with --namespace, whose caches never see the children bosun put elsewhere.
 			namespaces = slices.DeleteFunc(slices.Clone(inv.Namespaces), func(ns string) bool { return ns == owner.GetNamespace() })
 		}

@@ -36,6 +36,9 @@ type workloadClusters struct {
 
 	mu    sync.Mutex
 	built map[string]*watcher.Cluster
+	// building serialises the building of one cluster's clients: the workers that need a
+	// cluster at once wait for one discovery rather than each running its own.
+	building map[string]*sync.Mutex
 }
 
 var _ watcher.Clusters = (*workloadClusters)(nil)
@@ -54,9 +57,25 @@ func (w *workloadClusters) Cluster(ctx context.Context, name string) (*watcher.C
 	}
 	w.mu.Lock()
 	got, ok := w.built[name]
+	one, busy := w.building[name]
+	if !busy {
+		if w.building == nil {
+			w.building = map[string]*sync.Mutex{}
+		}
+		one = &sync.Mutex{}
+		w.building[name] = one
+	}
 	w.mu.Unlock()
 	if ok && got.Revision == cl.Revision && maps.Equal(got.Labels, cl.Labels) {
 		return got, nil
+	}
+	one.Lock()
+	defer one.Unlock()
+	w.mu.Lock()
+	got, ok = w.built[name]
+	w.mu.Unlock()
+	if ok && got.Revision == cl.Revision && maps.Equal(got.Labels, cl.Labels) {
+		return got, nil // built meanwhile by another worker
 	}
 	got, err := w.build(ctx, cl)
 	if err != nil {
@@ -64,9 +83,6 @@ func (w *workloadClusters) Cluster(ctx context.Context, name string) (*watcher.C
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if prev, ok := w.built[name]; ok && prev.Revision == got.Revision && maps.Equal(prev.Labels, got.Labels) {
-		return prev, nil // built meanwhile by another worker
-	}
 	w.built[name] = got
 	return got, nil
 }
