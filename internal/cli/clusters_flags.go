@@ -32,7 +32,7 @@ type ClusterSources struct {
 }
 
 func addClusterFlags(f *pflag.FlagSet, c *ClusterSources) {
-	f.StringVar(&c.SecretNamespace, "clusters-namespace", "", "namespace of the workload cluster Secrets (label bosun.dev/secret-type: cluster, kubeconfig under key value or value.yaml); default: the pod's namespace, else default")
+	f.StringVar(&c.SecretNamespace, "clusters-namespace", "", "namespace of the workload cluster Secrets (a kubeconfig under key value or value.yaml; label bosun.dev/secret-type: cluster to have their problems reported); default: the pod's namespace, else default")
 	f.StringVar(&c.ProfileNamespace, "cluster-profiles-namespace", "", "namespace of the ClusterProfiles (multicluster.x-k8s.io) to use; empty: all namespaces")
 	f.StringVar(&c.ProviderFile, "cluster-access-providers", "", "access providers file (KEP-5339, cluster-inventory-api's format) that turns ClusterProfiles into credentials; without it ClusterProfiles are not used")
 	f.BoolVar(&c.AllowExec, "allow-kubeconfig-exec", false, "let kubeconfigs from cluster Secrets run exec credential plugins and auth-providers in bosun's pod (refused by default)")

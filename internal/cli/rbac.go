@@ -309,7 +309,7 @@ func deriveRBAC(watches []*config.Watch, o rbacOptions, resolve resolver) (*rbac
 
 	if remote {
 		rs.Lease = append(rs.Lease,
-			rule{Comment: "Workload cluster Secrets (clusters:, label bosun.dev/secret-type: cluster) in bosun's namespace (bosun run --clusters-namespace).",
+			rule{Comment: "Workload cluster Secrets (clusters:): the kubeconfig Secrets in bosun's namespace (bosun run --clusters-namespace).",
 				Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}})
 		rs.Cluster = append(rs.Cluster, rule{Comment: "ClusterProfiles (bosun run --cluster-access-providers); not needed without them.",
 			Group: "multicluster.x-k8s.io", Resources: []string{"clusterprofiles"}, Verbs: []string{"get", "list", "watch"}})

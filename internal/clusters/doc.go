@@ -5,9 +5,11 @@
 // appears, changes or goes, so callers rebuild their clients without a restart.
 //
 // Sources:
-//   - Secrets in Options.SecretNamespace labelled bosun.dev/secret-type=cluster. The kubeconfig
-//     is under data key "value" or "value.yaml" (Flux's spec.kubeConfig.secretRef shape, also
-//     what Cluster API writes); "value" wins when both are set. Its current-context is used.
+//   - Secrets in Options.SecretNamespace that hold a kubeconfig under data key "value" or
+//     "value.yaml" (Flux's spec.kubeConfig.secretRef shape, also what Cluster API writes), or
+//     that are labelled bosun.dev/secret-type=cluster (then a missing or broken kubeconfig is
+//     reported in Cluster.Err rather than the Secret ignored); "value" wins when both keys are
+//     set. Its current-context is used.
 //   - ClusterProfiles (multicluster.x-k8s.io/v1alpha1, KEP-4322), only when Options.ProviderFile
 //     is set and discovery shows the API is served, asked once when Run starts. The provider
 //     file (KEP-5339) maps the access provider names a profile offers in

@@ -73,29 +73,35 @@ func TestGetReturnsACopy(t *testing.T) {
 	}
 }
 
-func TestOnlyLabelledSecretsOfTheNamespaceAreClusters(t *testing.T) {
+func TestSecretsOfTheNamespaceThatHoldAKubeconfigAreClusters(t *testing.T) {
 	ctx := context.Background()
 	kc := kubeconfig(t, "https://x.example:6443", testToken)
-	unlabelled := clusterSecret("plain", map[string][]byte{"value": kc}, nil)
-	unlabelled.Labels = nil
+	flux := clusterSecret("flux", map[string][]byte{"value.yaml": kc}, nil) // Flux's shape: no label of bosun's
+	flux.Labels = map[string]string{"team": "a"}
+	other := clusterSecret("tls", map[string][]byte{"value": []byte("not a kubeconfig"), "tls.crt": []byte("x")}, nil)
+	other.Labels = nil
 	elsewhere := clusterSecret("elsewhere", map[string][]byte{"value": kc}, nil)
 	elsewhere.Namespace = "other"
-	h := startHub(t, hubOptions{objects: []runtime.Object{unlabelled, elsewhere,
+	h := startHub(t, hubOptions{objects: []runtime.Object{flux, other, elsewhere,
 		clusterSecret("prod", map[string][]byte{"value": kc}, nil)}})
-	if diff := cmp.Diff([]string{"prod"}, h.reg.Names()); diff != "" {
+	if diff := cmp.Diff([]string{"flux", "prod"}, h.reg.Names()); diff != "" {
 		t.Errorf("Names() (-want +got):\n%s", diff)
 	}
+	if _, bad := h.reg.Problems()["Secret/"+other.Namespace+"/tls"]; bad {
+		t.Error("an unlabelled Secret that holds no kubeconfig is reported as a broken cluster")
+	}
 
-	// Removing the label takes the cluster away, as deleting the Secret does.
+	// A labelled Secret whose kubeconfig goes is a broken cluster; an unlabelled one is no
+	// cluster any more, as if deleted.
 	h.drain()
-	unmarked := clusterSecret("prod", map[string][]byte{"value": kc}, nil)
-	unmarked.Labels = map[string]string{"env": "prod"}
-	if _, err := secrets(h.client).Update(ctx, unmarked, metav1.UpdateOptions{}); err != nil {
+	gone := clusterSecret("flux", map[string][]byte{"value": []byte("rotated away")}, nil)
+	gone.Labels = map[string]string{"team": "a"}
+	if _, err := secrets(h.client).Update(ctx, gone, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitChanged(t, "prod")
-	if _, ok := h.reg.Get("prod"); ok {
-		t.Error("Get(prod) still answers after the label was removed")
+	h.waitChanged(t, "flux")
+	if _, ok := h.reg.Get("flux"); ok {
+		t.Error("Get(flux) still answers after its kubeconfig was removed")
 	}
 }
 

@@ -10,17 +10,16 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/cluster-inventory-api/apis/v1alpha1"
 )
 
-// watchSecrets sets up the informer of cluster Secrets: one namespace, selected by label on
-// the server, so bosun neither lists nor caches the namespace's other Secrets.
+// watchSecrets sets up the informer of cluster Secrets: the Secrets of one namespace (bosun's),
+// as Flux's kubeconfig Secrets carry no label of bosun's; trimSecret keeps of each only the
+// kubeconfig keys, so the namespace's other Secrets cost their metadata.
 func (r *Registry) watchSecrets() error {
 	f := informers.NewSharedInformerFactoryWithOptions(r.opts.Client, 0,
-		informers.WithNamespace(r.opts.SecretNamespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = LabelSecretType + "=" + SecretTypeCluster
-		}))
+		informers.WithNamespace(r.opts.SecretNamespace))
 	inf := f.Core().V1().Secrets().Informer()
 	if err := inf.SetTransform(trimSecret); err != nil {
 		return fmt.Errorf("Secret informer: %w", err)
@@ -62,10 +61,10 @@ func (r *Registry) secretChanged(obj any) {
 		return
 	}
 	source := "Secret/" + s.Namespace + "/" + s.Name
-	// The API server turns "label removed" into a delete for a label-selected watch; this
-	// covers any client that does not, and a namespace mix-up, so that only a labelled Secret
-	// of SecretNamespace can ever define a cluster.
-	if s.Namespace != r.opts.SecretNamespace || s.Labels[LabelSecretType] != SecretTypeCluster {
+	// Only a Secret of SecretNamespace defines a cluster: one labelled as a cluster Secret
+	// (whose problems are reported), or one that holds a kubeconfig under a kubeconfig key
+	// (Flux's and Cluster API's shape); the namespace's other Secrets are not clusters.
+	if s.Namespace != r.opts.SecretNamespace || (s.Labels[LabelSecretType] != SecretTypeCluster && !holdsKubeconfig(s)) {
 		r.forget(s.Name, source)
 		return
 	}
@@ -132,4 +131,16 @@ func stripManagedFields(obj any) (any, error) {
 		m.SetManagedFields(nil)
 	}
 	return obj, nil
+}
+
+// holdsKubeconfig reports whether an unlabelled Secret holds a kubeconfig with a cluster under
+// one of the kubeconfig keys.
+func holdsKubeconfig(s *corev1.Secret) bool {
+	for _, key := range []string{KeyValue, KeyValueYAML} {
+		if b, ok := s.Data[key]; ok {
+			cfg, err := clientcmd.Load(b)
+			return err == nil && len(cfg.Clusters) > 0
+		}
+	}
+	return false
 }
