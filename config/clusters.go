@@ -25,7 +25,8 @@ const DefaultUnreachableTimeout = 10 * time.Minute
 // (AnnotationCluster, or the owner field Field); an owner that names none gets the clusters
 // Selector matches (fan-out: the same children into each), else Default. A cluster the owner
 // names must be allowed: Default, one Selector matches, or one Allowed or AllowedSelector
-// admits; others are refused with a condition naming them.
+// admits — or, with Field set and neither Allowed nor AllowedSelector, any; others are refused
+// with a condition naming them.
 type ClusterPolicy struct {
 	// Default is the cluster of owners that name none; LocalCluster when not set.
 	Default string
@@ -55,6 +56,11 @@ func (p ClusterPolicy) Remote() bool {
 // Permits reports whether an owner may name the cluster with these labels.
 func (p ClusterPolicy) Permits(name string, clusterLabels map[string]string) bool {
 	if name == p.Default || (p.Default == "" && name == LocalCluster) {
+		return true
+	}
+	if p.Field != nil && len(p.Allowed) == 0 && p.AllowedSelector == nil {
+		// A watch that reads the cluster from a field of the owner lets owners choose: any
+		// cluster bosun knows, unless allowed or allowedSelector narrow it.
 		return true
 	}
 	for _, pat := range p.Allowed {

@@ -65,7 +65,7 @@
 //	  default: local              # the cluster of owners naming none: local, or a workload cluster
 //	  selector: ""                # or: every workload cluster with these labels (fan-out)
 //	  field: ""                   # owner field naming its cluster(s), e.g. spec.cluster
-//	  allowed: []                 # name patterns owners may name, e.g. ["eu-*"]
+//	  allowed: []                 # name patterns owners may name, e.g. ["eu-*"] (with field and none: any)
 //	  allowedSelector: ""         # or: clusters by label owners may name
 //	  unreachableTimeout: 10m     # deleting/moving: wait for a cluster that does not answer
 //

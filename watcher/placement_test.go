@@ -72,6 +72,8 @@ func TestClustersOfAnOwner(t *testing.T) {
 		{name: "a field of the wrong type", pol: config.ClusterPolicy{Field: []string{"spec", "cluster"}, Allowed: []string{"*"}}, owner: ownerWith(nil, map[string]any{"cluster": int64(3)}), reason: ReasonClusterNotAllowed},
 		{name: "the annotation wins over the field", pol: config.ClusterPolicy{Field: []string{"spec", "cluster"}, Allowed: []string{"*"}}, owner: ownerWith(map[string]string{config.AnnotationCluster: "eu-2"}, map[string]any{"cluster": "us-1"}), want: "eu-2"},
 		{name: "an empty field: the default", pol: config.ClusterPolicy{Field: []string{"spec", "cluster"}, Default: "eu-1"}, owner: ownerWith(nil, map[string]any{}), want: "eu-1"},
+		{name: "a field without allowed lets owners choose any cluster", pol: config.ClusterPolicy{Field: []string{"spec", "cluster"}}, owner: ownerWith(nil, map[string]any{"cluster": "us-1"}), want: "us-1"},
+		{name: "a field with allowed is narrowed by it", pol: config.ClusterPolicy{Field: []string{"spec", "cluster"}, Allowed: []string{"eu-*"}}, owner: ownerWith(nil, map[string]any{"cluster": "us-1"}), reason: ReasonClusterNotAllowed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := placementController(tc.pol).clustersOf(tc.owner)
