@@ -30,6 +30,9 @@ type renderOptions struct {
 	// children would go to (clusters:); default local.
 	Cluster       string
 	ClusterLabels map[string]string
+	// clusterGiven: --cluster was given; without it each owner renders for the clusters it
+	// names or its watch's default (a selector needs --cluster offline).
+	clusterGiven bool
 }
 
 func newRenderCommand() *cobra.Command {
@@ -54,6 +57,7 @@ gives one, so .UID renders empty.`,
   bosun render -c /etc/bosun/ --watch sites -f sites.yaml -n team-a`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.clusterGiven = cmd.Flags().Changed("cluster")
 			return runRender(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -88,17 +92,30 @@ func runRender(ctx context.Context, o renderOptions, stdin io.Reader, stdout, st
 		for _, note := range watchNotes(w, ow) {
 			fmt.Fprintln(stderr, "note:", note)
 		}
-		cl := &renderer.Cluster{Name: o.Cluster, Labels: o.ClusterLabels}
-		children, err := render(renderer.WithCluster(ctx, cl), w, r, ow.Object)
-		if err == nil && o.WithLabels {
-			children, err = planned(ow.Object, children, watcher.ApplierPolicy(w.Children), o.Cluster != config.LocalCluster)
+		names := []string{o.Cluster}
+		if !o.clusterGiven {
+			var note string
+			if names, note = offlineClusters(w, ow.Object); note != "" {
+				fmt.Fprintln(stderr, "note:", applier.OwnerRef(ow.Object)+":", note)
+			}
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", ow.Source, err))
-			continue
-		}
-		if err := printManifests(stdout, applier.OwnerRef(ow.Object), children); err != nil {
-			return err
+		for _, name := range names {
+			cl := &renderer.Cluster{Name: name, Labels: o.ClusterLabels}
+			children, err := render(renderer.WithCluster(ctx, cl), w, r, ow.Object)
+			if err == nil && o.WithLabels {
+				children, err = planned(ow.Object, children, watcher.ApplierPolicy(w.Children), name != config.LocalCluster)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", ow.Source, err))
+				continue
+			}
+			what := applier.OwnerRef(ow.Object)
+			if name != config.LocalCluster {
+				what += ", cluster: " + name
+			}
+			if err := printManifests(stdout, what, children); err != nil {
+				return err
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -162,4 +179,38 @@ func pickWatch(path, name string, watches []*config.Watch) (*config.Watch, error
 		return nil, fmt.Errorf("%s holds %d watches (%s): choose one with --watch", path, len(watches), strings.Join(names, ", "))
 	}
 	return nil, fmt.Errorf("%s: no watch named %q; it holds %s", path, name, strings.Join(names, ", "))
+}
+
+// offlineClusters are the clusters an owner's children go to, as far as the files tell: those
+// it names (bosun.dev/cluster, clusters.field), else the watch's default. A watch's selector
+// needs the hub's cluster Secrets: the note says to pass --cluster.
+func offlineClusters(w *config.Watch, owner *unstructured.Unstructured) ([]string, string) {
+	if v, ok := owner.GetAnnotations()[config.AnnotationCluster]; ok && len(applier.SplitList(v)) > 0 {
+		return applier.SplitList(v), ""
+	}
+	if w.Clusters.Field != nil {
+		switch v, _, _ := unstructured.NestedFieldNoCopy(owner.Object, w.Clusters.Field...); v := v.(type) {
+		case string:
+			if names := applier.SplitList(v); len(names) > 0 {
+				return names, ""
+			}
+		case []any:
+			var names []string
+			for _, item := range v {
+				if s, ok := item.(string); ok {
+					names = append(names, s)
+				}
+			}
+			if len(names) > 0 {
+				return names, ""
+			}
+		}
+	}
+	if w.Clusters.Selector != nil {
+		return []string{config.LocalCluster}, "its watch sends children to the clusters clusters.selector matches, which only the hub knows: rendered for local; pass --cluster NAME (and --cluster-label) to render for one"
+	}
+	if d := w.Clusters.Default; d != "" {
+		return []string{d}, ""
+	}
+	return []string{config.LocalCluster}, ""
 }

@@ -52,6 +52,16 @@ items:
 			golden: "testdata/render/site-chart.yaml",
 		},
 		{
+			name:   "an owner that names its cluster renders for it; --cluster renders for another",
+			args:   []string{"render", "-c", "../../examples/clusters/watch.yaml", "-f", "testdata/render/pinned-sites.yaml", "--with-labels"},
+			golden: "testdata/render/clusters.yaml",
+		},
+		{
+			name:   "--cluster and --cluster-label are what templates see as .Cluster",
+			args:   []string{"render", "-c", "../../examples/clusters/watch.yaml", "-f", "../../examples/clusters/sites.yaml", "--cluster", "eu-1", "--cluster-label", "region=eu"},
+			golden: "testdata/render/clusters-eu-1.yaml",
+		},
+		{
 			name:   "--kube-version and --api-versions are what a chart sees as .Capabilities",
 			args:   []string{"render", "-c", "testdata/capabilities/watch.yaml", "-f", siteOwner, "--kube-version", "v1.31.4", "-a", "example.com/v1", "--api-versions", "example.com/v1/Gadget"},
 			golden: "testdata/render/capabilities.yaml",
