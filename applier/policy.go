@@ -38,8 +38,8 @@ type Policy struct {
 	// create.
 	Adopt bool
 	// AdoptHelmReleases lets bosun take over the objects of a Helm release named after the
-	// owner, in its namespace, moving the fields Helm owned to bosun so that what leaves the
-	// chart is removed.
+	// owner, in its namespace — Helm 3's, and Tiller's (Helm 2) told by the labels its charts
+	// set — moving the fields Helm owned to bosun so that what leaves the chart is removed.
 	AdoptHelmReleases bool
 	// RecreateOnImmutable deletes and re-creates a child whose apply failed because an
 	// immutable field changed; re-creating loses the object's state, e.g. a Job's pods.
@@ -102,7 +102,7 @@ func (m *Manager) checkAdoption(ctx context.Context, p *Plan, o Object) (*metav1
 	case err != nil:
 		return nil, fmt.Errorf("%s: check ownership: %w", o.Ref, err)
 	}
-	if p.Policy.AdoptHelmReleases && inHelmRelease(p.Owner, got) {
+	if p.Policy.AdoptHelmReleases && (inHelmRelease(p.Owner, got) || inTillerRelease(p.Owner, got)) {
 		return got, nil
 	}
 	return nil, checkOwnership(p, o.Ref, got.Labels)
@@ -123,6 +123,8 @@ func checkOwnership(p *Plan, ref Ref, labels map[string]string) error {
 		return nil
 	case labels[LabelManagedBy] == helmManagedBy && !p.Policy.AdoptHelmReleases:
 		return &PolicyError{Ref: ref, Reason: "an object of that name exists, managed by Helm (set children.adoptHelmReleases: true to take over the owner's release)"}
+	case tillerRelease(labels) != "" && !p.Policy.AdoptHelmReleases:
+		return &PolicyError{Ref: ref, Reason: fmt.Sprintf("an object of that name exists, of the Tiller (Helm 2) release %s (set children.adoptHelmReleases: true to take over the owner's release)", tillerRelease(labels))}
 	default:
 		return &PolicyError{Ref: ref, Reason: "an object of that name exists and is not managed by bosun (set children.adopt: true to take it over)"}
 	}
@@ -135,9 +137,9 @@ const (
 	helmReleaseNamespace = "meta.helm.sh/release-namespace"
 )
 
-// helmManagers are the field managers of Helm 3's client-side writes (the helm CLI and
-// helm-operator name their manager after their binary).
-var helmManagers = sets.New("helm", "helm-operator")
+// helmManagers are the field managers of Helm's client-side writes: Helm 3's helm CLI and
+// helm-operator, and Helm 2's Tiller, each named after its binary.
+var helmManagers = sets.New("helm", "helm-operator", "tiller")
 
 // inHelmRelease tells whether obj belongs to the Helm release named after owner, in its
 // namespace, and to no bosun owner.
@@ -145,6 +147,35 @@ func inHelmRelease(owner *unstructured.Unstructured, obj *metav1.PartialObjectMe
 	return obj.Labels[LabelManagedBy] == helmManagedBy && obj.Labels[LabelOwnerUID] == "" &&
 		obj.Annotations[helmReleaseName] == owner.GetName() &&
 		obj.Annotations[helmReleaseNamespace] == owner.GetNamespace()
+}
+
+// Tiller (Helm 2) left no marks of its own on a release's objects: charts labelled them with
+// .Release.Service, "Tiller" under Helm 2, and .Release.Name, either as heritage and release (the
+// charts of that time) or as app.kubernetes.io/managed-by and app.kubernetes.io/instance (the
+// recommended labels).
+const (
+	tillerService = "Tiller"
+	labelInstance = "app.kubernetes.io/instance"
+)
+
+// tillerRelease returns the name of the Tiller release whose labels these are, or "".
+func tillerRelease(labels map[string]string) string {
+	switch {
+	case labels["heritage"] == tillerService && labels["release"] != "":
+		return labels["release"]
+	case labels[LabelManagedBy] == tillerService && labels[labelInstance] != "":
+		return labels[labelInstance]
+	}
+	return ""
+}
+
+// inTillerRelease tells whether obj belongs to the Tiller release named after owner, and to no
+// bosun owner. The objects carry no release namespace: a namespaced one must be in the owner's
+// namespace; a cluster-scoped one is told by the release name alone, which Tiller kept unique
+// in the cluster.
+func inTillerRelease(owner *unstructured.Unstructured, obj *metav1.PartialObjectMetadata) bool {
+	return obj.Labels[LabelOwnerUID] == "" && tillerRelease(obj.Labels) == owner.GetName() &&
+		(obj.Namespace == "" || obj.Namespace == owner.GetNamespace())
 }
 
 // takeOverFromHelm moves the fields Helm's client-side writes own to bosun's apply manager

@@ -6,17 +6,22 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
+// dot is the template's dot. It is a map so that a misspelled field (.Nmae) is an absent key like
+// any other: nil, and an error when printed. Its methods are those Lostromos' templates call on
+// their dot (lostromos.go); text/template looks a name up as a method before it looks it up as a
+// key, so no key may be named like one.
+type dot map[string]any
+
 // templateData builds the template's dot from a copy of the owner: sprig's set, unset and merge
-// modify maps in place, and the owner usually lives in an informer cache. It is a map so that a
-// misspelled field (.Nmae) is an absent key like any other: nil, and an error when printed.
-func templateData(owner, values map[string]any) (map[string]any, error) {
+// modify maps in place, and the owner usually lives in an informer cache.
+func templateData(owner, values map[string]any) (dot, error) {
 	obj := deepCopy(owner).(map[string]any)
 	u := &unstructured.Unstructured{Object: obj}
 	meta, err := objectField(obj, "metadata")
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	data := map[string]any{
+	data := dot{
 		"Object":     obj,
 		"APIVersion": u.GetAPIVersion(),
 		"Kind":       u.GetKind(),

@@ -17,6 +17,7 @@ when the object changes, prunes what is no longer rendered, and deletes them wit
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCommand(), newRenderCommand(), newCheckCommand(), newDiffCommand(),
-		newRBACCommand(), newUninstallCommand(), newVersionCommand())
+		newRBACCommand(), newUninstallCommand(), newImportCommand(), newVersionCommand())
+
 	return root
 }
