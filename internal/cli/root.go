@@ -18,6 +18,6 @@ when the object changes, prunes what is no longer rendered, and deletes them wit
 	}
 	root.AddCommand(newRunCommand(), newRenderCommand(), newCheckCommand(), newDiffCommand(),
 		newRBACCommand(), newUninstallCommand(), newImportCommand(), newVersionCommand())
-
+	root.AddCommand(newGetCommand(), newExplainCommand())
 	return root
 }
