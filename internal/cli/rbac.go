@@ -268,10 +268,7 @@ func deriveRBAC(watches []*config.Watch, o rbacOptions, resolve resolver) (*rbac
 	for _, c := range children {
 		guess(c)
 	}
-	comment := "Children: apply (create, patch), read, and delete when pruned."
-	if len(anyKind) > 0 {
-		comment += fmt.Sprintf("\nWatch %s lists no children.kinds, so its templates may render any kind: these are\ncommon kinds. List children.kinds in the watch config for exact, tighter rules.", strings.Join(anyKind, ", "))
-	}
+	comment := "Children: apply (create, patch), read, and delete when pruned." + anyKindNote(anyKind)
 	for _, namespaced := range []bool{true, false} {
 		for i, r := range groupRules(children, namespaced, childVerbs) {
 			if i == 0 {
@@ -415,10 +412,7 @@ func deriveWorkloadRBAC(watches []*config.Watch, o rbacOptions, resolve resolver
 	for _, w := range remote {
 		rs.Watches = append(rs.Watches, w.String())
 	}
-	comment := "Children in this workload cluster: apply (create, patch), read, watch, and delete."
-	if len(anyKind) > 0 {
-		comment += fmt.Sprintf("\nWatch %s lists no children.kinds, so its templates may render any kind: these are\ncommon kinds. List children.kinds in the watch config for exact, tighter rules.", strings.Join(anyKind, ", "))
-	}
+	comment := "Children in this workload cluster: apply (create, patch), read, watch, and delete." + anyKindNote(anyKind)
 	for _, namespaced := range []bool{true, false} {
 		for i, r := range groupRules(children, namespaced, childVerbs) {
 			if i == 0 {
@@ -429,4 +423,12 @@ func deriveWorkloadRBAC(watches []*config.Watch, o rbacOptions, resolve resolver
 	}
 	rs.Notes = append(rs.Notes, fmt.Sprintf("For a workload cluster: bind these to the identity of its cluster Secret's kubeconfig (here the\nServiceAccount %s/%s). The children's namespaces must exist there, or be rendered.", o.ServiceAccountNamespace, o.Name))
 	return rs, nil
+}
+
+// anyKindNote says, in a rule's comment, which watches list no children.kinds.
+func anyKindNote(anyKind []string) string {
+	if len(anyKind) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nWatch %s lists no children.kinds, so its templates may render any kind: these are\ncommon kinds. List children.kinds in the watch config for exact, tighter rules.", strings.Join(anyKind, ", "))
 }
