@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/renderer"
@@ -24,12 +27,15 @@ type bench struct {
 	// bosunConfig is the config bosun runs with: configPath, or with -clusters > 1 the
 	// derived one with a clusters section (clusterConfig).
 	bosunConfig string
-	log         io.Writer
-	bin         *bosunBin
-	watch       *config.Watch
-	render      source
-	shape       shape
-	results     *Results
+	// instance is the installation bosun names in the owners it reconciles (instanceOf): the
+	// raw generator and the ideal controller write it too.
+	instance string
+	log      io.Writer
+	bin      *bosunBin
+	watch    *config.Watch
+	render   source
+	shape    shape
+	results  *Results
 }
 
 // shape is what every owner's children are, from rendering a sample owner: their kinds, in
@@ -93,6 +99,7 @@ func newBench(ctx context.Context, o options, root string, log io.Writer) (*benc
 			return nil, fmt.Errorf("-clusters: %w", err)
 		}
 	}
+	b.instance = instanceOf(b.bosunConfig, o.replicas)
 	b.logf("building bosun (go build -trimpath) ...")
 	if b.bin, err = buildBosun(ctx, root, work); err != nil {
 		return nil, err
@@ -199,4 +206,16 @@ func (p prefixWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// instanceOf is the installation bosun runs as outside a cluster (internal/cli's
+// resolveInstance): the Lease's namespace and name, and a hash of the config's path; with
+// -replicas > 1 the name is the sharding group's.
+func instanceOf(config string, replicas int) string {
+	name := "bosun"
+	if replicas > 1 {
+		name = shardGroup
+	}
+	sum := sha256.Sum256([]byte(config))
+	return shardNamespace + "/" + name + "@" + hex.EncodeToString(sum[:4])
 }

@@ -478,13 +478,25 @@ func TestReleasePatchRemovesOnlyBosunsFinalizer(t *testing.T) {
 	owner := &unstructured.Unstructured{}
 	owner.SetUID("u-1")
 	owner.SetFinalizers([]string{"other.dev/keep"})
-	got, err := releasePatch(owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `[{"op":"test","path":"/metadata/uid","value":"u-1"},{"op":"test","path":"/metadata/finalizers/1","value":"` + applier.Finalizer + `"},{"op":"remove","path":"/metadata/finalizers/1"}]`
-	if diff := cmp.Diff(want, string(got)); diff != "" {
-		t.Errorf("release patch (-want +got):\n%s", diff)
+	uid := `{"op":"test","path":"/metadata/uid","value":"u-1"},`
+	fin := `{"op":"test","path":"/metadata/finalizers/1","value":"` + applier.Finalizer + `"},`
+	remove := `{"op":"remove","path":"/metadata/finalizers/1"}`
+	for _, tc := range []struct {
+		name, instance, want string
+	}{
+		{"without an installation it tests the UID and the finalizer", "", "[" + uid + fin + remove + "]"},
+		{"with one it also tests that the owner is still the installation's", "default/bosun@0a1b2c3d",
+			"[" + uid + fin + `{"op":"test","path":"/metadata/annotations/bosun.dev~1instance","value":"default/bosun@0a1b2c3d"},` + remove + "]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := releasePatch(owner, tc.instance)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, string(got)); diff != "" {
+				t.Errorf("release patch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

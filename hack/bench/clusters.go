@@ -114,7 +114,7 @@ func (b *bench) startWorkload(ctx context.Context, name, dir string) (*workload,
 func (w *workload) setup(ctx context.Context, proxy bool, namespaces int) error {
 	cfg := unlimited(w.cluster.RESTConfig())
 	var err error
-	if w.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+	if w.cs, err = kubernetes.NewForConfig(protobuf(cfg)); err != nil {
 		return err
 	}
 	for _, batch := range []string{batchA, batchB} {

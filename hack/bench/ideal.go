@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bosun-dev/bosun/applier"
@@ -18,24 +20,27 @@ import (
 // idealConcurrency is the ideal controller's owners in flight: bosun's default workers.
 const idealConcurrency = 32
 
-// Ideal is an ideal finalizer controller, timed on the raw phase's cluster after the phased
-// writes, on N new owners (batch b): per owner, in a pool of idealConcurrency, the owner
-// patch, every child apply and the Ready status apply, one after the other — bosun's writes
-// in bosun's order, without a read. Then its deletion: the harness deletes the owners and the
-// controller, pipelined per owner, deletes the children and removes the finalizer. It runs
-// as a process of its own (idealworker.go), through the proxy as bosun does.
+// Ideal is an ideal finalizer controller, timed first on the raw phase's fresh cluster, on N
+// new owners (batch b): per owner, in a pool of idealConcurrency, the owner patch, every child
+// apply and the Ready status apply, one after the other — bosun's writes in bosun's order,
+// through bosun's clients (writer), without a read. Then its deletion: the harness deletes the
+// owners and the controller, pipelined per owner, deletes the children and removes the
+// finalizer. It runs as a process of its own (idealworker.go), straight to the API server
+// with no client-side rate limit, as rawssa (/work/shared/tools/rawssa) does.
 type Ideal struct {
 	IdealConcurrency int `json:"idealConcurrency,omitempty"`
 	// IdealSeconds runs from the first write until every owner's status was written.
 	IdealSeconds float64 `json:"idealSeconds,omitempty"`
 	// IdealCPUSeconds is the CPU of the controller's process meanwhile (getrusage), and
 	// IdealCPUMsPerOwner that per owner.
-	IdealCPUSeconds    float64   `json:"idealCPUSeconds,omitempty"`
-	IdealCPUMsPerOwner float64   `json:"idealCPUMsPerOwner,omitempty"`
-	IdealWrites        int       `json:"idealWrites,omitempty"`
-	IdealFailed        int       `json:"idealFailed,omitempty"`
-	IdealFirstError    string    `json:"idealFirstError,omitempty"`
-	IdealRequests      *Requests `json:"idealRequests,omitempty"` // as the proxy counted them
+	IdealCPUSeconds    float64 `json:"idealCPUSeconds,omitempty"`
+	IdealCPUMsPerOwner float64 `json:"idealCPUMsPerOwner,omitempty"`
+	IdealWrites        int     `json:"idealWrites,omitempty"`
+	IdealFailed        int     `json:"idealFailed,omitempty"`
+	IdealFirstError    string  `json:"idealFirstError,omitempty"`
+	// IdealRequests and IdealDeleteRequests are the proxy's counts, in files from before the
+	// ideal controller wrote straight to the API server.
+	IdealRequests *Requests `json:"idealRequests,omitempty"`
 	// IdealCurrentSeconds (a workload with Deployments) runs from the first write until every
 	// Deployment was Current: what bosun's Ready waits for besides the writes.
 	IdealCurrentSeconds float64 `json:"idealCurrentSeconds,omitempty"`
@@ -43,16 +48,24 @@ type Ideal struct {
 	// and child of the batch gone, as bosun's delete phase is timed.
 	IdealDeleteSeconds  float64   `json:"idealDeleteSeconds,omitempty"`
 	IdealDeleteFailed   int       `json:"idealDeleteFailed,omitempty"`
-	IdealDeleteRequests *Requests `json:"idealDeleteRequests,omitempty"` // the controller's only: the harness's DELETEs go straight to the API server
+	IdealDeleteRequests *Requests `json:"idealDeleteRequests,omitempty"`
 }
 
-// ideal times the ideal controller on n new owners, once the cluster is quiet again.
-func (g *generator) ideal(ctx context.Context, e *env, tr *tracker, n int, res *RawResult) error {
+// ideal times the ideal controller on n new owners, once the cluster is quiet. Nothing
+// watches while it writes, as nothing watches rawssa, unless the workload has Deployments:
+// then the tracker times their Current, and the deletion, as in bosun's phases.
+func (g *generator) ideal(ctx context.Context, e *env, n int, res *RawResult) error {
 	b := g.b
-	if waited, err := e.quiesce(ctx); err != nil {
-		return fmt.Errorf("cluster not quiet after %.0fs: %w", waited.Seconds(), err)
-	} else if waited > time.Second {
-		b.logf("raw: waited %.0fs for the garbage collector to finish the deleted Deployments' pods", waited.Seconds())
+	if err := g.quiesce(ctx, e); err != nil {
+		return err
+	}
+	var tr *tracker
+	if b.shape.deployment {
+		var err error
+		if tr, err = startTracker(ctx, e, b.shape, nil); err != nil {
+			return err
+		}
+		defer tr.close()
 	}
 	owners, err := e.createSites(ctx, batchB, "", n, b.o.namespaces)
 	if err != nil {
@@ -62,9 +75,9 @@ func (g *generator) ideal(ctx context.Context, e *env, tr *tracker, n int, res *
 	if err != nil {
 		return err
 	}
-	job := &idealJob{Op: idealApply, Kubeconfig: e.bosunKubeconfig(), HarnessKubeconfig: e.cluster.KubeconfigPath(), Concurrency: idealConcurrency}
+	job := &idealJob{Op: idealApply, Kubeconfig: e.cluster.KubeconfigPath(), HarnessKubeconfig: e.cluster.KubeconfigPath(), Concurrency: idealConcurrency}
 	for i, it := range items {
-		release, err := releasePatch(owners[i])
+		release, err := releasePatch(owners[i], b.instance)
 		if err != nil {
 			return err
 		}
@@ -76,8 +89,7 @@ func (g *generator) ideal(ctx context.Context, e *env, tr *tracker, n int, res *
 	}
 	res.IdealConcurrency = idealConcurrency
 	res.IdealWrites = (2 + b.shape.perOwner()) * n
-	b.logf("raw: ideal controller: %d owners, %d writes, %d owners in flight", n, res.IdealWrites, idealConcurrency)
-	before := e.proxy.snapshot()
+	b.logf("raw: ideal controller: %d owners, %d writes, %d owners in flight, straight to the API server", n, res.IdealWrites, idealConcurrency)
 	rep, err := e.runIdeal(ctx, b, job, nil)
 	if err != nil {
 		return err
@@ -86,16 +98,12 @@ func (g *generator) ideal(ctx context.Context, e *env, tr *tracker, n int, res *
 	res.IdealCPUSeconds = round(rep.CPUSeconds, 2)
 	res.IdealCPUMsPerOwner = round(rep.CPUSeconds*1000/float64(n), 2)
 	res.IdealFailed, res.IdealFirstError = rep.Failed, rep.FirstError
-	if e.proxy != nil {
-		reqs := diffRequests(before, e.proxy.snapshot())
-		res.IdealRequests = &reqs
-	}
 	b.logf("raw: ideal controller: every status written %.1fs after the first write; cpu %.2fs (%.2f ms per owner); %d of %d writes failed",
 		res.IdealSeconds, res.IdealCPUSeconds, res.IdealCPUMsPerOwner, rep.Failed, rep.Requests)
 	if rep.Failed > 0 {
 		return fmt.Errorf("%d of %d writes failed, first: %s", rep.Failed, rep.Requests, rep.FirstError)
 	}
-	if b.shape.deployment {
+	if tr != nil {
 		if err := g.waitCurrent(ctx, tr, batchB, n); err != nil {
 			return err
 		}
@@ -109,23 +117,31 @@ func (g *generator) ideal(ctx context.Context, e *env, tr *tracker, n int, res *
 			job.Owners[i].Children[j].UID = rep.UIDs[i][j]
 		}
 	}
-	before = e.proxy.snapshot()
 	var goneAt time.Time
-	rep, err = e.runIdeal(ctx, b, job, func() bool {
-		if st := tr.state(batchB, ""); goneAt.IsZero() && st.Sites == 0 && st.left() == 0 {
-			goneAt = time.Now()
+	var gone func() bool
+	if tr != nil {
+		gone = func() bool {
+			if st := tr.state(batchB, ""); goneAt.IsZero() && st.Sites == 0 && st.left() == 0 {
+				goneAt = time.Now()
+			}
+			return !goneAt.IsZero()
 		}
-		return !goneAt.IsZero()
-	})
+	}
+	rep, err = e.runIdeal(ctx, b, job, gone)
 	if err != nil {
 		return err
 	}
+	if tr == nil {
+		// Without the tracker the last answer is the end: the answer to the finalizer's
+		// removal is the owner's removal, and a child without finalizers is gone once its
+		// DELETE is answered. A look afterwards, off the clock, makes sure.
+		goneAt = rep.End
+		if left, err := e.leftOf(ctx, batchB, b.shape); err != nil || left != "" {
+			return fmt.Errorf("deletion: the controller is done but %s are left (%v)", left, err)
+		}
+	}
 	res.IdealDeleteSeconds = round(goneAt.Sub(rep.Start).Seconds(), 2)
 	res.IdealDeleteFailed = rep.Failed
-	if e.proxy != nil {
-		reqs := diffRequests(before, e.proxy.snapshot())
-		res.IdealDeleteRequests = &reqs
-	}
 	b.logf("raw: ideal deletion: every owner and child gone %.1fs after the first DELETE (the harness's DELETEs took %.1fs, the controller's last write %.1fs); %d of %d requests failed",
 		res.IdealDeleteSeconds, rep.HarnessEnd.Sub(rep.Start).Seconds(), rep.End.Sub(rep.Start).Seconds(), rep.Failed, rep.Requests)
 	if rep.Failed > 0 {
@@ -134,15 +150,58 @@ func (g *generator) ideal(ctx context.Context, e *env, tr *tracker, n int, res *
 	return nil
 }
 
+// leftOf names what is left of a batch: its Sites and bosun's children in its namespaces,
+// "3 Site, 2 ConfigMap"; "" when nothing is.
+func (e *env) leftOf(ctx context.Context, batch string, sh shape) (string, error) {
+	managed := metav1.ListOptions{LabelSelector: applier.LabelManagedBy + "=" + applier.ManagedByValue}
+	counts := map[string]int{}
+	for i := range e.namespaces {
+		ns := namespaceOf(batch, i)
+		sites, err := e.dyn.Resource(siteGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return "", err
+		}
+		counts["Site"] += len(sites.Items)
+		cms, err := e.cs.CoreV1().ConfigMaps(ns).List(ctx, managed)
+		if err != nil {
+			return "", err
+		}
+		counts["ConfigMap"] += len(cms.Items)
+		svcs, err := e.cs.CoreV1().Services(ns).List(ctx, managed)
+		if err != nil {
+			return "", err
+		}
+		counts["Service"] += len(svcs.Items)
+		if sh.deployment {
+			deps, err := e.cs.AppsV1().Deployments(ns).List(ctx, managed)
+			if err != nil {
+				return "", err
+			}
+			counts["Deployment"] += len(deps.Items)
+		}
+	}
+	var parts []string
+	for _, k := range []string{"Site", "ConfigMap", "Service", "Deployment"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	return strings.Join(parts, ", "), nil
+}
+
 // releasePatch is the JSON patch applier.ReleaseOwner sends, for an owner that got bosun's
-// finalizer from ownerPatch (appended to the finalizers it had).
-func releasePatch(owner *unstructured.Unstructured) ([]byte, error) {
+// finalizer from ownerPatch (appended to the finalizers it had) and, with it, instance (the
+// installation it tests is still the owner's).
+func releasePatch(owner *unstructured.Unstructured, instance string) ([]byte, error) {
 	path := fmt.Sprintf("/metadata/finalizers/%d", len(owner.GetFinalizers()))
-	return json.Marshal([]map[string]any{
+	ops := []map[string]any{
 		{"op": "test", "path": "/metadata/uid", "value": string(owner.GetUID())},
 		{"op": "test", "path": path, "value": applier.Finalizer},
-		{"op": "remove", "path": path},
-	})
+	}
+	if instance != "" {
+		ops = append(ops, map[string]any{"op": "test", "path": "/metadata/annotations/" + strings.ReplaceAll(applier.AnnotationInstance, "/", "~1"), "value": instance})
+	}
+	return json.Marshal(append(ops, map[string]any{"op": "remove", "path": path}))
 }
 
 // runIdeal runs an ideal controller process on job and returns its report. With done, it

@@ -17,9 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/bosun-dev/bosun/applier"
-	"github.com/bosun-dev/bosun/watcher"
 )
 
 // The ideal controller runs in a process of its own, the bench binary started again with
@@ -38,8 +35,8 @@ const (
 
 type idealJob struct {
 	Op string `json:"op"`
-	// Kubeconfig is the controller's way to the API server (bosun's: through the proxy, if
-	// any); HarnessKubeconfig the harness's (straight to it), for the owner DELETEs.
+	// Kubeconfig is the controller's way to the API server and HarnessKubeconfig the
+	// harness's, for the owner DELETEs; both go straight to it, as rawssa's requests do.
 	Kubeconfig        string `json:"kubeconfig"`
 	HarnessKubeconfig string `json:"harnessKubeconfig"`
 	// Concurrency is the owners in flight: the controller's, and the harness's DELETEs.
@@ -116,7 +113,7 @@ func idealWorker(jobPath string, out io.Writer) error {
 	if err := json.Unmarshal(data, &job); err != nil {
 		return fmt.Errorf("%s: %w", jobPath, err)
 	}
-	dyn, err := dynamicFor(job.Kubeconfig)
+	w, err := writerFor(job.Kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -125,54 +122,52 @@ func idealWorker(jobPath string, out io.Writer) error {
 	var rep idealReport
 	switch job.Op {
 	case idealApply:
-		rep = job.apply(ctx, dyn)
+		rep = job.apply(ctx, w)
 	case idealDelete:
-		harness, err := dynamicFor(job.HarnessKubeconfig)
+		harness, err := writerFor(job.HarnessKubeconfig)
 		if err != nil {
 			return err
 		}
-		rep = job.delete(ctx, dyn, harness)
+		rep = job.delete(ctx, w, harness.dyn)
 	default:
 		return fmt.Errorf("%s: unknown op %q", jobPath, job.Op)
 	}
 	return json.NewEncoder(out).Encode(rep)
 }
 
-func dynamicFor(kubeconfig string) (dynamic.Interface, error) {
+// writerFor is a writer on kubeconfig without a client-side rate limit, as rawssa's: every
+// request of the process goes over one HTTP/2 connection, as bosun's do.
+func writerFor(kubeconfig string) (writer, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", kubeconfig, err)
+		return writer{}, fmt.Errorf("%s: %w", kubeconfig, err)
 	}
-	return dynamic.NewForConfig(unlimited(cfg))
+	return newWriter(unlimited(cfg))
 }
 
-// apply sends each owner's writes in bosun's order, one request at a time per owner and
-// Concurrency owners at once: the owner patch, every child apply, the Ready status apply. A
-// failed write is counted and the owner's next one still goes out. (bosun applies the kinds
-// of one apply wave at once — the site workload's Service and Deployment —, which saves it a
-// round trip per owner here; light's ConfigMap and Service are in two waves, one after the
-// other in bosun too.)
-func (job *idealJob) apply(ctx context.Context, dyn dynamic.Interface) idealReport {
+// apply sends each owner's writes in bosun's order and through bosun's clients (writer), one
+// request at a time per owner and Concurrency owners at once: the owner patch, every child
+// apply, the Ready status apply. A failed write is counted and the owner's next one still goes
+// out. (bosun applies the kinds of one apply wave at once — the site workload's Service and
+// Deployment —, which saves it a round trip per owner here; light's ConfigMap and Service are
+// in two waves, one after the other in bosun too.)
+func (job *idealJob) apply(ctx context.Context, w writer) idealReport {
 	rep := idealReport{UIDs: make([][]types.UID, len(job.Owners))}
 	t := &tally{rep: &rep}
 	cpu := selfCPU()
 	rep.Start = time.Now()
 	_, _ = forEach(ctx, len(job.Owners), job.Concurrency, func(ctx context.Context, i int) error {
 		o := job.Owners[i]
-		sites := dyn.Resource(siteGVR).Namespace(o.Namespace)
-		_, err := sites.Patch(ctx, o.Name, types.MergePatchType, o.Patch, metav1.PatchOptions{FieldManager: applier.FieldManager})
-		t.note(err)
+		t.note(w.patchOwner(ctx, o.Namespace, o.Name, o.Patch))
 		uids := make([]types.UID, len(o.Children))
 		for j, c := range o.Children {
-			got, err := dyn.Resource(c.Resource).Namespace(c.Namespace).Apply(ctx, c.Name, c.Object,
-				metav1.ApplyOptions{FieldManager: applier.FieldManager, Force: true})
+			uid, err := w.applyChild(ctx, c.Resource, c.Object)
 			if t.note(err) {
-				uids[j] = got.GetUID()
+				uids[j] = uid
 			}
 		}
 		rep.UIDs[i] = uids
-		_, err = sites.ApplyStatus(ctx, o.Name, o.Status, metav1.ApplyOptions{FieldManager: watcher.StatusFieldManager, Force: true})
-		t.note(err)
+		t.note(w.applyStatus(ctx, o.Status))
 		return nil
 	})
 	rep.End = time.Now()
@@ -185,7 +180,7 @@ func (job *idealJob) apply(ctx context.Context, dyn dynamic.Interface) idealRepo
 // children as bosun does (background propagation, UID precondition; all of an owner's at
 // once, as bosun deletes the kinds of one delete wave) and then removing its finalizer with
 // a JSON patch, which lets the API server remove the owner.
-func (job *idealJob) delete(ctx context.Context, dyn, harness dynamic.Interface) idealReport {
+func (job *idealJob) delete(ctx context.Context, w writer, harness dynamic.Interface) idealReport {
 	var rep idealReport
 	t := &tally{rep: &rep}
 	deleting := make(chan int, len(job.Owners))
@@ -204,7 +199,6 @@ func (job *idealJob) delete(ctx context.Context, dyn, harness dynamic.Interface)
 		rep.HarnessEnd = time.Now()
 		t.mu.Unlock()
 	}()
-	policy := metav1.DeletePropagationBackground
 	var wg sync.WaitGroup
 	for range job.Concurrency {
 		wg.Add(1)
@@ -217,16 +211,10 @@ func (job *idealJob) delete(ctx context.Context, dyn, harness dynamic.Interface)
 					if c.UID == "" {
 						continue // its apply failed
 					}
-					children.Go(func() {
-						t.note(dyn.Resource(c.Resource).Namespace(c.Namespace).Delete(ctx, c.Name, metav1.DeleteOptions{
-							Preconditions: &metav1.Preconditions{UID: &c.UID}, PropagationPolicy: &policy,
-						}))
-					})
+					children.Go(func() { t.note(w.deleteChild(ctx, c.Resource, c.Namespace, c.Name, c.UID)) })
 				}
 				children.Wait()
-				_, err := dyn.Resource(siteGVR).Namespace(o.Namespace).Patch(ctx, o.Name, types.JSONPatchType, o.Release,
-					metav1.PatchOptions{FieldManager: applier.FieldManager})
-				t.note(err)
+				t.note(w.release(ctx, o.Namespace, o.Name, o.Release))
 			}
 		}()
 	}

@@ -122,10 +122,6 @@ func (p *countingProxy) close() {
 	_ = p.srv.Close()
 }
 
-func (p *countingProxy) restConfig() *rest.Config {
-	return &rest.Config{Host: p.url, TLSClientConfig: rest.TLSClientConfig{CAData: p.caPEM}}
-}
-
 func (p *countingProxy) writeKubeconfig() error {
 	if err := clientcmd.WriteToFile(p.kubeconfigConfig(), p.kubeconfig); err != nil {
 		return fmt.Errorf("proxy: kubeconfig %s: %w", p.kubeconfig, err)
