@@ -74,7 +74,7 @@ func (c *controller) startSlot(ctx context.Context, gvr schema.GroupVersionResou
 				c.enqueue(obj)
 			},
 			UpdateFunc: func(old, obj any) {
-				if ownerChanged(old, obj) {
+				if ownerChanged(old, obj, c.opts.Instance) {
 					c.enqueue(obj)
 				}
 			},
@@ -476,8 +476,10 @@ func settled(u *unstructured.Unstructured) bool {
 // status — are not such changes: reacting to them would reconcile every owner again after
 // each of its own writes. Kinds that count spec changes in metadata.generation are compared
 // by generation, labels, annotations, finalizers and deletion; others by resourceVersion.
-// (A template that reads .Status therefore sees status changes at the next resync.)
-func ownerChanged(old, obj any) bool {
+// (A template that reads .Status therefore sees status changes at the next resync.) The
+// installation annotation is bosun's own write when it names this installation (instance);
+// another installation's name there is a change: that bosun took the owner over.
+func ownerChanged(old, obj any, instance string) bool {
 	o, err1 := meta.Accessor(old)
 	n, err2 := meta.Accessor(obj)
 	switch {
@@ -490,9 +492,13 @@ func ownerChanged(old, obj any) bool {
 	case (o.GetDeletionTimestamp() == nil) != (n.GetDeletionTimestamp() == nil):
 		return true
 	}
+	ignored := []string{applier.AnnotationApplySetTooling, applier.AnnotationContainsGroupKinds,
+		applier.AnnotationAdditionalNamespaces, applier.AnnotationTemplateHash, applier.AnnotationClusters, AnnotationHooks, AnnotationPruned}
+	if inst, ok := n.GetAnnotations()[applier.AnnotationInstance]; ok && inst == instance {
+		ignored = append(ignored, applier.AnnotationInstance)
+	}
 	return !equalExcept(o.GetLabels(), n.GetLabels(), applier.LabelApplySetID) ||
-		!equalExcept(o.GetAnnotations(), n.GetAnnotations(), applier.AnnotationApplySetTooling, applier.AnnotationContainsGroupKinds,
-			applier.AnnotationAdditionalNamespaces, applier.AnnotationTemplateHash, AnnotationHooks, AnnotationPruned) ||
+		!equalExcept(o.GetAnnotations(), n.GetAnnotations(), ignored...) ||
 		!slices.Equal(withoutFinalizer(o.GetFinalizers()), withoutFinalizer(n.GetFinalizers()))
 }
 

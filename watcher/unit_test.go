@@ -140,9 +140,14 @@ func TestOwnerChangedIgnoresBosunsOwnWrites(t *testing.T) {
 		{"bosun's finalizer and inventory", func(u *unstructured.Unstructured) {
 			u.SetResourceVersion("11")
 			u.SetFinalizers([]string{applier.Finalizer})
-			u.SetAnnotations(map[string]string{applier.AnnotationContainsGroupKinds: "ConfigMap", applier.AnnotationTemplateHash: "abc"})
+			u.SetAnnotations(map[string]string{applier.AnnotationContainsGroupKinds: "ConfigMap", applier.AnnotationTemplateHash: "abc",
+				applier.AnnotationInstance: "default/bosun@1", applier.AnnotationClusters: "local,eu-1"})
 			u.SetLabels(map[string]string{"team": "a", applier.LabelApplySetID: "applyset-x-v1"})
 		}, false},
+		{"another installation's name", func(u *unstructured.Unstructured) {
+			u.SetResourceVersion("11")
+			u.SetAnnotations(map[string]string{applier.AnnotationInstance: "other/bosun@2"})
+		}, true},
 		{"a status write", func(u *unstructured.Unstructured) {
 			u.SetResourceVersion("11")
 			u.Object["status"] = map[string]any{"observedGeneration": int64(3)}
@@ -173,13 +178,13 @@ func TestOwnerChangedIgnoresBosunsOwnWrites(t *testing.T) {
 			if tc.name == "any change of a kind without generation" {
 				old.SetGeneration(0)
 			}
-			if got := ownerChanged(old, obj); got != tc.want {
+			if got := ownerChanged(old, obj, "default/bosun@1"); got != tc.want {
 				t.Errorf("ownerChanged = %v, want %v", got, tc.want)
 			}
 			// The same decision on the compact form the owner caches hold.
 			co, _ := compactOwner(old.DeepCopy())
 			cn, _ := compactOwner(obj.DeepCopy())
-			if got := ownerChanged(co, cn); got != tc.want {
+			if got := ownerChanged(co, cn, "default/bosun@1"); got != tc.want {
 				t.Errorf("ownerChanged on cached owners = %v, want %v", got, tc.want)
 			}
 		})

@@ -156,6 +156,14 @@ func namespaceOf(batch string, i int) string { return fmt.Sprintf("bench-%s-%d",
 
 // installCRD creates the CRD and waits until it is established and served by discovery.
 func (e *env) installCRD(ctx context.Context, path string) error {
+	if err := e.createCRD(ctx, path); err != nil {
+		return err
+	}
+	return e.waitServed(ctx, siteGVR)
+}
+
+// createCRD creates the CustomResourceDefinition in the file at path.
+func (e *env) createCRD(ctx context.Context, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -167,13 +175,18 @@ func (e *env) installCRD(ctx context.Context, path string) error {
 	if _, err := e.dyn.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("CRD/%s: create: %w", crd.GetName(), err)
 	}
+	return nil
+}
+
+// waitServed waits until discovery lists gvr.
+func (e *env) waitServed(ctx context.Context, gvr schema.GroupVersionResource) error {
 	return poll(ctx, 200*time.Millisecond, func() (bool, error) {
-		list, err := e.cs.Discovery().ServerResourcesForGroupVersion(siteGVR.GroupVersion().String())
+		list, err := e.cs.Discovery().ServerResourcesForGroupVersion(gvr.GroupVersion().String())
 		if err != nil {
 			return false, nil
 		}
 		for _, r := range list.APIResources {
-			if r.Name == siteGVR.Resource {
+			if r.Name == gvr.Resource {
 				return true, nil
 			}
 		}

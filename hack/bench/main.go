@@ -91,6 +91,7 @@ type options struct {
 	note            string
 	summarize       bool
 	soak            time.Duration
+	vsRawssa        string
 }
 
 func (o options) has(phase string) bool { return slices.Contains(o.phases, phase) }
@@ -141,6 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.profile, "profile", false, "run bosun with --profiling and record, for each of its phases, a CPU profile of the whole phase and heap profiles at its end and at its peak RSS, beside -out (<out>-n<N>-<phase>.cpu.pb.gz, -heap.pb.gz, -peakheap.pb.gz)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' state directories (logs) after the run")
 	fs.DurationVar(&o.soak, "soak", 0, "run the fault soak for this long instead of the phases, with the first -n (e.g. -soak 10m -n 5000 -workload light): see soak.go")
+	fs.StringVar(&o.vsRawssa, "vs-rawssa", "", "instead of the phases, time bosun against rawssa (the ideal controller in this directory, e.g. ../shared/tools/rawssa) as its README says, on a fresh control plane per round, -runs rounds per -n: see rawssa.go")
 	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory")
 	fs.StringVar(&o.note, "note", "", "a remark stored with the results and shown in the summary (e.g. what else ran on the machine)")
 	if err := fs.Parse(args); err != nil {
@@ -269,6 +271,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer b.close()
 	if b.results.Out, err = resultsPath(o.out, root, b.results.Machine); err != nil {
 		return err
+	}
+	if o.vsRawssa != "" {
+		if o.out == "" {
+			b.results.Out = filepath.Join(filepath.Dir(b.results.Out), "rawssa", filepath.Base(b.results.Out))
+		}
+		return b.vsRawssa(ctx, stdout)
 	}
 	if o.soak > 0 {
 		res, err := b.runSoak(ctx)
