@@ -26,6 +26,10 @@ type LatencyResult struct {
 	// BeforeResponse counts edits whose child showed up before the edit's own response
 	// arrived (counted as 0).
 	BeforeResponse int `json:"beforeResponse,omitempty"`
+	// EditRequest is the API server's own latency meanwhile: from sending each edit to its
+	// response. A tail in Latencies that EditRequest shares is the API server's (or the
+	// machine's), not bosun's.
+	EditRequest *Latencies `json:"editRequest,omitempty"`
 	// Windows are the latencies of the edits sent in each 5-second window: a backlog that
 	// grows while the edits come shows as rising windows.
 	Windows []LatencyWindow `json:"windows,omitempty"`
@@ -199,10 +203,13 @@ func (s *session) runLatency(ctx context.Context, v latencyVariant) *PhaseResult
 	cancel()
 
 	mu.Lock()
-	var ds []time.Duration
+	var ds, reqs []time.Duration
 	windows := map[int][]time.Duration{}
 	for _, e := range edits {
 		var d time.Duration
+		if e.err == nil && !e.resp.IsZero() {
+			reqs = append(reqs, e.resp.Sub(e.sent))
+		}
 		switch {
 		case e.err != nil:
 			res.Failed++
@@ -221,6 +228,10 @@ func (s *session) runLatency(ctx context.Context, v latencyVariant) *PhaseResult
 	mu.Unlock()
 	res.Landed = len(ds)
 	res.Latencies = summarize(ds)
+	if len(reqs) > 0 {
+		r := summarize(reqs)
+		res.EditRequest = &r
+	}
 	for w := 0; w <= int(s.b.o.latencyDuration/latencyWindow); w++ {
 		if len(windows[w]) > 0 {
 			res.Windows = append(res.Windows, LatencyWindow{FromSeconds: (time.Duration(w) * latencyWindow).Seconds(), Latencies: summarize(windows[w])})
@@ -232,8 +243,8 @@ func (s *session) runLatency(ctx context.Context, v latencyVariant) *PhaseResult
 	if res.Failed > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d edits failed", res.Failed))
 	}
-	s.b.logf("%s: %d/%d landed: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms; p50 by %s window: %s",
-		v.phase, res.Landed, res.Edits, res.P50Ms, res.P90Ms, res.P99Ms, res.MaxMs, latencyWindow, res.windowText())
+	s.b.logf("%s: %d/%d landed: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms; p50 by %s window: %s; the edits' own requests: %s",
+		v.phase, res.Landed, res.Edits, res.P50Ms, res.P90Ms, res.P99Ms, res.MaxMs, latencyWindow, res.windowText(), res.EditRequest.quantiles())
 
 	// Let the edited owners settle (they report Ready; after message edits their Deployments
 	// roll out first) before the next phase, and count that work to this phase.

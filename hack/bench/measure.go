@@ -284,6 +284,14 @@ func summarize(ds []time.Duration) Latencies {
 	}
 }
 
+// quantiles is "p50 3 ms, p99 41 ms, max 80 ms"; "none" for nil.
+func (l *Latencies) quantiles() string {
+	if l == nil {
+		return "none"
+	}
+	return fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, max %.0f ms", l.P50Ms, l.P99Ms, l.MaxMs)
+}
+
 // quantile is the nearest-rank quantile of sorted.
 func quantile(sorted []time.Duration, q float64) time.Duration {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1

@@ -309,6 +309,9 @@ func (l *LatencyResult) text() string {
 	if len(l.Windows) > 0 {
 		t += fmt.Sprintf("; p50 per %s of edits: %s", latencyWindow, l.windowText())
 	}
+	if l.EditRequest != nil {
+		t += "; the edits' own requests to the API server: " + l.EditRequest.quantiles()
+	}
 	return t
 }
 
