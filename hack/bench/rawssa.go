@@ -517,6 +517,8 @@ func rawssaMedians(rounds []RawssaRound) []RawssaRound {
 			ConvergeRatio:            med(func(r RawssaRound) float64 { return r.ConvergeRatio }),
 			DeleteRatio:              med(func(r RawssaRound) float64 { return r.DeleteRatio }),
 			BosunCPUSeconds:          med(func(r RawssaRound) float64 { return r.BosunCPUSeconds }),
+			RawssaDeleteCPUSeconds:   med(func(r RawssaRound) float64 { return r.RawssaDeleteCPUSeconds }),
+			CPURatio:                 med(func(r RawssaRound) float64 { return r.CPURatio }),
 			BosunCPUMsPerOwner:       med(func(r RawssaRound) float64 { return r.BosunCPUMsPerOwner }),
 			BosunDeleteCPUSeconds:    med(func(r RawssaRound) float64 { return r.BosunDeleteCPUSeconds }),
 			PeakRSSMiB:               med(func(r RawssaRound) float64 { return r.PeakRSSMiB }),
