@@ -136,9 +136,6 @@ func (b *bench) vsRawssa(ctx context.Context, stdout io.Writer) error {
 	return nil
 }
 
-// res is where -vs-rawssa writes its results, and its profiles beside them.
-func res(b *bench) string { return b.results.Out }
-
 func writeJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -245,7 +242,7 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 		if !b.bin.profiling {
 			return func() {}
 		}
-		pp := startProfiler(ctx, profilePrefix(res(b), fmt.Sprintf("%d-r%d", n, r.Round), phase), phase, 1, func() []profTarget {
+		pp := startProfiler(ctx, profilePrefix(b.results.Out, fmt.Sprintf("%d-r%d", n, r.Round), phase), phase, 1, func() []profTarget {
 			if p.exited() {
 				return []profTarget{{}}
 			}

@@ -61,14 +61,7 @@ Exit status: 0 the owner is Ready, 1 it is not, 2 an error (it does not exist, s
 			if err != nil {
 				return err
 			}
-			ready, err := runExplain(cmd.Context(), o, c, args[0], cmd.OutOrStdout())
-			switch {
-			case err != nil:
-				return err
-			case !ready:
-				return exitCode(1)
-			}
-			return nil
+			return readyExit(runExplain(cmd.Context(), o, c, args[0], cmd.OutOrStdout()))
 		},
 	}
 	f := cmd.Flags()

@@ -83,14 +83,7 @@ Exit status: 0 every owner listed is Ready (or none is listed), 1 some owner is 
 				defer stop()
 			}
 			o.width = terminalWidth(cmd.OutOrStdout())
-			ready, err := runGet(ctx, o, c, cmd.OutOrStdout(), cmd.ErrOrStderr())
-			switch {
-			case err != nil:
-				return err
-			case !ready:
-				return exitCode(1)
-			}
-			return nil
+			return readyExit(runGet(ctx, o, c, cmd.OutOrStdout(), cmd.ErrOrStderr()))
 		},
 	}
 	f := cmd.Flags()
@@ -368,4 +361,12 @@ func age(created, now time.Time) string {
 		return "<unknown>"
 	}
 	return duration.HumanDuration(now.Sub(created))
+}
+
+// readyExit is the exit of get and explain: err, else 1 when some owner is not Ready.
+func readyExit(ready bool, err error) error {
+	if err == nil && !ready {
+		return exitCode(1)
+	}
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	eventsv1 "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 
 	"github.com/bosun-dev/bosun/internal/restmap"
 )
@@ -23,18 +24,28 @@ type readClients struct {
 	namespace string
 }
 
-// readClients connects to the cluster of the kubeconfig, failing with one clear message when
-// it does not answer.
-func (k kubeFlags) readClients() (*readClients, error) {
+// reachableDiscovery is the kubeconfig's client config, its namespace and a discovery client
+// of a cluster that answered.
+func (k kubeFlags) reachableDiscovery() (*rest.Config, string, *discovery.DiscoveryClient, error) {
 	cfg, ns, err := k.clientConfig()
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("discovery client: %w", err)
+		return nil, "", nil, fmt.Errorf("discovery client: %w", err)
 	}
 	if err := reachable(dc, cfg); err != nil {
+		return nil, "", nil, err
+	}
+	return cfg, ns, dc, nil
+}
+
+// readClients connects to the cluster of the kubeconfig, failing with one clear message when
+// it does not answer.
+func (k kubeFlags) readClients() (*readClients, error) {
+	cfg, ns, dc, err := k.reachableDiscovery()
+	if err != nil {
 		return nil, err
 	}
 	dyn, err := dynamic.NewForConfig(cfg)

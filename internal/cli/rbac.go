@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 
 	"github.com/bosun-dev/bosun/config"
 	"github.com/bosun-dev/bosun/internal/restmap"
@@ -123,15 +122,8 @@ func offlineResolver(gk schema.GroupKind, _ string) (resolved, error) {
 // discoveryResolver resolves kinds through the cluster's discovery, and guesses for kinds the
 // cluster does not serve (a CRD that is not installed yet).
 func discoveryResolver(k kubeFlags) (resolver, error) {
-	cfg, _, err := k.clientConfig()
+	_, _, dc, err := k.reachableDiscovery()
 	if err != nil {
-		return nil, err
-	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("discovery client: %w", err)
-	}
-	if err := reachable(dc, cfg); err != nil {
 		return nil, err
 	}
 	mapper := restmap.New(dc, 0)
