@@ -92,6 +92,7 @@ type options struct {
 	summarize       bool
 	soak            time.Duration
 	vsRawssa        string
+	rawssaShape     string
 }
 
 func (o options) has(phase string) bool { return slices.Contains(o.phases, phase) }
@@ -143,6 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' state directories (logs) after the run")
 	fs.DurationVar(&o.soak, "soak", 0, "run the fault soak for this long instead of the phases, with the first -n (e.g. -soak 10m -n 5000 -workload light): see soak.go")
 	fs.StringVar(&o.vsRawssa, "vs-rawssa", "", "instead of the phases, time bosun against rawssa (the ideal controller in this directory, e.g. ../shared/tools/rawssa) as its README says, on a fresh control plane per round, -runs rounds per -n: see rawssa.go")
+	fs.StringVar(&o.rawssaShape, "rawssa-shape", shapeLight, "with -vs-rawssa, rawssa's -shape: "+shapeLight+" (a ConfigMap and a Service per owner) or "+shapeSite+" (the Site example's ConfigMap, Deployment and Service; only bosun's deletion is timed)")
 	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory")
 	fs.StringVar(&o.note, "note", "", "a remark stored with the results and shown in the summary (e.g. what else ran on the machine)")
 	if err := fs.Parse(args); err != nil {
@@ -170,6 +172,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.runs < 1 {
 		return o, fmt.Errorf("-runs: %d is less than 1", o.runs)
+	}
+	if o.rawssaShape != shapeLight && o.rawssaShape != shapeSite {
+		return o, fmt.Errorf("-rawssa-shape: unknown shape %q (want %s or %s)", o.rawssaShape, shapeLight, shapeSite)
 	}
 	switch {
 	case o.clusters < 1:
@@ -275,6 +280,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.vsRawssa != "" {
 		if o.out == "" {
 			b.results.Out = filepath.Join(filepath.Dir(b.results.Out), "rawssa", filepath.Base(b.results.Out))
+			if o.rawssaShape != shapeLight {
+				b.results.Out = strings.TrimSuffix(b.results.Out, ".json") + "-" + o.rawssaShape + ".json"
+			}
 		}
 		return b.vsRawssa(ctx, stdout)
 	}

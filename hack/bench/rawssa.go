@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 )
@@ -40,6 +41,16 @@ const (
 	rawssaMessage    = "hello"
 )
 
+// The shapes of rawssa's children (-rawssa-shape). light: ConfigMap p<i>-cm and Service
+// p<i>-svc. site: the Site example's ConfigMap, Deployment and Service, all site-<i>; rawssa's
+// deletion knows only the light shape, so a site round times only bosun's deletion (the bench
+// cleans rawssa's owners up untimed), and its converge counts every owner Applied (children
+// applied, as rawssa's converge) with the time to Ready (Deployments Available) beside it.
+const (
+	shapeLight = "light"
+	shapeSite  = "site"
+)
+
 var lightGVR = schema.GroupVersionResource{Group: "ideal.example.com", Version: "v1", Resource: "lights"}
 
 // RawssaResults is what -vs-rawssa writes.
@@ -51,6 +62,7 @@ type RawssaResults struct {
 	Started  time.Time     `json:"started"`
 	Finished time.Time     `json:"finished"`
 	Fsync    bool          `json:"fsync"`
+	Shape    string        `json:"shape,omitempty"` // rawssa's -shape: light (empty in older files) or site
 	Note     string        `json:"note,omitempty"`
 	Rounds   []RawssaRound `json:"rounds"`
 	Medians  []RawssaRound `json:"medians"` // per N, each figure's median over the rounds
@@ -68,9 +80,11 @@ type RawssaRound struct {
 	RawssaCPUSeconds       float64 `json:"rawssaCPUSeconds"`
 	RawssaDeleteCPUSeconds float64 `json:"rawssaDeleteCPUSeconds"`
 	// BosunSeconds runs from bosun's start, with the owners already there, until every owner
-	// is Ready for its generation; BosunDeleteSeconds from the first owner DELETE (sent by
-	// the harness, 32 in flight, as rawssa sends them) until every owner is gone.
+	// is Ready for its generation (site shape: Applied; BosunReadySeconds until Ready);
+	// BosunDeleteSeconds from the first owner DELETE (sent by the harness, 32 in flight, as
+	// rawssa sends them) until every owner is gone.
 	BosunSeconds       float64 `json:"bosunSeconds"`
+	BosunReadySeconds  float64 `json:"bosunReadySeconds,omitempty"`
 	BosunDeleteSeconds float64 `json:"bosunDeleteSeconds"`
 	ConvergeRatio      float64 `json:"convergeRatio"`
 	DeleteRatio        float64 `json:"deleteRatio"`
@@ -110,7 +124,7 @@ func (b *bench) vsRawssa(ctx context.Context, stdout io.Writer) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("rawssa: go build in %s: %v\n%s", dir, err, out)
 	}
-	res := &RawssaResults{Out: b.results.Out, Machine: b.results.Machine, Build: b.results.Bosun, Command: b.results.Command, Started: time.Now(), Fsync: b.o.fsync, Note: b.o.note}
+	res := &RawssaResults{Out: b.results.Out, Machine: b.results.Machine, Build: b.results.Bosun, Command: b.results.Command, Started: time.Now(), Fsync: b.o.fsync, Shape: b.o.rawssaShape, Note: b.o.note}
 	for _, n := range b.o.sizes {
 		for r := range b.o.runs {
 			round := b.rawssaRound(ctx, bin, n, r+1)
@@ -187,7 +201,8 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 	}
 
 	cpu0, comp0 := apiCPU(), components()
-	out, usage, err := runRawssa(ctx, bin, kubeconfig, n, "-owners")
+	shape := b.o.rawssaShape
+	out, usage, err := runRawssa(ctx, bin, kubeconfig, n, shape, "-owners")
 	if err != nil {
 		return err
 	}
@@ -196,13 +211,19 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 	r.APIServerCPURawssa = round(apiCPU()-cpu0, 2)
 	r.ComponentsCPURawssa = since(comp0)
 	time.Sleep(3 * time.Second)
-	cpu0 = apiCPU()
-	out, usage, err = runRawssa(ctx, bin, kubeconfig, n, "-delete", "ideal")
-	if err != nil {
-		return err
+	if shape == shapeSite {
+		if err := e.cleanUpRawssaSites(ctx, n); err != nil {
+			return err
+		}
+	} else {
+		cpu0 = apiCPU()
+		out, usage, err = runRawssa(ctx, bin, kubeconfig, n, shape, "-delete", "ideal")
+		if err != nil {
+			return err
+		}
+		r.RawssaDeleteSeconds, r.RawssaDeleteCPUSeconds = out, round(usage, 2)
+		r.APIServerCPURawssaDelete = round(apiCPU()-cpu0, 2)
 	}
-	r.RawssaDeleteSeconds, r.RawssaDeleteCPUSeconds = out, round(usage, 2)
-	r.APIServerCPURawssaDelete = round(apiCPU()-cpu0, 2)
 	b.logf("rawssa: converge %.2fs, deletion %.2fs, cpu %.2fs", r.RawssaSeconds, r.RawssaDeleteSeconds, r.RawssaCPUSeconds)
 	if err := poll(ctx, 200*time.Millisecond, func() (bool, error) { return e.lightsLeft(ctx) == 0, nil }); err != nil {
 		return fmt.Errorf("rawssa's owners not gone: %w", err)
@@ -230,7 +251,13 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 
 	cpu0, comp0 = apiCPU(), components()
 	logs := newLogStats()
-	p, err := b.bin.start(kubeconfig, filepath.Join(b.root, "hack", "bench", "testdata", "rawssa", "watch.yaml"),
+	config := filepath.Join(b.root, "hack", "bench", "testdata", "rawssa", "watch.yaml")
+	converged := isReady
+	if shape == shapeSite {
+		config = filepath.Join(b.root, "hack", "bench", "testdata", "rawssa-site", "watch.yaml")
+		converged = isApplied
+	}
+	p, err := b.bin.start(kubeconfig, config,
 		filepath.Join(e.dir, "bosun.log"), nil, logs)
 	if err != nil {
 		return err
@@ -252,13 +279,13 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 	}
 	timeout := b.phaseTimeout(n)
 	done := profile("converge")
-	if err := w.wait(ctx, timeout, func(ready, total int) bool { return ready == n }); err != nil {
+	if err := w.wait(ctx, timeout, converged, func(ready, total int) bool { return ready == n }); err != nil {
 		return fmt.Errorf("bosun converge: %w", err)
 	}
-	converged := time.Now()
+	convergedAt := time.Now()
 	conv, _ := readProc(p.pid)
 	done()
-	r.BosunSeconds = round(converged.Sub(p.started).Seconds(), 2)
+	r.BosunSeconds = round(convergedAt.Sub(p.started).Seconds(), 2)
 	r.BosunCPUSeconds = round(conv.CPUSeconds, 2)
 	r.BosunCPUMsPerOwner = round(conv.CPUSeconds*1000/float64(n), 2)
 	r.PeakRSSMiB = mib(max(s.maxRSS, conv.RSSKiB))
@@ -269,6 +296,13 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 	r.CPURatio = round(r.BosunCPUSeconds/r.RawssaCPUSeconds, 2)
 	b.logf("bosun: converged %.2fs (%.2f× rawssa), cpu %.2fs (%.2f ms per owner), peak RSS %.0f MiB (anon %.0f)",
 		r.BosunSeconds, r.ConvergeRatio, r.BosunCPUSeconds, r.BosunCPUMsPerOwner, r.PeakRSSMiB, r.PeakAnonMiB)
+	if shape == shapeSite {
+		if err := w.wait(ctx, timeout, isReady, func(ready, total int) bool { return ready == n }); err != nil {
+			return fmt.Errorf("bosun: Sites Ready: %w", err)
+		}
+		r.BosunReadySeconds = round(time.Since(p.started).Seconds(), 2)
+		b.logf("bosun: every owner Ready after %.2fs", r.BosunReadySeconds)
+	}
 	time.Sleep(10 * time.Second)
 	settled, _ := readProc(p.pid)
 	r.SettledRSSMiB, r.SettledAnonMiB = mib(settled.RSSKiB), mib(settled.AnonKiB)
@@ -286,17 +320,19 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 	}); err != nil {
 		return fmt.Errorf("delete Lights: %w", err)
 	}
-	if err := w.wait(ctx, timeout, func(ready, total int) bool { return total == 0 }); err != nil {
+	if err := w.wait(ctx, timeout, isReady, func(ready, total int) bool { return total == 0 }); err != nil {
 		return fmt.Errorf("bosun deletion: %w", err)
 	}
 	r.BosunDeleteSeconds = round(time.Since(start).Seconds(), 2)
 	del, _ := readProc(p.pid)
 	done()
 	r.BosunDeleteCPUSeconds = round(del.CPUSeconds-cpuDel, 2)
-	r.DeleteRatio = round(r.BosunDeleteSeconds/r.RawssaDeleteSeconds, 2)
+	if r.RawssaDeleteSeconds > 0 {
+		r.DeleteRatio = round(r.BosunDeleteSeconds/r.RawssaDeleteSeconds, 2)
+	}
 	r.APIServerCPUBosunDelete = round(apiCPU()-cpu0, 2)
 	b.logf("bosun: deleted %.2fs (%.2f× rawssa)", r.BosunDeleteSeconds, r.DeleteRatio)
-	if left, err := e.lightChildrenLeft(ctx); err != nil || left > 0 {
+	if left, err := e.rawssaChildrenLeft(ctx); err != nil || left > 0 {
 		return fmt.Errorf("deletion: every owner is gone but %d children are left (%v)", left, err)
 	}
 	return nil
@@ -307,8 +343,8 @@ var errorsRe = regexp.MustCompile(`errors=([0-9]+)`)
 
 // runRawssa runs rawssa as its README says and returns what it printed as seconds= and its
 // process's CPU.
-func runRawssa(ctx context.Context, bin, kubeconfig string, n int, args ...string) (float64, float64, error) {
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-n", strconv.Itoa(n), "-shape", "light",
+func runRawssa(ctx context.Context, bin, kubeconfig string, n int, shape string, args ...string) (float64, float64, error) {
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-n", strconv.Itoa(n), "-shape", shape,
 		"-prefix", rawssaPrefix, "-workers", strconv.Itoa(rawssaWorkers)}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	out, err := cmd.CombinedOutput()
@@ -353,8 +389,12 @@ func (e *env) lightsLeft(ctx context.Context) int {
 	return len(list.Items)
 }
 
-// lightChildrenLeft counts rawssa's children (p<i>-cm, p<i>-svc) in its namespaces.
-func (e *env) lightChildrenLeft(ctx context.Context) (int, error) {
+// rawssaChildrenLeft counts rawssa's children of either shape (p<i>-cm, p<i>-svc; site-<i>)
+// in its namespaces.
+func (e *env) rawssaChildrenLeft(ctx context.Context) (int, error) {
+	ours := func(name string) bool {
+		return strings.HasSuffix(name, "-cm") || strings.HasSuffix(name, "-svc") || strings.HasPrefix(name, "site-")
+	}
 	left := 0
 	for i := range rawssaNamespaces {
 		ns := rawssaNamespace(i)
@@ -363,7 +403,7 @@ func (e *env) lightChildrenLeft(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		for _, c := range cms.Items {
-			if strings.HasSuffix(c.Name, "-cm") {
+			if ours(c.Name) {
 				left++
 			}
 		}
@@ -372,12 +412,66 @@ func (e *env) lightChildrenLeft(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		for _, s := range svcs.Items {
-			if strings.HasSuffix(s.Name, "-svc") {
+			if ours(s.Name) {
+				left++
+			}
+		}
+		deps, err := e.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return 0, err
+		}
+		for _, d := range deps.Items {
+			if ours(d.Name) {
 				left++
 			}
 		}
 	}
 	return left, nil
+}
+
+// cleanUpRawssaSites undoes rawssa's site converge, untimed (its -delete knows only the light
+// shape): each owner's finalizer and the owner, its three children, and then waits until the
+// garbage collector has taken the Deployments' ReplicaSets and Pods, so that bosun's round
+// starts on a cluster as quiet as rawssa's did.
+func (e *env) cleanUpRawssaSites(ctx context.Context, n int) error {
+	gone := func(err error) error {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	if _, err := forEach(ctx, n, rawssaWorkers, func(ctx context.Context, i int) error {
+		ns, name, child := rawssaNamespace(i), lightName(i), fmt.Sprintf("site-%d", i)
+		if _, err := e.dyn.Resource(lightGVR).Namespace(ns).Patch(ctx, name, types.MergePatchType,
+			[]byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{}); gone(err) != nil {
+			return err
+		}
+		if err := gone(e.dyn.Resource(lightGVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{})); err != nil {
+			return err
+		}
+		if err := gone(e.cs.AppsV1().Deployments(ns).Delete(ctx, child, metav1.DeleteOptions{})); err != nil {
+			return err
+		}
+		if err := gone(e.cs.CoreV1().ConfigMaps(ns).Delete(ctx, child, metav1.DeleteOptions{})); err != nil {
+			return err
+		}
+		return gone(e.cs.CoreV1().Services(ns).Delete(ctx, child, metav1.DeleteOptions{}))
+	}); err != nil {
+		return fmt.Errorf("clean up rawssa's Sites: %w", err)
+	}
+	return poll(ctx, time.Second, func() (bool, error) {
+		for i := range rawssaNamespaces {
+			pods, err := e.cs.CoreV1().Pods(rawssaNamespace(i)).List(ctx, metav1.ListOptions{Limit: 1})
+			if err != nil || len(pods.Items) > 0 {
+				return false, nil
+			}
+			rss, err := e.cs.AppsV1().ReplicaSets(rawssaNamespace(i)).List(ctx, metav1.ListOptions{Limit: 1})
+			if err != nil || len(rss.Items) > 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }
 
 // installCRDFor creates the CRD at path and waits until gvr is served.
@@ -391,12 +485,12 @@ func (e *env) installCRDFor(ctx context.Context, path string, gvr schema.GroupVe
 // lightWatch follows the Lights: which exist and which are Ready for their generation.
 type lightWatch struct {
 	mu     sync.Mutex
-	ready  map[string]bool
+	ready  map[string]lightState
 	stopCh chan struct{}
 }
 
 func watchLights(ctx context.Context, e *env) (*lightWatch, error) {
-	w := &lightWatch{ready: map[string]bool{}, stopCh: make(chan struct{})}
+	w := &lightWatch{ready: map[string]lightState{}, stopCh: make(chan struct{})}
 	f := dynamicinformer.NewDynamicSharedInformerFactory(e.dyn, 0)
 	inf := f.ForResource(lightGVR).Informer()
 	set := func(obj any) {
@@ -405,7 +499,7 @@ func watchLights(ctx context.Context, e *env) (*lightWatch, error) {
 			return
 		}
 		w.mu.Lock()
-		w.ready[u.GetNamespace()+"/"+u.GetName()] = lightReady(u)
+		w.ready[u.GetNamespace()+"/"+u.GetName()] = lightState{applied: lightApplied(u), ready: lightReady(u)}
 		w.mu.Unlock()
 	}
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -435,7 +529,14 @@ func watchLights(ctx context.Context, e *env) (*lightWatch, error) {
 func (w *lightWatch) stop() { close(w.stopCh) }
 
 // wait polls until done(ready, total) holds, for at most timeout.
-func (w *lightWatch) wait(ctx context.Context, timeout time.Duration, done func(ready, total int) bool) error {
+// lightState is what the harness waits for of one owner, decided when its event arrives.
+type lightState struct{ applied, ready bool }
+
+func isApplied(s lightState) bool { return s.applied }
+func isReady(s lightState) bool   { return s.ready }
+
+// wait polls until done(count, total) holds, count being the owners for which is holds.
+func (w *lightWatch) wait(ctx context.Context, timeout time.Duration, is func(lightState) bool, done func(count, total int) bool) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := time.NewTicker(20 * time.Millisecond)
@@ -443,8 +544,8 @@ func (w *lightWatch) wait(ctx context.Context, timeout time.Duration, done func(
 	for {
 		w.mu.Lock()
 		ready := 0
-		for _, r := range w.ready {
-			if r {
+		for _, st := range w.ready {
+			if is(st) {
 				ready++
 			}
 		}
@@ -455,21 +556,26 @@ func (w *lightWatch) wait(ctx context.Context, timeout time.Duration, done func(
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d of %d Lights Ready when it gave up: %w", ready, total, ctx.Err())
+			return fmt.Errorf("%d of %d Lights as awaited when it gave up: %w", ready, total, ctx.Err())
 		case <-t.C:
 		}
 	}
 }
 
 // lightReady is bosun's Ready=True for the owner's current generation.
-func lightReady(u *unstructured.Unstructured) bool {
+func lightReady(u *unstructured.Unstructured) bool { return lightCondition(u, "Ready") }
+
+// lightApplied is bosun's Applied=True (every child applied) for the current generation.
+func lightApplied(u *unstructured.Unstructured) bool { return lightCondition(u, "Applied") }
+
+func lightCondition(u *unstructured.Unstructured, typ string) bool {
 	status, _ := u.Object["status"].(map[string]any)
 	if toInt64(status["observedGeneration"]) != u.GetGeneration() {
 		return false
 	}
 	conds, _ := status["conditions"].([]any)
 	for _, c := range conds {
-		if m, ok := c.(map[string]any); ok && m["type"] == "Ready" {
+		if m, ok := c.(map[string]any); ok && m["type"] == typ {
 			return m["status"] == "True"
 		}
 	}
@@ -511,6 +617,7 @@ func rawssaMedians(rounds []RawssaRound) []RawssaRound {
 			RawssaCPUSeconds:         med(func(r RawssaRound) float64 { return r.RawssaCPUSeconds }),
 			BosunSeconds:             med(func(r RawssaRound) float64 { return r.BosunSeconds }),
 			BosunDeleteSeconds:       med(func(r RawssaRound) float64 { return r.BosunDeleteSeconds }),
+			BosunReadySeconds:        med(func(r RawssaRound) float64 { return r.BosunReadySeconds }),
 			ConvergeRatio:            med(func(r RawssaRound) float64 { return r.ConvergeRatio }),
 			DeleteRatio:              med(func(r RawssaRound) float64 { return r.DeleteRatio }),
 			BosunCPUSeconds:          med(func(r RawssaRound) float64 { return r.BosunCPUSeconds }),
@@ -556,6 +663,10 @@ func writeRawssaREADME(dir string) error {
 		if res.Note != "" {
 			fmt.Fprintf(&sb, "; %s", res.Note)
 		}
+		if res.Shape == shapeSite {
+			sb.WriteString("; site shape (ConfigMap, Deployment, Service per owner): bosun's converge is every owner Applied," +
+				" as rawssa's; bosunRdy until every owner is Ready (Deployments Available); rawssa's deletion is not timed")
+		}
 		fmt.Fprintf(&sb, "\n\n```\n%s```\n", rawssaTable(&res))
 	}
 	return os.WriteFile(filepath.Join(dir, "README.md"), []byte(sb.String()), 0o644)
@@ -564,12 +675,19 @@ func writeRawssaREADME(dir string) error {
 // rawssaTable prints every round and the medians.
 func rawssaTable(res *RawssaResults) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%-8s %6s | %8s %8s | %8s %8s | %6s %6s | %9s %9s %5s | %8s %8s\n",
-		"N", "round", "rawssa", "rawDel", "bosun", "bosunDel", "conv×", "del×", "cpu ms/o", "rawcpu/o", "cpu×", "peakRSS", "peakAnon")
+	site := res.Shape == shapeSite
+	fmt.Fprintf(&sb, "%-8s %6s | %8s %8s | %8s %8s", "N", "round", "rawssa", "rawDel", "bosun", "bosunDel")
+	if site {
+		fmt.Fprintf(&sb, " %8s", "bosunRdy")
+	}
+	fmt.Fprintf(&sb, " | %6s %6s | %9s %9s %5s | %8s %8s\n", "conv×", "del×", "cpu ms/o", "rawcpu/o", "cpu×", "peakRSS", "peakAnon")
 	line := func(r RawssaRound, label string) {
 		rawPerOwner := r.RawssaCPUSeconds * 1000 / float64(max(r.N, 1))
-		fmt.Fprintf(&sb, "%-8d %6s | %7.2fs %7.2fs | %7.2fs %7.2fs | %6.2f %6.2f | %9.2f %9.2f %5.2f | %7.0fM %7.0fM\n",
-			r.N, label, r.RawssaSeconds, r.RawssaDeleteSeconds, r.BosunSeconds, r.BosunDeleteSeconds,
+		fmt.Fprintf(&sb, "%-8d %6s | %7.2fs %7.2fs | %7.2fs %7.2fs", r.N, label, r.RawssaSeconds, r.RawssaDeleteSeconds, r.BosunSeconds, r.BosunDeleteSeconds)
+		if site {
+			fmt.Fprintf(&sb, " %7.2fs", r.BosunReadySeconds)
+		}
+		fmt.Fprintf(&sb, " | %6.2f %6.2f | %9.2f %9.2f %5.2f | %7.0fM %7.0fM\n",
 			r.ConvergeRatio, r.DeleteRatio, r.BosunCPUMsPerOwner, rawPerOwner, r.CPURatio, r.PeakRSSMiB, r.PeakAnonMiB)
 	}
 	for _, r := range res.Rounds {
