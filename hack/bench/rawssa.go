@@ -397,32 +397,18 @@ func (e *env) rawssaChildrenLeft(ctx context.Context) (int, error) {
 	}
 	left := 0
 	for i := range rawssaNamespaces {
-		ns := rawssaNamespace(i)
-		cms, err := e.cs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return 0, err
-		}
-		for _, c := range cms.Items {
-			if ours(c.Name) {
-				left++
+		for _, gvr := range []schema.GroupVersionResource{
+			{Version: "v1", Resource: "configmaps"}, {Version: "v1", Resource: "services"},
+			{Group: "apps", Version: "v1", Resource: "deployments"},
+		} {
+			list, err := e.dyn.Resource(gvr).Namespace(rawssaNamespace(i)).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return 0, err
 			}
-		}
-		svcs, err := e.cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return 0, err
-		}
-		for _, s := range svcs.Items {
-			if ours(s.Name) {
-				left++
-			}
-		}
-		deps, err := e.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return 0, err
-		}
-		for _, d := range deps.Items {
-			if ours(d.Name) {
-				left++
+			for _, o := range list.Items {
+				if ours(o.GetName()) {
+					left++
+				}
 			}
 		}
 	}
