@@ -445,7 +445,9 @@ func (e *env) cleanUpRawssaSites(ctx context.Context, n int) error {
 	}); err != nil {
 		return fmt.Errorf("clean up rawssa's Sites: %w", err)
 	}
-	return poll(ctx, time.Second, func() (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	err := poll(ctx, time.Second, func() (bool, error) {
 		for i := range rawssaNamespaces {
 			pods, err := e.cs.CoreV1().Pods(rawssaNamespace(i)).List(ctx, metav1.ListOptions{Limit: 1})
 			if err != nil || len(pods.Items) > 0 {
@@ -458,6 +460,10 @@ func (e *env) cleanUpRawssaSites(ctx context.Context, n int) error {
 		}
 		return true, nil
 	})
+	if err != nil {
+		return fmt.Errorf("rawssa's Sites: ReplicaSets and Pods not collected: %w", err)
+	}
+	return nil
 }
 
 // installCRDFor creates the CRD at path and waits until gvr is served.
@@ -468,15 +474,16 @@ func (e *env) installCRDFor(ctx context.Context, path string, gvr schema.GroupVe
 	return e.waitServed(ctx, gvr)
 }
 
-// lightWatch follows the Lights: which exist and which are Ready for their generation.
+// lightWatch follows the Lights: which exist, and which are Applied and Ready for their
+// generation.
 type lightWatch struct {
 	mu     sync.Mutex
-	ready  map[string]lightState
+	states map[string]lightState
 	stopCh chan struct{}
 }
 
 func watchLights(ctx context.Context, e *env) (*lightWatch, error) {
-	w := &lightWatch{ready: map[string]lightState{}, stopCh: make(chan struct{})}
+	w := &lightWatch{states: map[string]lightState{}, stopCh: make(chan struct{})}
 	f := dynamicinformer.NewDynamicSharedInformerFactory(e.dyn, 0)
 	inf := f.ForResource(lightGVR).Informer()
 	set := func(obj any) {
@@ -485,7 +492,7 @@ func watchLights(ctx context.Context, e *env) (*lightWatch, error) {
 			return
 		}
 		w.mu.Lock()
-		w.ready[u.GetNamespace()+"/"+u.GetName()] = lightState{applied: lightApplied(u), ready: lightReady(u)}
+		w.states[u.GetNamespace()+"/"+u.GetName()] = lightState{applied: lightApplied(u), ready: lightReady(u)}
 		w.mu.Unlock()
 	}
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -497,7 +504,7 @@ func watchLights(ctx context.Context, e *env) (*lightWatch, error) {
 			}
 			if u, ok := obj.(*unstructured.Unstructured); ok {
 				w.mu.Lock()
-				delete(w.ready, u.GetNamespace()+"/"+u.GetName())
+				delete(w.states, u.GetNamespace()+"/"+u.GetName())
 				w.mu.Unlock()
 			}
 		},
@@ -514,7 +521,6 @@ func watchLights(ctx context.Context, e *env) (*lightWatch, error) {
 
 func (w *lightWatch) stop() { close(w.stopCh) }
 
-// wait polls until done(ready, total) holds, for at most timeout.
 // lightState is what the harness waits for of one owner, decided when its event arrives.
 type lightState struct{ applied, ready bool }
 
@@ -530,12 +536,12 @@ func (w *lightWatch) wait(ctx context.Context, timeout time.Duration, is func(li
 	for {
 		w.mu.Lock()
 		ready := 0
-		for _, st := range w.ready {
+		for _, st := range w.states {
 			if is(st) {
 				ready++
 			}
 		}
-		total := len(w.ready)
+		total := len(w.states)
 		w.mu.Unlock()
 		if done(ready, total) {
 			return nil
