@@ -156,19 +156,27 @@ func (c *children) keepHealth(obj any) (any, error) {
 	if !ok {
 		return c.keepShape(obj)
 	}
-	return c.withHealth(u, u.GetManagedFields())
+	return c.withHealth(u, cachedMeta(u), u.GetManagedFields())
 }
 
-// withHealth is the metadata the cache keeps of u, with its kstatus health, and the shape of
-// bosun's entry in managed (u's managedFields).
-func (c *children) withHealth(u *unstructured.Unstructured, managed []metav1.ManagedFieldsEntry) (any, error) {
+// cachedMeta is the part of a child's metadata the cache keeps (managedFields aside, which
+// only give the shape of bosun's entry).
+func cachedMeta(m metav1.Object) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
+		ResourceVersion: m.GetResourceVersion(), Generation: m.GetGeneration(),
+		DeletionTimestamp: m.GetDeletionTimestamp(), Labels: m.GetLabels(),
+		Annotations: m.GetAnnotations(),
+	}
+}
+
+// withHealth is the metadata the cache keeps (kept, taken from u or from the typed object u
+// was converted from), with u's kstatus health and the shape of bosun's entry in managed (the
+// child's managedFields).
+func (c *children) withHealth(u *unstructured.Unstructured, kept metav1.ObjectMeta, managed []metav1.ManagedFieldsEntry) (any, error) {
 	h := healthOf(u)
-	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
-		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
-		ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
-		DeletionTimestamp: u.GetDeletionTimestamp(), Labels: u.GetLabels(),
-		Annotations: u.GetAnnotations(), ManagedFields: managed,
-	}}
+	m := &metav1.PartialObjectMetadata{ObjectMeta: kept}
+	m.ManagedFields = managed
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}

@@ -92,9 +92,12 @@ func (c *children) protobufClient(gv schema.GroupVersion) (rest.Interface, error
 }
 
 // keepTypedHealth is keepHealth for a child in client-go's types: kstatus reads unstructured
-// objects only, so the object is converted — without its managedFields, which only the cached
-// shape needs, and without its pod template, which no health rule reads. The informer hands
-// the transform its own copy, so the object may be cut.
+// objects only, so the object is converted — but only what a health rule reads: its spec
+// without the pod template and its status, under the name, generation and deletion time of its
+// metadata. Labels, annotations, owner references and managedFields go to the cache straight
+// from the typed object; converting them by reflection was most of the conversion's cost, and
+// it runs for every status update a workload's controller writes. The informer hands the
+// transform its own copy, so the object may be cut.
 func (c *children) keepTypedHealth(gvk schema.GroupVersionKind) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		o, ok := obj.(runtime.Object)
@@ -102,8 +105,13 @@ func (c *children) keepTypedHealth(gvk schema.GroupVersionKind) cache.TransformF
 		if _, partial := obj.(*metav1.PartialObjectMetadata); !ok || !isMeta || partial {
 			return c.keepShape(obj)
 		}
+		kept := cachedMeta(m)
 		managed := m.GetManagedFields()
 		m.SetManagedFields(nil)
+		m.SetLabels(nil)
+		m.SetAnnotations(nil)
+		m.SetOwnerReferences(nil)
+		m.SetFinalizers(nil)
 		dropPodTemplate(o)
 		content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 		if err != nil {
@@ -111,7 +119,7 @@ func (c *children) keepTypedHealth(gvk schema.GroupVersionKind) cache.TransformF
 		}
 		u := &unstructured.Unstructured{Object: content}
 		u.SetGroupVersionKind(gvk)
-		return c.withHealth(u, managed)
+		return c.withHealth(u, kept, managed)
 	}
 }
 

@@ -3,6 +3,7 @@ package watcher
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -44,6 +45,14 @@ func TestTypedChildrenKeepTheSameHealth(t *testing.T) {
 	job := &batchv1.Job{ObjectMeta: meta(1), Spec: batchv1.JobSpec{Template: template},
 		Status: batchv1.JobStatus{Succeeded: 1, Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}}}
 	service := &corev1.Service{ObjectMeta: meta(1), Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}
+	// Only the spec and status are converted for kstatus: the generation and the deletion
+	// must still reach it from the metadata.
+	unobserved := deployment(2)
+	unobserved.Generation = 3
+	deleting := deployment(2)
+	deleting.DeletionTimestamp = &metav1.Time{Time: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC).Local()}
+	deleting.Finalizers = []string{"example.com/hold"}
+	deleting.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "o", UID: "o1"}}
 
 	for _, tc := range []struct {
 		obj    runtime.Object
@@ -52,6 +61,8 @@ func TestTypedChildrenKeepTheSameHealth(t *testing.T) {
 	}{
 		{deployment(1), appsv1.SchemeGroupVersion.WithKind("Deployment"), "InProgress"},
 		{deployment(2), appsv1.SchemeGroupVersion.WithKind("Deployment"), "Current"},
+		{unobserved, appsv1.SchemeGroupVersion.WithKind("Deployment"), "InProgress"},
+		{deleting, appsv1.SchemeGroupVersion.WithKind("Deployment"), "Terminating"},
 		{job, batchv1.SchemeGroupVersion.WithKind("Job"), "Current"},
 		{service, corev1.SchemeGroupVersion.WithKind("Service"), "InProgress"},
 	} {
@@ -78,6 +89,31 @@ func TestTypedChildrenKeepTheSameHealth(t *testing.T) {
 		}
 		if got.(*metav1.PartialObjectMetadata).Annotations[shapeKey] == "" {
 			t.Errorf("%s: bosun's field shape was lost with the managedFields", tc.gvk.Kind)
+		}
+	}
+}
+
+// BenchmarkKeepTypedHealth is the cost of caching one status update of a Deployment, the
+// event bosun reads most of with Sites.
+func BenchmarkKeepTypedHealth(b *testing.B) {
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1", ResourceVersion: "7", Generation: 1,
+			Labels: map[string]string{applier.LabelOwnerUID: "owner", "app": "web", "bosun.dev/owner": "site-1", "bosun.dev/watch": "sites"},
+			Annotations: map[string]string{applier.AnnotationConfigHash: "h", "deployment.kubernetes.io/revision": "1"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "example.com/v1", Kind: "Site", Name: "site-1", UID: "owner"}}},
+		Spec: appsv1.DeploymentSpec{Replicas: new(int32(1)), Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}}},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1,
+			Conditions: []appsv1.DeploymentCondition{
+				{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable", Message: "Deployment has minimum availability."},
+				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable", Message: `ReplicaSet "web-5d4f" has successfully progressed.`},
+			}}}
+	c := newChildren(nil, nil, nil, nil, "", false, nil, func(types.UID, string) {})
+	keep := c.keepTypedHealth(appsv1.SchemeGroupVersion.WithKind("Deployment"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := keep(d.DeepCopy()); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
