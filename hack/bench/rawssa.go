@@ -108,7 +108,10 @@ type RawssaRound struct {
 	// ComponentsCPU* are the CPU seconds of every control-plane process during each converge.
 	ComponentsCPURawssa map[string]float64 `json:"componentsCPURawssa,omitempty"`
 	ComponentsCPUBosun  map[string]float64 `json:"componentsCPUBosun,omitempty"`
-	Error               string             `json:"error,omitempty"`
+	// ReconcilesPerOwner is bosun's reconciles by trigger (bosun_reconciles_total), per owner,
+	// once it converged (site shape: once every owner is Ready): what a child's events cost.
+	ReconcilesPerOwner map[string]float64 `json:"reconcilesPerOwner,omitempty"`
+	Error              string             `json:"error,omitempty"`
 }
 
 // vsRawssa runs every -n, -runs rounds each, and writes the results after every round.
@@ -303,6 +306,8 @@ func (b *bench) rawssaRoundErr(ctx context.Context, bin string, r *RawssaRound) 
 		r.BosunReadySeconds = round(time.Since(p.started).Seconds(), 2)
 		b.logf("bosun: every owner Ready after %.2fs", r.BosunReadySeconds)
 	}
+	r.ReconcilesPerOwner = reconcilesPerOwner(p.scrape(), n)
+	b.logf("bosun: reconciles per owner by trigger %v", r.ReconcilesPerOwner)
 	time.Sleep(10 * time.Second)
 	settled, _ := readProc(p.pid)
 	r.SettledRSSMiB, r.SettledAnonMiB = mib(settled.RSSKiB), mib(settled.AnonKiB)
@@ -693,4 +698,28 @@ func rawssaTable(res *RawssaResults) string {
 		line(m, "median")
 	}
 	return sb.String()
+}
+
+var triggerRe = regexp.MustCompile(`trigger="([^"]*)"`)
+
+// reconcilesPerOwner sums bosun_reconciles_total by its trigger label, per owner.
+func reconcilesPerOwner(samples map[string]float64, n int) map[string]float64 {
+	if samples == nil || n == 0 {
+		return nil
+	}
+	out := map[string]float64{}
+	for series, v := range samples {
+		if metricName(series) != "bosun_reconciles_total" {
+			continue
+		}
+		tr := "unknown"
+		if m := triggerRe.FindStringSubmatch(series); m != nil {
+			tr = m[1]
+		}
+		out[tr] += v
+	}
+	for tr, v := range out {
+		out[tr] = round(v/float64(n), 2)
+	}
+	return out
 }

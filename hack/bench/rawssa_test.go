@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -63,5 +64,20 @@ func TestRawssaMediansPerNSkipFailedRounds(t *testing.T) {
 	}
 	if got[1].RawssaSeconds != 42 || got[1].BosunSeconds != 51 || got[1].ConvergeRatio != 1.22 {
 		t.Errorf("N=3000 medians = %+v, want the means of the middle two: 42, 51, 1.22", got[1])
+	}
+}
+
+// TestReconcilesPerOwner sums bosun's reconciles over watch and result, by trigger.
+func TestReconcilesPerOwner(t *testing.T) {
+	samples := map[string]float64{
+		`bosun_reconciles_total{result="success",trigger="owner",watch="lights"}`: 100,
+		`bosun_reconciles_total{result="requeue",trigger="owner",watch="lights"}`: 50,
+		`bosun_reconciles_total{result="success",trigger="child",watch="lights"}`: 250,
+		`bosun_requests_total{verb="patch"}`:                                      999,
+	}
+	got := reconcilesPerOwner(samples, 100)
+	want := map[string]float64{"owner": 1.5, "child": 2.5}
+	if !maps.Equal(got, want) {
+		t.Errorf("reconciles per owner %v, want %v", got, want)
 	}
 }
