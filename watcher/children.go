@@ -544,15 +544,43 @@ func (c *children) notifyUpdate(gk schema.GroupKind, old, obj any) {
 }
 
 // statusOnly reports an update of a child that changed neither its spec (a kind that counts
-// spec changes in metadata.generation kept it), nor its metadata, nor its health: a controller
-// reporting progress that changes nothing bosun decides on. A kind without a generation
-// (ConfigMap) has every change reported, since its content is its spec.
+// spec changes in metadata.generation kept it), nor its labels, nor anything bosun decides on
+// in its annotations, nor its health: a controller reporting progress, or noting its own
+// annotation (a Deployment's revision), changes nothing bosun acts on. A kind without a
+// generation (ConfigMap) has every change reported, since its content is its spec.
 func statusOnly(old, obj any) bool {
 	o, ok1 := old.(*metav1.PartialObjectMetadata)
 	n, ok2 := obj.(*metav1.PartialObjectMetadata)
 	return ok1 && ok2 && n.Generation > 0 && o.Generation == n.Generation &&
 		(o.DeletionTimestamp == nil) == (n.DeletionTimestamp == nil) &&
-		maps.Equal(o.Labels, n.Labels) && maps.Equal(o.Annotations, n.Annotations)
+		maps.Equal(o.Labels, n.Labels) && sameDecidingAnnotations(o.Annotations, n.Annotations)
+}
+
+// sameDecidingAnnotations compares the annotations bosun acts on: its own (its marks, and the
+// health and field shape the cache notes under its prefix) and Helm's (resource policy, hooks,
+// release). Others' annotations that bosun does not render are nobody's drift; a hand edit of
+// one it does render takes the field from bosun's managedFields entry, which changes the
+// shape the cache notes under bosun's prefix (shapeKey).
+func sameDecidingAnnotations(a, b map[string]string) bool {
+	deciding := func(m map[string]string) int {
+		n := 0
+		for k := range m {
+			if decidingAnnotation(k) {
+				n++
+			}
+		}
+		return n
+	}
+	for k, v := range a {
+		if w, ok := b[k]; decidingAnnotation(k) && (!ok || w != v) {
+			return false
+		}
+	}
+	return deciding(a) == deciding(b)
+}
+
+func decidingAnnotation(k string) bool {
+	return strings.HasPrefix(k, "bosun.dev/") || strings.HasPrefix(k, "helm.sh/") || strings.HasPrefix(k, "meta.helm.sh/")
 }
 
 // shapeKey holds, in a cached child's annotations only (it is never sent anywhere), the

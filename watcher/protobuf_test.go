@@ -98,8 +98,8 @@ func TestTypedChildrenKeepTheSameHealth(t *testing.T) {
 func BenchmarkKeepTypedHealth(b *testing.B) {
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1", ResourceVersion: "7", Generation: 1,
-			Labels: map[string]string{applier.LabelOwnerUID: "owner", "app": "web", "bosun.dev/owner": "site-1", "bosun.dev/watch": "sites"},
-			Annotations: map[string]string{applier.AnnotationConfigHash: "h", "deployment.kubernetes.io/revision": "1"},
+			Labels:          map[string]string{applier.LabelOwnerUID: "owner", "app": "web", "bosun.dev/owner": "site-1", "bosun.dev/watch": "sites"},
+			Annotations:     map[string]string{applier.AnnotationConfigHash: "h", "deployment.kubernetes.io/revision": "1"},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "example.com/v1", Kind: "Site", Name: "site-1", UID: "owner"}}},
 		Spec: appsv1.DeploymentSpec{Replicas: new(int32(1)), Template: corev1.PodTemplateSpec{
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}}},

@@ -310,6 +310,26 @@ func TestChildCachesKeepHealthAndOnlyWhatBosunReads(t *testing.T) {
 	if statusOnly(got, relabelled) {
 		t.Error("a label change counts as a status-only change")
 	}
+	// The Deployment controller's revision annotation is no drift; bosun's marks, the field
+	// shape (a hand edit takes fields from bosun's entry) and Helm's policy are.
+	revised := m.DeepCopy()
+	revised.Annotations["deployment.kubernetes.io/revision"] = "1"
+	if !statusOnly(got, revised) {
+		t.Error("another controller's own annotation requeues the owner")
+	}
+	for key, value := range map[string]string{
+		applier.AnnotationConfigHash: "edited", shapeKey: "f:metadata", healthMessageKey: "Replicas: 0/1",
+		applier.AnnotationResourcePolicy: "keep",
+	} {
+		edited := revised.DeepCopy()
+		edited.Annotations[key] = value
+		if statusOnly(revised, edited) {
+			t.Errorf("a change of %s counts as a status-only change", key)
+		}
+		if statusOnly(edited, revised) {
+			t.Errorf("%s going away counts as a status-only change", key)
+		}
+	}
 	cm := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "c", ResourceVersion: "1"}}
 	cm2 := cm.DeepCopy()
 	cm2.ResourceVersion = "2"
