@@ -314,7 +314,10 @@ func (c *controller) processNextWorkItem(stop, work context.Context) bool {
 	ctx, cancel := context.WithTimeout(work, c.opts.SyncTimeout)
 	defer cancel()
 	start := time.Now()
-	tr := c.triggers.take(key)
+	tr, ok := c.triggers.take(key)
+	if !ok {
+		return true
+	}
 	err := c.sync(ctx, key, tr)
 	took := time.Since(start)
 	c.metrics.ReconcileDuration.WithLabelValues(c.watch.Name).Observe(took.Seconds())

@@ -82,8 +82,8 @@ func TestRecheckBesideResyncKeepsTheFastLane(t *testing.T) {
 	if !tr.recheck(key("a")) {
 		t.Errorf("resync + re-check: not in the fast lane")
 	}
-	if got := tr.take(key("a")).kind; got != triggerResync {
-		t.Errorf("reported trigger %q, want the more telling %q", got, triggerResync)
+	if got, _ := tr.take(key("a")); got.kind != triggerResync {
+		t.Errorf("reported trigger %q, want the more telling %q", got.kind, triggerResync)
 	}
 	tr.note(key("b"), trigger{kind: triggerChild, fast: true})
 	tr.note(key("b"), trigger{kind: triggerOwner})

@@ -78,6 +78,7 @@ func (c *controller) handleErr(key cache.ObjectName, tr trigger, err error, took
 		// (someone else keeps writing it) backs off like any other failure.
 		result = "requeue"
 		log.Debug("conflict; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
+		c.triggers.note(key, trigger{kind: triggerRetry})
 		c.queue.AddAfter(key, c.limiter.When(key))
 	default:
 		log.Error("reconcile failed; will retry", zap.Int("retries", c.queue.NumRequeues(key)), zap.Error(err))
@@ -88,6 +89,7 @@ func (c *controller) handleErr(key cache.ObjectName, tr trigger, err error, took
 			// minutes. The workers bound how fast owners are retried: no storm.
 			delay = min(delay, transientRetry)
 		}
+		c.triggers.note(key, trigger{kind: triggerRetry})
 		c.queue.AddAfter(key, delay)
 	}
 	return true

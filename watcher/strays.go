@@ -120,6 +120,7 @@ func (m *Manager) releaseStraysIn(ctx context.Context, c *controller, slots []in
 	}
 	for _, s := range strays {
 		c.log.Info("owner left the watch while bosun was down; releasing it", zap.String("owner", s.key.String()), zap.String("reason", s.why))
+		c.triggers.note(s.key, trigger{kind: triggerOwner})
 		c.queue.Add(s.key)
 	}
 }

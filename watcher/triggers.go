@@ -70,16 +70,16 @@ func (t *triggers) note(key cache.ObjectName, tr trigger) {
 	t.pending[key] = cur
 }
 
-// take returns and forgets why key was queued; a key queued by no noted reason is a retry.
-func (t *triggers) take(key cache.ObjectName) trigger {
+// take returns and forgets why key was queued. ok is false when no reason is left: the key
+// comes from a delayed re-check or retry (AddAfter) whose reason an earlier reconcile already
+// took — a child's event ran it sooner — and that reconcile, level-triggered from the caches,
+// looked at everything the late one would, and asked again itself if it had to wait.
+func (t *triggers) take(key cache.ObjectName) (tr trigger, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tr, ok := t.pending[key]
+	tr, ok = t.pending[key]
 	delete(t.pending, key)
-	if !ok {
-		return trigger{kind: triggerRetry}
-	}
-	return tr
+	return tr, ok
 }
 
 // recheck reports whether key is queued only to look again at children it already applied (a
