@@ -93,6 +93,9 @@ type options struct {
 	soak            time.Duration
 	vsRawssa        string
 	rawssaShape     string
+	suite           string
+	sizesGiven      string // -n as given, for a suite
+	runsGiven       int    // -runs when given, for a suite
 }
 
 func (o options) has(phase string) bool { return slices.Contains(o.phases, phase) }
@@ -146,10 +149,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.vsRawssa, "vs-rawssa", "", "instead of the phases, time bosun against rawssa (the ideal controller in this directory, e.g. ../shared/tools/rawssa) as its README says, on a fresh control plane per round, -runs rounds per -n: see rawssa.go")
 	fs.StringVar(&o.rawssaShape, "rawssa-shape", shapeLight, "with -vs-rawssa, rawssa's -shape: "+shapeLight+" (a ConfigMap and a Service per owner) or "+shapeSite+" (the Site example's ConfigMap, Deployment and Service; only bosun's deletion is timed)")
 	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory")
+	fs.StringVar(&o.suite, "suite", "", "run a named set of the bench's runs, each writing its own results (cost: everything the cost of an owner is measured by, about 7 hours on 2 cores; -vs-rawssa names rawssa; -n and -runs, when given, replace every run's): see suite.go")
 	fs.StringVar(&o.note, "note", "", "a remark stored with the results and shown in the summary (e.g. what else ran on the machine)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "n":
+			o.sizesGiven = *sizes
+		case "runs":
+			o.runsGiven = o.runs
+		}
+	})
 	var err error
 	if o.sizes, err = intList(*sizes); err != nil {
 		return o, fmt.Errorf("-n: %w", err)
@@ -249,6 +261,20 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	if o.suite != "" {
+		root, err := moduleRoot()
+		if err == nil {
+			var runs [][]string
+			if runs, err = suiteArgs(o.suite, root, o.vsRawssa, readMachine(), o.sizesGiven, o.runsGiven, time.Now()); err == nil {
+				err = runSuite(ctx, runs, os.Stdout, os.Stderr)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
