@@ -148,7 +148,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.soak, "soak", 0, "run the fault soak for this long instead of the phases, with the first -n (e.g. -soak 10m -n 5000 -workload light): see soak.go")
 	fs.StringVar(&o.vsRawssa, "vs-rawssa", "", "instead of the phases, time bosun against rawssa (the ideal controller in this directory, e.g. ../shared/tools/rawssa) as its README says, on a fresh control plane per round, -runs rounds per -n: see rawssa.go")
 	fs.StringVar(&o.rawssaShape, "rawssa-shape", shapeLight, "with -vs-rawssa, rawssa's -shape: "+shapeLight+" (a ConfigMap and a Service per owner) or "+shapeSite+" (the Site example's ConfigMap, Deployment and Service; only bosun's deletion is timed)")
-	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory")
+	fs.BoolVar(&o.summarize, "summarize", false, "only regenerate README.md from the JSON files in the results directory (and in its rawssa directory)")
 	fs.StringVar(&o.suite, "suite", "", "run a named set of the bench's runs, each writing its own results (cost: everything the cost of an owner is measured by, about 7 hours on 2 cores; -vs-rawssa names rawssa; -n and -runs, when given, replace every run's): see suite.go")
 	fs.StringVar(&o.note, "note", "", "a remark stored with the results and shown in the summary (e.g. what else ran on the machine)")
 	if err := fs.Parse(args); err != nil {
@@ -293,7 +293,16 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if o.out != "" {
 			dir = filepath.Dir(o.out)
 		}
-		return writeREADME(dir)
+		if filepath.Base(dir) == "rawssa" {
+			return writeRawssaREADME(dir)
+		}
+		if err := writeREADME(dir); err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(dir, "rawssa")); err == nil {
+			return writeRawssaREADME(filepath.Join(dir, "rawssa"))
+		}
+		return nil
 	}
 	b, err := newBench(ctx, o, root, stderr)
 	if err != nil {
