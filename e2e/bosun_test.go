@@ -33,6 +33,7 @@ var (
 	saGVR          = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 	serviceGVR     = schema.GroupVersionResource{Version: "v1", Resource: "services"}
 	deployGVR      = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	statefulSetGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
 	probeGVR       = schema.GroupVersionResource{Group: "e2e.bosun.dev", Version: "v1", Resource: "probes"}
 	clusterRoleGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
 )

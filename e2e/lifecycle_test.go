@@ -125,6 +125,60 @@ func TestChildEditedByHandIsRestoredWithOneWrite(t *testing.T) {
 	}
 }
 
+// TestAnnotationEditedByHandIsRestored: another manager's annotation on a child whose kind
+// counts only spec changes in its generation (a StatefulSet) requeues nothing, so a hand edit
+// of an annotation bosun renders must still be noticed — by the field it takes from bosun's
+// managedFields entry. (A Deployment counts annotation changes in its generation too.)
+func TestAnnotationEditedByHandIsRestored(t *testing.T) {
+	installCRD(t, "../examples/site/crd.yaml", "sites.example.bosun.dev")
+	ns := env.CreateNamespace(t, "drift-annotation")
+	dir := t.TempDir()
+	statefulSet := `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ .Name }}
+  annotations: {team: platform}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: {{ .Name }}}}
+  template:
+    metadata: {labels: {app: {{ .Name }}}}
+    spec: {containers: [{name: web, image: "nginx:1.27"}]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "statefulset.yaml"), []byte(statefulSet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startBosun(t, writeWatch(t, fmt.Sprintf("watch: {group: example.bosun.dev, version: v1, kind: Site}\ntemplates: %s\n", dir)), ns)
+	create(t, siteGVR, ns, fmt.Sprintf("apiVersion: example.bosun.dev/v1\nkind: Site\nmetadata: {name: s, namespace: %s}\nspec: {message: one}\n", ns))
+	// Settled first, so that no health change of the child's own requeues the owner after the edit.
+	waitCondition(t, siteGVR, ns, "s", "Ready", "True", "Ready")
+
+	sts, err := get(statefulSetGVR, ns, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	annotations := sts.GetAnnotations()
+	annotations["team"] = "someone-else"
+	annotations["example.com/note"] = "mine"
+	sts.SetAnnotations(annotations)
+	edited, err := env.Dynamic.Resource(statefulSetGVR).Namespace(ns).Update(context.Background(), sts, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edited.GetGeneration() != sts.GetGeneration() {
+		t.Fatalf("the annotation edit changed the StatefulSet's generation (%d → %d): the test needs a kind that does not", sts.GetGeneration(), edited.GetGeneration())
+	}
+	waitObject(t, statefulSetGVR, ns, "s", func(u *unstructured.Unstructured) error {
+		if got := u.GetAnnotations()["team"]; got != "platform" {
+			return fmt.Errorf("annotation team = %q, want platform restored", got)
+		}
+		if got := u.GetAnnotations()["example.com/note"]; got != "mine" {
+			return fmt.Errorf("the foreign annotation example.com/note = %q was not kept", got)
+		}
+		return nil
+	})
+}
+
 func TestIgnoredFieldIsLeftToOtherManagers(t *testing.T) {
 	installCRD(t, "../examples/site/crd.yaml", "sites.example.bosun.dev")
 	ns := env.CreateNamespace(t, "ignore")

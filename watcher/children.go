@@ -546,7 +546,8 @@ func (c *children) notifyUpdate(gk schema.GroupKind, old, obj any) {
 // statusOnly reports an update of a child that changed neither its spec (a kind that counts
 // spec changes in metadata.generation kept it), nor its labels, nor anything bosun decides on
 // in its annotations, nor its health: a controller reporting progress, or noting its own
-// annotation (a Deployment's revision), changes nothing bosun acts on. A kind without a
+// annotation on a kind whose generation counts only its spec (a StatefulSet, a custom resource;
+// a Deployment counts annotation changes too), changes nothing bosun acts on. A kind without a
 // generation (ConfigMap) has every change reported, since its content is its spec.
 func statusOnly(old, obj any) bool {
 	o, ok1 := old.(*metav1.PartialObjectMetadata)
@@ -562,21 +563,18 @@ func statusOnly(old, obj any) bool {
 // one it does render takes the field from bosun's managedFields entry, which changes the
 // shape the cache notes under bosun's prefix (shapeKey).
 func sameDecidingAnnotations(a, b map[string]string) bool {
-	deciding := func(m map[string]string) int {
-		n := 0
-		for k := range m {
-			if decidingAnnotation(k) {
-				n++
-			}
-		}
-		return n
-	}
+	return decidingIn(a, b) && decidingIn(b, a)
+}
+
+// decidingIn reports whether every annotation of a that bosun acts on is in b, with the same
+// value; it runs for every status update of a child, so it compares in place.
+func decidingIn(a, b map[string]string) bool {
 	for k, v := range a {
 		if w, ok := b[k]; decidingAnnotation(k) && (!ok || w != v) {
 			return false
 		}
 	}
-	return deciding(a) == deciding(b)
+	return true
 }
 
 func decidingAnnotation(k string) bool {

@@ -310,7 +310,7 @@ func TestChildCachesKeepHealthAndOnlyWhatBosunReads(t *testing.T) {
 	if statusOnly(got, relabelled) {
 		t.Error("a label change counts as a status-only change")
 	}
-	// The Deployment controller's revision annotation is no drift; bosun's marks, the field
+	// Another controller's own annotation (same generation) is no drift; bosun's marks, the field
 	// shape (a hand edit takes fields from bosun's entry) and Helm's policy are.
 	revised := m.DeepCopy()
 	revised.Annotations["deployment.kubernetes.io/revision"] = "1"
